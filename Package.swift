@@ -1,0 +1,38 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let strict: [SwiftSetting] = [.unsafeFlags(["-warnings-as-errors"])]
+
+let package = Package(
+    name: "haha",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "haha", targets: ["haha"]),
+        .executable(name: "haha-oci-shim", targets: ["haha-oci-shim"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        .executableTarget(name: "haha", dependencies: ["HahaCommands"], swiftSettings: strict),
+        .executableTarget(name: "haha-oci-shim", swiftSettings: strict),
+        .target(
+            name: "HahaCommands",
+            dependencies: [
+                "HahaCore", "HahaSystem",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict),
+        .target(name: "HahaCore", dependencies: ["Yams"], swiftSettings: strict),
+        .target(
+            name: "HahaSystem",
+            dependencies: ["HahaCore"],
+            exclude: ["Recipes"],
+            swiftSettings: strict),
+        .testTarget(name: "HahaCoreTests", dependencies: ["HahaCore"], resources: [.copy("Golden"), .copy("Fixtures")], swiftSettings: strict),
+        .testTarget(name: "HahaSystemTests", dependencies: ["HahaSystem"], swiftSettings: strict),
+        .testTarget(name: "IntegrationTests", dependencies: ["HahaSystem", "HahaCore"], swiftSettings: strict),
+    ],
+    swiftLanguageModes: [.v6]
+)

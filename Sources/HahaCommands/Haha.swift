@@ -1,0 +1,60 @@
+import ArgumentParser
+import Foundation
+import HahaCore
+import HahaSystem
+
+/// The root command. Subcommands live one per file, grouped by noun.
+public struct Haha: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "haha",
+        abstract: "Highly available Home Assistant on three or more small machines.",
+        discussion: """
+            haha turns 3+ machines (Raspberry Pi 4/5, mini PCs) into a cluster that keeps Home Assistant running when
+            any one of them dies: Docker Swarm, GlusterFS replica 3, MariaDB Galera, Mosquitto and a floating sensor address.
+            Start with `haha init`, or try everything on one machine with `haha lab up`.
+            """,
+        version: "0.1.0",
+        subcommands: [
+            InitCommand.self, InventoryCommand.self, SecretsCommand.self, ValidateCommand.self, RenderCommand.self,
+            LabCommand.self,
+        ])
+
+    public init() {}
+
+    /// Runs the CLI: errors become one clear message and an exit code, never a backtrace.
+    public static func runMain() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch let error as DiagnosticsError {
+            Console.error(error.description)
+            Foundation.exit(1)
+        } catch let error as HahaError {
+            Console.error("error: \(error)")
+            Foundation.exit(1)
+        } catch let error as CommandError {
+            Console.error("error: \(error)")
+            Foundation.exit(1)
+        } catch let error as ExitCode {
+            Foundation.exit(error.rawValue)
+        } catch {
+            exit(withError: error)
+        }
+    }
+}
+
+/// Options every command that reads the spec shares.
+struct SpecOptions: ParsableArguments {
+    @Option(name: [.short, .customLong("config")], help: "The cluster spec (default: $HAHA_CONFIG or ./haha.yaml).")
+    var config: String?
+
+    var path: String {
+        config ?? ProcessInfo.processInfo.environment["HAHA_CONFIG"] ?? "haha.yaml"
+    }
+
+    func load() throws -> Workspace { try Workspace.load(specPath: path) }
+}

@@ -1,0 +1,83 @@
+/// Files installed on the nodes themselves (not in the stack): keepalived for the VIP, avahi for mDNS names.
+enum NodeFiles {
+    static func files(_ spec: ClusterSpec) -> [RenderedFile] {
+        switch spec.sensorAddress {
+        case .none:
+            return []
+        case .vip(let vip):
+            var files = spec.nodes.enumerated().map { index, node in
+                RenderedFile(path: "keepalived/\(node.name).conf", contents: keepalived(spec, vip, node: node, rank: index))
+            }
+            if let name = vip.mdnsName {
+                files.append(RenderedFile(path: "avahi/hosts", contents: """
+                    # haha: every node announces the sensor address under one mDNS name (append to /etc/avahi/hosts).
+                    \(vip.address) \(name).local
+
+                    """))
+            }
+            return files
+        case .mdnsHostname(let name):
+            return [
+                RenderedFile(path: "avahi/host-name", contents: "\(name)\n"),
+                RenderedFile(path: "avahi/haha-avahi-restart.cron", contents: """
+                    # haha (mdns-hostname mode): every node announces the same host name; restarting avahi every
+                    # minute makes sensors that cached a dead node's address resolve a live one again.
+                    * * * * * root (command -v systemctl >/dev/null && systemctl restart avahi-daemon) || service avahi-daemon restart >/dev/null 2>&1
+
+                    """),
+            ]
+        }
+    }
+
+    /// VRRP router id 1...255 derived from the cluster name, so two haha clusters on one LAN differ.
+    static func routerID(_ spec: ClusterSpec) -> Int {
+        Int(SHA512.hash(Array("haha vrrp \(spec.name)".utf8))[0]) % 254 + 1
+    }
+
+    static func keepalived(_ spec: ClusterSpec, _ vip: ClusterSpec.SensorAddress.VIP, node: ClusterSpec.Node, rank: Int) -> String {
+        let priority = max(10, 200 - rank * 10)
+        let unicast = spec.nodes.allSatisfy { IPv4Address($0.address) != nil }
+        var lines = [
+            "# keepalived on \(node.name) for the haha cluster \"\(spec.name)\", rendered by haha.",
+            "# The sensor address \(vip.address) stays on one live node: one that is a Swarm manager in the quorum.",
+            "global_defs {",
+            "  router_id haha_\(node.name)",
+            "  script_user root",
+            "  enable_script_security",
+            "}",
+            "",
+            "vrrp_script haha_swarm_quorum {",
+            "  script \"/usr/bin/timeout 3 /usr/bin/docker node ls -q\"",
+            "  interval 2",
+            "  timeout 4",
+            "  fall 2",
+            "  rise 2",
+            "}",
+            "",
+            "vrrp_instance haha_sensors {",
+            "  state BACKUP",
+            "  nopreempt",
+            "  interface \(vip.interface)",
+            "  virtual_router_id \(routerID(spec))",
+            "  priority \(priority)",
+            "  advert_int 1",
+        ]
+        if unicast {
+            lines.append("  unicast_src_ip \(node.address)")
+            lines.append("  unicast_peer {")
+            lines += spec.nodes.filter { $0.name != node.name }.map { "    \($0.address)" }
+            lines.append("  }")
+        }
+        lines += [
+            "  virtual_ipaddress {",
+            "    \(vip.address)/\(vip.prefixLength) dev \(vip.interface)",
+            "  }",
+            "  track_script {",
+            "    haha_swarm_quorum",
+            "  }",
+            "}",
+            "",
+        ]
+        return lines.joined(separator: "\n")
+    }
+}

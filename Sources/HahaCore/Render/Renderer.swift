@@ -1,0 +1,82 @@
+import Foundation
+import Yams
+
+/// One file `haha render` writes. Secret files are written mode 0600 inside a 0700 `secrets/` directory.
+public struct RenderedFile: Sendable, Equatable {
+    public var path: String
+    public var contents: String
+    public var isSecret: Bool
+
+    public init(path: String, contents: String, isSecret: Bool = false) {
+        self.path = path
+        self.contents = contents
+        self.isSecret = isSecret
+    }
+}
+
+/// Turns a spec and its secrets into the Swarm stack file and every file the stack mounts. Pure and deterministic.
+public struct Renderer: Sendable {
+    public var spec: ClusterSpec
+    public var secrets: SecretValues
+
+    public init(spec: ClusterSpec, secrets: SecretValues) {
+        self.spec = spec
+        self.secrets = secrets
+    }
+
+    /// Names of things inside the stack, shared by the renderer and by `haha up`.
+    public enum Names {
+        public static let homeAssistant = "homeassistant"
+        public static let mosquitto = "mosquitto"
+        public static let proxy = "proxy"
+        public static let databaseAlias = "galera"
+        public static let databaseNetwork = "db"
+        public static let appNetwork = "app"
+        public static func galera(_ node: String) -> String { "galera-\(node)" }
+        public static func galeraVolume(_ node: String) -> String { "galera-\(node)-data" }
+        public static let nodeLabel = "haha.node"
+        public static let roleLabel = "haha.role"
+    }
+
+    public func render() throws -> [RenderedFile] {
+        var files: [RenderedFile] = []
+        let mosquittoConf = MosquittoFiles.config(spec)
+        let galeraConf = GaleraFiles.config(spec)
+        files.append(RenderedFile(path: "mosquitto/config/mosquitto.conf", contents: mosquittoConf))
+        files.append(RenderedFile(path: "homeassistant/configuration.yaml", contents: HomeAssistantFiles.configuration(spec)))
+        files.append(RenderedFile(path: "galera/galera.cnf", contents: galeraConf))
+        if spec.routing == .proxy {
+            files.append(RenderedFile(path: "haproxy/haproxy.cfg", contents: ProxyFiles.config(spec)))
+        }
+        files += NodeFiles.files(spec)
+
+        let secretFiles: [RenderedFile] = [
+            RenderedFile(path: "secrets/\(SecretCatalog.mariadbRoot)", contents: secrets[SecretCatalog.mariadbRoot], isSecret: true),
+            RenderedFile(path: "secrets/\(SecretCatalog.recorder)", contents: secrets[SecretCatalog.recorder], isSecret: true),
+            RenderedFile(path: "secrets/galera-sst.cnf", contents: GaleraFiles.sstOptions(spec, secrets), isSecret: true),
+            RenderedFile(path: "secrets/galera-init.sql", contents: GaleraFiles.initSQL(spec, secrets), isSecret: true),
+            RenderedFile(path: "secrets/mosquitto-passwd", contents: MosquittoFiles.passwordFile(spec, secrets), isSecret: true),
+            RenderedFile(path: "secrets/\(SecretCatalog.mqttHealthcheck)", contents: secrets[SecretCatalog.mqttHealthcheck], isSecret: true),
+            RenderedFile(path: "secrets/homeassistant-secrets.yaml", contents: HomeAssistantFiles.secrets(spec, secrets), isSecret: true),
+        ]
+        files += secretFiles
+        let stack = StackBuilder(spec: spec, contents: Dictionary(uniqueKeysWithValues: (files).map { ($0.path, $0.contents) })).build()
+        let encoder = YAMLEncoder()
+        encoder.options.sortKeys = true
+        encoder.options.indent = 2
+        let body = try encoder.encode(stack)
+        let header = """
+            # Docker Swarm stack for the haha cluster "\(spec.name)", rendered by `haha render` from haha.yaml.
+            # `haha up` deploys it; to deploy it by hand, see "Deploying by hand" in haha's README.
+            # Configs and secrets carry a content hash in their names: a changed file becomes a new object.
+
+            """
+        files.insert(RenderedFile(path: "stack.yml", contents: header + body), at: 0)
+        return files
+    }
+
+    /// Short content hash used in Swarm object names (configs and secrets are immutable in Swarm).
+    static func digest(_ text: String) -> String {
+        SHA512.hex(Array(SHA512.hash(Array(text.utf8)).prefix(4)))
+    }
+}

@@ -1,0 +1,180 @@
+import Foundation
+
+/// Mosquitto's configuration and password file.
+enum MosquittoFiles {
+    static func config(_ spec: ClusterSpec) -> String {
+        """
+        # Mosquitto configuration for the haha cluster, written once to the shared volume by `haha up`.
+        # It is yours to edit; haha never overwrites it. Users and passwords come from the Swarm secret
+        # mosquitto-passwd (rendered from haha's secrets directory).
+
+        # Listen on all interfaces; every client must log in.
+        listener \(spec.mqtt.port)
+        allow_anonymous false
+        password_file /run/secrets/mosquitto-passwd
+
+        # Keep retained messages and persistent sessions on the replicated volume, and save them
+        # after every change (the default saves every 30 minutes and loses the rest on a crash).
+        persistence true
+        persistence_location /mosquitto/data/
+        autosave_on_changes true
+        autosave_interval 1
+
+        log_dest stdout
+        log_type error
+        log_type warning
+        log_type notice
+        log_timestamp_format %Y-%m-%dT%H:%M:%S
+
+        """
+    }
+
+    /// Mosquitto 2 password file: `user:$7$101$SALT$HASH` (PBKDF2-HMAC-SHA512, 101 iterations, base64).
+    /// The salt is derived from the password and user so that rendering stays deterministic.
+    static func passwordFile(_ spec: ClusterSpec, _ secrets: SecretValues) -> String {
+        let users = [("healthcheck", SecretCatalog.mqttHealthcheck)] + spec.mqtt.users.map { ($0, SecretCatalog.mqttUser($0)) }
+        return users.map { user, secret in
+            passwordLine(user: user, password: secrets[secret])
+        }.joined(separator: "\n") + "\n"
+    }
+
+    static func passwordLine(user: String, password: String, salt explicitSalt: [UInt8]? = nil) -> String {
+        let salt = explicitSalt ?? Array(SHA512.hmac(key: Array(password.utf8), message: Array("haha mosquitto salt \(user)".utf8)).prefix(12))
+        let hash = SHA512.pbkdf2(password: Array(password.utf8), salt: salt, iterations: 101, length: 64)
+        return "\(user):$7$101$\(Data(salt).base64EncodedString())$\(Data(hash).base64EncodedString())"
+    }
+}
+
+/// Galera (MariaDB) options, the SST credentials and the SQL that creates the SST user.
+enum GaleraFiles {
+    static func config(_ spec: ClusterSpec) -> String {
+        let members = spec.dataNodes.map { Renderer.Names.galera($0.name) }.joined(separator: ",")
+        return """
+            # Galera settings for the haha cluster, rendered by haha (a Swarm config; edit haha.yaml, not this).
+            # Sized for a Raspberry Pi: small buffer pool and gcache. Each member's name comes from its command line.
+            [mariadb]
+            bind-address = 0.0.0.0
+            binlog_format = ROW
+            default_storage_engine = InnoDB
+            innodb_autoinc_lock_mode = 2
+            innodb_buffer_pool_size = \(spec.database.bufferPoolSize)
+            innodb_log_file_size = 48M
+            max_connections = 60
+            performance_schema = OFF
+            character_set_server = utf8mb4
+            collation_server = utf8mb4_unicode_ci
+
+            wsrep_on = ON
+            wsrep_provider = /usr/lib/galera/libgalera_smm.so
+            wsrep_cluster_name = \(spec.database.clusterName)
+            wsrep_cluster_address = gcomm://\(members)
+            wsrep_sst_method = mariabackup
+            # Suspect a silent member after 5 s, evict it after 15 s; gcache sized for a Pi.
+            wsrep_provider_options = "gcache.size=\(spec.database.gcacheSize);gcache.recover=yes;evs.suspect_timeout=PT5S;evs.inactive_timeout=PT15S;pc.recovery=TRUE"
+
+            # The SST user's credentials live in a Swarm secret, not here.
+            !include /run/secrets/galera-sst.cnf
+
+            """
+    }
+
+    static func sstOptions(_ spec: ClusterSpec, _ secrets: SecretValues) -> String {
+        "[mariadb]\nwsrep_sst_auth = haha_sst:\(secrets[SecretCatalog.galeraSST])\n"
+    }
+
+    static func initSQL(_ spec: ClusterSpec, _ secrets: SecretValues) -> String {
+        """
+        -- Run once by the MariaDB entrypoint when a member's data directory is new: the user Galera's
+        -- mariabackup state transfer logs in as. Rendered by haha; the password is in haha's secrets directory.
+        CREATE USER IF NOT EXISTS 'haha_sst'@'localhost' IDENTIFIED BY '\(secrets[SecretCatalog.galeraSST])';
+        GRANT RELOAD, PROCESS, LOCK TABLES, BINLOG MONITOR ON *.* TO 'haha_sst'@'localhost';
+
+        """
+    }
+}
+
+/// Home Assistant's configuration.yaml (written once, the user's afterwards) and secrets.yaml (a Swarm secret).
+enum HomeAssistantFiles {
+    static func configuration(_ spec: ClusterSpec) -> String {
+        """
+        # Home Assistant configuration for the haha cluster, written once to the shared volume by `haha up`.
+        # It is yours to edit; haha never overwrites it. The recorder's database URL (with its password)
+        # comes from secrets.yaml, which is a Swarm secret mounted at /config/secrets.yaml.
+        # The MQTT broker is set up by `haha up` as an integration (a config entry), not here.
+        homeassistant:
+          name: \(SpecWriter.q(spec.homeAssistant.name))
+          time_zone: \(SpecWriter.q(spec.homeAssistant.timeZone))
+
+        frontend:
+        config:
+        history:
+        logbook:
+        system_health:
+
+        recorder:
+          db_url: !secret recorder_db_url
+          purge_keep_days: 10
+
+        """
+    }
+
+    static func secrets(_ spec: ClusterSpec, _ secrets: SecretValues) -> String {
+        let url = "\(spec.homeAssistant.recorderScheme)://\(spec.database.user):\(secrets[SecretCatalog.recorder])@\(Renderer.Names.databaseAlias)/\(spec.database.name)?charset=utf8mb4"
+        return """
+            # Home Assistant secrets for the haha cluster: a Swarm secret rendered by haha. Do not copy it to the shared volume.
+            recorder_db_url: \(SpecWriter.q(url))
+
+            """
+    }
+}
+
+/// HAProxy on every node (routing: proxy): forwards Home Assistant and MQTT to their current tasks.
+enum ProxyFiles {
+    static func config(_ spec: ClusterSpec) -> String {
+        let names = Renderer.Names.self
+        return """
+            # HAProxy on every node of the haha cluster (routing: proxy), rendered by haha.
+            # Any node's ports \(spec.homeAssistant.port) and \(spec.mqtt.port) reach Home Assistant and Mosquitto wherever Swarm runs them.
+            global
+              log stdout format raw local0 notice
+              maxconn 1024
+
+            resolvers docker
+              nameserver swarm 127.0.0.11:53
+              resolve_retries 3
+              timeout resolve 1s
+              timeout retry 1s
+              hold valid 2s
+              hold nx 2s
+              hold obsolete 2s
+
+            defaults
+              mode tcp
+              log global
+              timeout connect 3s
+              timeout client 1h
+              timeout server 1h
+              default-server init-addr last,libc,none resolvers docker check inter 2s fall 2 rise 1
+
+            frontend health
+              mode http
+              bind 127.0.0.1:8405
+              monitor-uri /healthz
+
+            frontend homeassistant
+              bind :8123
+              default_backend homeassistant
+
+            backend homeassistant
+              server-template ha 2 tasks.\(names.homeAssistant):8123
+
+            frontend mqtt
+              bind :\(spec.mqtt.port)
+              default_backend mqtt
+
+            backend mqtt
+              server-template mqtt 2 tasks.\(names.mosquitto):\(spec.mqtt.port)
+
+            """
+    }
+}

@@ -1,0 +1,183 @@
+/// Builds the stack file's services, networks, volumes, configs and secrets from the spec.
+struct StackBuilder {
+    typealias Names = Renderer.Names
+    typealias S = StackFile
+    let spec: ClusterSpec
+    /// Rendered contents by path, for content-addressed config and secret names.
+    let contents: [String: String]
+
+    private let readOnlyRoot = 256  // 0400
+    private let readAll = 292  // 0444
+
+    func build() -> StackFile {
+        var stack = StackFile()
+        var configs: [String: S.FileObject] = [:]
+        var secrets: [String: S.FileObject] = [:]
+        func config(_ key: String, _ path: String) -> String {
+            configs[key] = S.FileObject(file: "./\(path)", name: "\(spec.name)_\(key)_\(Renderer.digest(contents[path] ?? ""))")
+            return key
+        }
+        func secret(_ key: String, _ path: String) -> String {
+            secrets[key] = S.FileObject(file: "./\(path)", name: "\(spec.name)_\(key)_\(Renderer.digest(contents[path] ?? ""))")
+            return key
+        }
+
+        let mount = spec.storage.mountPath
+        let proxied = spec.routing == .proxy
+        let dataOnly = S.Placement(constraints: ["node.labels.\(Names.roleLabel) == data"])
+        let singleton = S.UpdateConfig(order: "stop-first", parallelism: 1, failureAction: "rollback")
+
+        // Galera: one service per data node, pinned there, data in a node-local volume.
+        let galeraConfig = config("galera_cnf", "galera/galera.cnf")
+        let rootSecret = secret("mariadb_root_password", "secrets/\(SecretCatalog.mariadbRoot)")
+        let recorderSecret = secret("recorder_password", "secrets/\(SecretCatalog.recorder)")
+        let sstSecret = secret("galera_sst_cnf", "secrets/galera-sst.cnf")
+        let initSecret = secret("galera_init_sql", "secrets/galera-init.sql")
+        var volumes: [String: S.Volume] = [:]
+        for node in spec.dataNodes {
+            let volume = Names.galeraVolume(node.name)
+            volumes[volume] = S.Volume(labels: ["org.haha.node": node.name])
+            stack.services[Names.galera(node.name)] = S.Service(
+                image: spec.images.mariadb,
+                command: ["--wsrep-node-name=\(node.name)"],
+                environment: [
+                    "MARIADB_ROOT_PASSWORD_FILE": "/run/secrets/\(SecretCatalog.mariadbRoot)",
+                    "MARIADB_DATABASE": spec.database.name,
+                    "MARIADB_USER": spec.database.user,
+                    "MARIADB_PASSWORD_FILE": "/run/secrets/\(SecretCatalog.recorder)",
+                    "MARIADB_AUTO_UPGRADE": "1",
+                ],
+                volumes: [S.Mount(type: "volume", source: volume, target: "/var/lib/mysql")],
+                configs: [S.FileReference(source: galeraConfig, target: "/etc/mysql/conf.d/galera.cnf", mode: readAll)],
+                secrets: [
+                    S.FileReference(source: rootSecret, target: SecretCatalog.mariadbRoot, uid: "999", gid: "999", mode: readOnlyRoot),
+                    S.FileReference(source: recorderSecret, target: SecretCatalog.recorder, uid: "999", gid: "999", mode: readOnlyRoot),
+                    S.FileReference(source: sstSecret, target: "galera-sst.cnf", uid: "999", gid: "999", mode: readOnlyRoot),
+                    S.FileReference(source: initSecret, target: "/docker-entrypoint-initdb.d/10-haha-sst.sql", uid: "999", gid: "999", mode: readOnlyRoot),
+                ],
+                networks: [Names.databaseNetwork: S.ServiceNetwork(aliases: [Names.databaseAlias])],
+                ports: nil,
+                healthcheck: S.Healthcheck(test: ["CMD", "healthcheck.sh", "--connect", "--galera_online"],
+                                           interval: "10s", timeout: "5s", retries: 3, startPeriod: "10m"),
+                deploy: S.Deploy(
+                    mode: "replicated", replicas: 1, endpointMode: "dnsrr",
+                    placement: S.Placement(constraints: ["node.labels.\(Names.nodeLabel) == \(node.name)"]),
+                    restartPolicy: S.RestartPolicy(condition: "any", delay: "5s"),
+                    updateConfig: singleton,
+                    resources: S.Resources(limits: .init(memory: spec.database.memoryLimit)),
+                    labels: ["org.haha.component": "galera", "org.haha.node": node.name]),
+                stopGracePeriod: "2m")
+        }
+        stack.volumes = volumes
+
+        // Home Assistant: one replica, never two (stop-first), config on the Gluster mount.
+        let haSecrets = secret("homeassistant_secrets", "secrets/homeassistant-secrets.yaml")
+        stack.services[Names.homeAssistant] = S.Service(
+            image: spec.images.homeAssistant,
+            command: nil,
+            environment: ["TZ": spec.homeAssistant.timeZone],
+            volumes: [S.Mount(type: "bind", source: "\(mount)/homeassistant", target: "/config")],
+            configs: nil,
+            secrets: [S.FileReference(source: haSecrets, target: "/config/secrets.yaml", uid: "0", gid: "0", mode: readOnlyRoot)],
+            networks: [Names.appNetwork: S.ServiceNetwork(), Names.databaseNetwork: S.ServiceNetwork()],
+            ports: proxied ? nil : [S.Port(target: 8123, published: spec.homeAssistant.port, mode: "ingress")],
+            healthcheck: S.Healthcheck(
+                test: ["CMD", "python3", "-c", "import urllib.request as u; u.urlopen('http://127.0.0.1:8123/manifest.json', timeout=4)"],
+                interval: "15s", timeout: "5s", retries: 3, startPeriod: "5m"),
+            deploy: S.Deploy(
+                mode: "replicated", replicas: 1, endpointMode: proxied ? "dnsrr" : "vip",
+                placement: dataOnly,
+                restartPolicy: S.RestartPolicy(condition: "any", delay: "0s"),
+                updateConfig: singleton,
+                resources: S.Resources(limits: .init(memory: spec.homeAssistant.memoryLimit)),
+                labels: ["org.haha.component": "homeassistant"]),
+            stopGracePeriod: "30s")
+
+        // Mosquitto: one broker, persistence on the Gluster mount, saved on every change.
+        let passwd = secret("mosquitto_passwd", "secrets/mosquitto-passwd")
+        let health = secret("mqtt_healthcheck_password", "secrets/\(SecretCatalog.mqttHealthcheck)")
+        stack.services[Names.mosquitto] = S.Service(
+            image: spec.images.mosquitto,
+            command: nil,
+            environment: nil,
+            volumes: [
+                S.Mount(type: "bind", source: "\(mount)/mosquitto/config", target: "/mosquitto/config"),
+                S.Mount(type: "bind", source: "\(mount)/mosquitto/data", target: "/mosquitto/data"),
+            ],
+            configs: nil,
+            secrets: [
+                S.FileReference(source: passwd, target: "mosquitto-passwd", uid: "1883", gid: "1883", mode: readOnlyRoot),
+                S.FileReference(source: health, target: SecretCatalog.mqttHealthcheck, uid: "1883", gid: "1883", mode: readOnlyRoot),
+            ],
+            networks: [Names.appNetwork: S.ServiceNetwork()],
+            ports: proxied ? nil : [S.Port(target: spec.mqtt.port, published: spec.mqtt.port, mode: "ingress")],
+            healthcheck: S.Healthcheck(
+                test: ["CMD-SHELL", "mosquitto_sub -h 127.0.0.1 -p \(spec.mqtt.port) -u healthcheck -P \"$$(cat /run/secrets/\(SecretCatalog.mqttHealthcheck))\" -t '$$SYS/broker/uptime' -C 1 -W 5 >/dev/null"],
+                interval: "10s", timeout: "8s", retries: 3, startPeriod: "30s"),
+            deploy: S.Deploy(
+                mode: "replicated", replicas: 1, endpointMode: proxied ? "dnsrr" : "vip",
+                placement: dataOnly,
+                restartPolicy: S.RestartPolicy(condition: "any", delay: "0s"),
+                updateConfig: singleton,
+                resources: S.Resources(limits: .init(memory: "128M")),
+                labels: ["org.haha.component": "mosquitto"]),
+            stopGracePeriod: "10s")
+
+        if proxied {
+            let proxyConfig = config("haproxy_cfg", "haproxy/haproxy.cfg")
+            stack.services[Names.proxy] = S.Service(
+                image: spec.images.haproxy,
+                configs: [S.FileReference(source: proxyConfig, target: "/usr/local/etc/haproxy/haproxy.cfg", mode: readAll)],
+                networks: [Names.appNetwork: S.ServiceNetwork()],
+                ports: [
+                    S.Port(target: 8123, published: spec.homeAssistant.port, mode: "host"),
+                    S.Port(target: spec.mqtt.port, published: spec.mqtt.port, mode: "host"),
+                ],
+                healthcheck: S.Healthcheck(test: ["CMD", "bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/8405"],
+                                           interval: "10s", timeout: "3s", retries: 3, startPeriod: "10s"),
+                deploy: S.Deploy(
+                    mode: "global", replicas: nil, endpointMode: "dnsrr", placement: nil,
+                    restartPolicy: S.RestartPolicy(condition: "any", delay: "0s"),
+                    updateConfig: S.UpdateConfig(order: "stop-first", parallelism: 1, failureAction: "rollback"),
+                    resources: S.Resources(limits: .init(memory: "128M")),
+                    labels: ["org.haha.component": "proxy"]),
+                stopGracePeriod: "5s")
+        }
+
+        if spec.portainer.enabled {
+            addPortainer(to: &stack, mount: mount)
+        }
+
+        var dbNetwork = S.Network(attachable: false)
+        if spec.database.encryptedNetwork { dbNetwork.driverOpts = ["encrypted": "true"] }
+        stack.networks = [Names.databaseNetwork: dbNetwork, Names.appNetwork: S.Network(attachable: false)]
+        stack.configs = configs
+        stack.secrets = secrets
+        return stack
+    }
+
+    /// Portainer (optional, off by default): an agent on every node and the server on a data node.
+    /// Its images contain no shell or HTTP client, so Swarm can only watch the process; no health check.
+    private func addPortainer(to stack: inout StackFile, mount: String) {
+        stack.services["portainer-agent"] = S.Service(
+            image: spec.images.portainerAgent,
+            volumes: [
+                S.Mount(type: "bind", source: "/var/run/docker.sock", target: "/var/run/docker.sock"),
+                S.Mount(type: "bind", source: "/var/lib/docker/volumes", target: "/var/lib/docker/volumes"),
+            ],
+            networks: [Names.appNetwork: S.ServiceNetwork()],
+            deploy: S.Deploy(mode: "global", endpointMode: "dnsrr",
+                             restartPolicy: S.RestartPolicy(condition: "any", delay: "5s"),
+                             labels: ["org.haha.component": "portainer"]))
+        stack.services["portainer"] = S.Service(
+            image: spec.images.portainer,
+            command: ["-H", "tcp://tasks.portainer-agent:9001", "--tlsskipverify"],
+            volumes: [S.Mount(type: "bind", source: "\(mount)/portainer", target: "/data")],
+            networks: [Names.appNetwork: S.ServiceNetwork()],
+            ports: [S.Port(target: 9443, published: spec.portainer.port, mode: spec.routing == .proxy ? "host" : "ingress")],
+            deploy: S.Deploy(mode: "replicated", replicas: 1, endpointMode: spec.routing == .proxy ? "dnsrr" : "vip",
+                             placement: S.Placement(constraints: ["node.labels.\(Names.roleLabel) == data"]),
+                             restartPolicy: S.RestartPolicy(condition: "any", delay: "5s"),
+                             labels: ["org.haha.component": "portainer"]))
+    }
+}

@@ -1,0 +1,151 @@
+/// The internal model of a cluster, decoded from `haha.yaml` (apiVersion `haha/v1`) with every default filled in.
+public struct ClusterSpec: Sendable, Equatable, Codable {
+    public static let apiVersion = "haha/v1"
+
+    public var name: String
+    public var nodes: [Node]
+    public var storage: Storage
+    public var database: Database
+    public var mqtt: MQTT
+    public var homeAssistant: HomeAssistant
+    public var sensorAddress: SensorAddress
+    public var images: Images
+    public var routing: Routing
+    public var portainer: Portainer
+    /// Directory holding the secret files, relative to the spec file unless absolute.
+    public var secretsDir: String
+
+    public init(
+        name: String = "haha", nodes: [Node], storage: Storage = .init(), database: Database = .init(),
+        mqtt: MQTT = .init(), homeAssistant: HomeAssistant = .init(), sensorAddress: SensorAddress = .none,
+        images: Images = .init(), routing: Routing = .mesh, portainer: Portainer = .init(),
+        secretsDir: String = "haha-secrets"
+    ) {
+        self.name = name
+        self.nodes = nodes
+        self.storage = storage
+        self.database = database
+        self.mqtt = mqtt
+        self.homeAssistant = homeAssistant
+        self.sensorAddress = sensorAddress
+        self.images = images
+        self.routing = routing
+        self.portainer = portainer
+        self.secretsDir = secretsDir
+    }
+
+    public struct Node: Sendable, Equatable, Codable {
+        public enum Role: String, Sendable, Codable, CaseIterable { case data, arbiter }
+        public var name: String
+        public var address: String
+        public var user: String
+        public var port: Int
+        public var identityFile: String?
+        public var role: Role
+
+        public init(name: String, address: String, user: String = "root", port: Int = 22, identityFile: String? = nil, role: Role = .data) {
+            self.name = name
+            self.address = address
+            self.user = user
+            self.port = port
+            self.identityFile = identityFile
+            self.role = role
+        }
+    }
+
+    public struct Storage: Sendable, Equatable, Codable {
+        public var volume: String = "haha"
+        public var brickPath: String = "/var/lib/haha/brick"
+        public var mountPath: String = "/var/lib/haha/shared"
+        /// Seconds a Gluster client waits for a dead server (`network.ping-timeout`; Gluster's default is 42).
+        public var pingTimeout: Int = 5
+        public init() {}
+    }
+
+    public struct Database: Sendable, Equatable, Codable {
+        public var clusterName: String = "haha"
+        public var name: String = "homeassistant"
+        public var user: String = "homeassistant"
+        public var gcacheSize: String = "128M"
+        public var bufferPoolSize: String = "128M"
+        public var memoryLimit: String = "512M"
+        /// Encrypt the overlay network that carries database traffic (IPsec; needs the kernel's ESP support).
+        public var encryptedNetwork: Bool = true
+        public init() {}
+    }
+
+    public struct MQTT: Sendable, Equatable, Codable {
+        public var port: Int = 1883
+        /// Broker users; each gets a password file `mqtt-USER-password` in the secrets directory.
+        public var users: [String] = ["homeassistant", "devices"]
+        public init() {}
+    }
+
+    public struct HomeAssistant: Sendable, Equatable, Codable {
+        public var timeZone: String = "UTC"
+        public var port: Int = 8123
+        public var name: String = "Home"
+        public var memoryLimit: String = "1G"
+        /// SQLAlchemy scheme of the recorder URL: `mysql` (mysqlclient, in the official image) or `mysql+pymysql`.
+        public var recorderScheme: String = "mysql"
+        public init() {}
+    }
+
+    public enum SensorAddress: Sendable, Equatable, Codable {
+        case none
+        /// A floating address (VRRP via keepalived) that follows a live node.
+        case vip(VIP)
+        /// The original project's mode: every node announces the same mDNS host name; avahi restarts every minute.
+        case mdnsHostname(String)
+
+        public struct VIP: Sendable, Equatable, Codable {
+            public var address: String
+            public var prefixLength: Int
+            public var interface: String
+            public var mdnsName: String?
+            public init(address: String, prefixLength: Int = 24, interface: String = "eth0", mdnsName: String? = nil) {
+                self.address = address
+                self.prefixLength = prefixLength
+                self.interface = interface
+                self.mdnsName = mdnsName
+            }
+        }
+
+        public var vip: VIP? {
+            if case .vip(let vip) = self { return vip }
+            return nil
+        }
+    }
+
+    public struct Images: Sendable, Equatable, Codable {
+        public var homeAssistant = "ghcr.io/home-assistant/home-assistant:2026.11.0"
+        public var mariadb = "mariadb:11.8"
+        public var mosquitto = "eclipse-mosquitto:2"
+        public var haproxy = "haproxy:3.2"
+        public var portainer = "portainer/portainer-ce:2.33.3"
+        public var portainerAgent = "portainer/agent:2.33.3"
+        public init() {}
+    }
+
+    /// How clients reach Home Assistant and the broker through any node.
+    public enum Routing: String, Sendable, Equatable, Codable, CaseIterable {
+        /// Swarm's ingress routing mesh (needs IPVS in the nodes' kernels).
+        case mesh
+        /// HAProxy on every node with host-mode ports, health-checked (works without IPVS).
+        case proxy
+    }
+
+    public struct Portainer: Sendable, Equatable, Codable {
+        public var enabled = false
+        public var port = 9443
+        public init() {}
+    }
+
+    // MARK: Derived facts
+
+    public var dataNodes: [Node] { nodes.filter { $0.role == .data } }
+    public var arbiter: Node? { nodes.first { $0.role == .arbiter } }
+
+    /// Swarm stack name.
+    public var stackName: String { name }
+}

@@ -1,0 +1,3 @@
+import HahaCommands
+
+await Haha.runMain()
