@@ -30,7 +30,7 @@ let package = Package(
             dependencies: ["HahaCore"],
             exclude: ["Recipes"],
             swiftSettings: strict),
-        .testTarget(name: "HahaCoreTests", dependencies: ["HahaCore"], resources: [.copy("Golden"), .copy("Fixtures")], swiftSettings: strict),
+        .testTarget(name: "HahaCoreTests", dependencies: ["HahaCore"], exclude: ["Golden", "Fixtures"], swiftSettings: strict),
         .testTarget(name: "HahaSystemTests", dependencies: ["HahaSystem"], swiftSettings: strict),
         .testTarget(name: "IntegrationTests", dependencies: ["HahaSystem", "HahaCore"], swiftSettings: strict),
     ],

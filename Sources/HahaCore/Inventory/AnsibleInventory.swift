@@ -101,14 +101,15 @@ public struct AnsibleInventory: Sendable {
                 diagnostics.append(.error("", line: host.line, "host ranges such as \(host.pattern) are not supported; list each host on its own line"))
                 continue
             }
-            let vars = groupVars.merging(host.vars) { _, hostValue in hostValue }
+            // Host vars beat group vars, whichever alias (ansible_ssh_user or ansible_user) each level uses.
+            let vars = canonical(groupVars).merging(canonical(host.vars)) { _, hostValue in hostValue }
             if !passwordKeys.isDisjoint(with: vars.keys) { droppedPasswords = true }
-            let address = vars["ansible_host"] ?? vars["ansible_ssh_host"] ?? host.pattern
+            let address = vars["ansible_host"] ?? host.pattern
             var name = IPv4Address(host.pattern) == nil ? String(host.pattern.split(separator: ".")[0]).lowercased() : "node\(index + 1)"
             if !HostName.isValidLabel(name) || usedNames.contains(name) { name = "node\(index + 1)" }
             usedNames.insert(name)
             var portValue = 22
-            if let port = vars["ansible_port"] ?? vars["ansible_ssh_port"] {
+            if let port = vars["ansible_port"] {
                 if let parsedPort = Int(port), (1...65535).contains(parsedPort) { portValue = parsedPort } else {
                     diagnostics.append(.error("", line: host.line, "ansible_port \"\(port)\" of \(host.pattern) is not a port number"))
                 }
@@ -118,14 +119,31 @@ public struct AnsibleInventory: Sendable {
             }
             nodes.append(ClusterSpec.Node(
                 name: name, address: address,
-                user: vars["ansible_user"] ?? vars["ansible_ssh_user"] ?? "root",
+                user: vars["ansible_user"] ?? "root",
                 port: portValue,
-                identityFile: vars["ansible_ssh_private_key_file"] ?? vars["ansible_private_key_file"]))
+                identityFile: vars["ansible_private_key_file"]))
         }
         if droppedPasswords {
             notices.append("SSH passwords in the inventory were not copied: haha logs in with SSH keys. Create a key and install it on every node, e.g. `ssh-keygen -t ed25519` then `ssh-copy-id USER@ADDRESS` for each node; set ssh.identityFile in haha.yaml if it is not your default key.")
         }
         return Result(nodes: nodes, notices: notices, diagnostics: diagnostics, droppedPasswords: droppedPasswords)
+    }
+
+    /// Old and new spellings of the connection variables, mapped to one name each.
+    static let aliases = [
+        "ansible_ssh_user": "ansible_user", "ansible_ssh_host": "ansible_host", "ansible_ssh_port": "ansible_port",
+        "ansible_ssh_private_key_file": "ansible_private_key_file",
+    ]
+
+    private static func canonical(_ vars: [String: String]) -> [String: String] {
+        var result: [String: String] = [:]
+        for (key, value) in vars.sorted(by: { $0.key < $1.key }) {
+            let name = aliases[key] ?? key
+            // Within one level the new spelling wins over the old one.
+            if aliases[key] != nil, vars[name] != nil { continue }
+            result[name] = value
+        }
+        return result
     }
 
     private static func stripComment(_ line: String) -> String {

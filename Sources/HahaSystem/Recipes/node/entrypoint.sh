@@ -134,9 +134,10 @@ start_daemons() {
 
     cron && log "cron started"
 
-    glusterd --pid-file=/run/glusterd.pid && log "glusterd started"
-
+    # dockerd first: it comes up in the background while glusterd spends
+    # 1-4 s initialising before it daemonizes.
     start_dockerd
+    glusterd --pid-file=/run/glusterd.pid && log "glusterd started"
 }
 
 # Gluster fstab lines: "server:/volume mountpoint glusterfs options 0 0".

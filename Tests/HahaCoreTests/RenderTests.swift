@@ -1,0 +1,186 @@
+import Foundation
+import Testing
+import Yams
+@testable import HahaCore
+
+/// Fixed secrets so rendered output is reproducible in golden files.
+func fixedSecrets(_ spec: ClusterSpec) -> SecretValues {
+    SecretValues(Dictionary(uniqueKeysWithValues: SecretCatalog.required(for: spec).map { ($0, "test-\($0)-0123456789") }))
+}
+
+enum RenderCase: String, CaseIterable, CustomTestStringConvertible {
+    case vipMesh = "vip-mesh"
+    case labProxy = "lab-proxy"
+    case arbiterMdns = "arbiter-mdns-portainer"
+
+    var testDescription: String { rawValue }
+
+    var spec: ClusterSpec {
+        var spec = SpecLoader.load(yaml: baseYAML).spec!
+        switch self {
+        case .vipMesh:
+            break
+        case .labProxy:
+            spec.routing = .proxy
+            spec.database.encryptedNetwork = false
+            spec.sensorAddress = .vip(.init(address: "10.1.0.50", prefixLength: 24, interface: "eth0", mdnsName: "homeassistant"))
+            spec.images.homeAssistant = "10.1.0.1:5000/haha-lab/home-assistant:2026.11.0"
+            spec.homeAssistant.recorderScheme = "mysql+pymysql"
+        case .arbiterMdns:
+            spec.nodes[2].role = .arbiter
+            spec.sensorAddress = .mdnsHostname("hacluster")
+            spec.portainer.enabled = true
+            spec.homeAssistant.timeZone = "Europe/Bratislava"
+        }
+        return spec
+    }
+}
+
+@Suite struct RenderTests {
+    static let golden = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden")
+
+    func render(_ spec: ClusterSpec) throws -> [RenderedFile] {
+        try Renderer(spec: spec, secrets: fixedSecrets(spec)).render()
+    }
+
+    /// Every rendered file equals its golden copy. `HAHA_UPDATE_GOLDEN=1 swift test` rewrites them after a reviewed change.
+    @Test(arguments: RenderCase.allCases)
+    func renderedFilesMatchGoldenFiles(_ renderCase: RenderCase) throws {
+        let files = try render(renderCase.spec)
+        let directory = Self.golden.appendingPathComponent(renderCase.rawValue)
+        let update = ProcessInfo.processInfo.environment["HAHA_UPDATE_GOLDEN"] == "1"
+        if update { try? FileManager.default.removeItem(at: directory) }
+        for file in files {
+            let url = directory.appendingPathComponent(file.path)
+            if update {
+                try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try file.contents.write(to: url, atomically: true, encoding: .utf8)
+                continue
+            }
+            let expected = try #require(try? String(contentsOf: url, encoding: .utf8), "no golden file \(url.path); run HAHA_UPDATE_GOLDEN=1 swift test")
+            let got = file.contents.split(separator: "\n", omittingEmptySubsequences: false)
+            let want = expected.split(separator: "\n", omittingEmptySubsequences: false)
+            for (index, pair) in zip(got, want).enumerated() where pair.0 != pair.1 {
+                Issue.record("\(renderCase.rawValue)/\(file.path):\(index + 1): got \"\(pair.0)\", golden has \"\(pair.1)\"")
+                break
+            }
+            #expect(got.count == want.count, "\(file.path): \(got.count) lines, golden has \(want.count)")
+        }
+        // No golden file is left without a rendered twin.
+        let goldenPaths = FileManager.default.enumerator(at: directory, includingPropertiesForKeys: nil)?
+            .compactMap { $0 as? URL }
+            .filter { (try? $0.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true }
+            .map(\.path)
+            .map { String($0.dropFirst(directory.path.count + 1)) } ?? []
+        #expect(Set(goldenPaths) == Set(files.map(\.path)))
+    }
+
+    @Test func renderingIsDeterministic() throws {
+        for renderCase in RenderCase.allCases {
+            #expect(try render(renderCase.spec) == render(renderCase.spec))
+        }
+    }
+
+    func stack(_ spec: ClusterSpec) throws -> [String: Any] {
+        let text = try #require(try render(spec).first { $0.path == "stack.yml" }?.contents)
+        return try #require(try Yams.load(yaml: text) as? [String: Any])
+    }
+
+    // The original project's defects (CONTEXT.md), checked one by one on the rendered output.
+
+    @Test func galeraIsOneServicePerDataNodeWithNodeLocalVolumes() throws {
+        let spec = RenderCase.arbiterMdns.spec
+        let services = try #require(try stack(spec)["services"] as? [String: [String: Any]])
+        let galera = services.keys.filter { $0.hasPrefix("galera-") }.sorted()
+        #expect(galera == ["galera-n1", "galera-n2"])
+        for name in galera {
+            let service = try #require(services[name])
+            let mounts = try #require(service["volumes"] as? [[String: Any]])
+            #expect(mounts.count == 1)
+            #expect(mounts[0]["type"] as? String == "volume")
+            #expect(!(mounts[0]["source"] as? String ?? "").hasPrefix(spec.storage.mountPath))
+            let deploy = try #require(service["deploy"] as? [String: Any])
+            let constraints = (deploy["placement"] as? [String: Any])?["constraints"] as? [String]
+            #expect(constraints == ["node.labels.haha.node == \(name.dropFirst("galera-".count))"])
+        }
+        let image = spec.images.mariadb
+        let version = image.split(separator: ":").last.map(String.init) ?? ""
+        let parts = version.split(separator: ".").compactMap { Int($0) }
+        #expect(parts.count >= 2 && (parts[0] > 10 || (parts[0] == 10 && parts[1] >= 11)))
+    }
+
+    @Test func noIgnoredComposeKeysAndEveryServiceHasAHealthCheck() throws {
+        for renderCase in RenderCase.allCases {
+            let services = try #require(try stack(renderCase.spec)["services"] as? [String: [String: Any]])
+            for (name, service) in services {
+                #expect(service["container_name"] == nil && service["restart"] == nil && service["depends_on"] == nil, "\(name)")
+                if !name.hasPrefix("portainer") {
+                    #expect(service["healthcheck"] != nil, "\(renderCase.rawValue): \(name) has no health check")
+                }
+            }
+        }
+    }
+
+    @Test func recorderURLComesFromSecretsYAMLNotPlaintext() throws {
+        let spec = RenderCase.vipMesh.spec
+        let files = try render(spec)
+        let configuration = try #require(files.first { $0.path == "homeassistant/configuration.yaml" })
+        #expect(configuration.contents.contains("db_url: !secret recorder_db_url"))
+        #expect(!configuration.contents.contains("mysql://"))
+        let secrets = try #require(files.first { $0.path == "secrets/homeassistant-secrets.yaml" })
+        #expect(secrets.isSecret)
+        #expect(secrets.contents.contains("mysql://homeassistant:test-recorder-password-0123456789@galera/homeassistant?charset=utf8mb4"))
+        #expect(!configuration.contents.contains("mqtt:"))
+    }
+
+    @Test func noSecretValueAppearsInNonSecretFiles() throws {
+        for renderCase in RenderCase.allCases {
+            let spec = renderCase.spec
+            let values = fixedSecrets(spec).all
+            for file in try render(spec) where !file.isSecret {
+                for value in values { #expect(!file.contents.contains(value), "\(file.path) contains a secret") }
+            }
+        }
+    }
+
+    @Test func mosquittoListensWithAuthAndSavesOnEveryChange() throws {
+        let files = try render(RenderCase.vipMesh.spec)
+        let conf = try #require(files.first { $0.path == "mosquitto/config/mosquitto.conf" }?.contents)
+        for line in ["listener 1883", "allow_anonymous false", "password_file /run/secrets/mosquitto-passwd",
+                     "persistence true", "autosave_on_changes true", "autosave_interval 1"] {
+            #expect(conf.contains("\n\(line)\n"), "missing \(line)")
+        }
+        let passwd = try #require(files.first { $0.path == "secrets/mosquitto-passwd" }?.contents)
+        #expect(passwd.split(separator: "\n").map { $0.split(separator: ":")[0] } == ["healthcheck", "homeassistant", "devices"])
+    }
+
+    @Test func sharedFilesLiveOnTheGlusterMountAndSecretsAreSwarmSecrets() throws {
+        let spec = RenderCase.vipMesh.spec
+        let services = try #require(try stack(spec)["services"] as? [String: [String: Any]])
+        for name in ["homeassistant", "mosquitto"] {
+            let mounts = try #require(services[name]?["volumes"] as? [[String: Any]])
+            #expect(mounts.allSatisfy { ($0["source"] as? String ?? "").hasPrefix(spec.storage.mountPath + "/") })
+            #expect(services[name]?["secrets"] != nil)
+        }
+        let top = try stack(spec)
+        let secrets = try #require(top["secrets"] as? [String: [String: Any]])
+        #expect(secrets.values.allSatisfy { ($0["file"] as? String ?? "").hasPrefix("./secrets/") })
+    }
+
+    @Test func databaseNetworkIsEncryptedUnlessTheSpecSaysNot() throws {
+        let encrypted = try #require(try stack(RenderCase.vipMesh.spec)["networks"] as? [String: [String: Any]])
+        #expect((encrypted["db"]?["driver_opts"] as? [String: Any])?["encrypted"] as? String == "true")
+        let plain = try #require(try stack(RenderCase.labProxy.spec)["networks"] as? [String: [String: Any]])
+        #expect(plain["db"]?["driver_opts"] == nil)
+    }
+
+    @Test func keepalivedHasOneConfigPerNodeWithUnicastPeers() throws {
+        let files = try render(RenderCase.vipMesh.spec).filter { $0.path.hasPrefix("keepalived/") }
+        #expect(files.map(\.path) == ["keepalived/n1.conf", "keepalived/n2.conf", "keepalived/n3.conf"])
+        let n2 = files[1].contents
+        #expect(n2.contains("unicast_src_ip 10.1.0.12"))
+        #expect(n2.contains("    10.1.0.11\n    10.1.0.13\n"))
+        #expect(n2.contains("10.1.0.50/24 dev eth0"))
+        #expect(n2.contains("priority 190"))
+    }
+}

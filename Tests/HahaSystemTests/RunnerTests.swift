@@ -1,0 +1,82 @@
+import Foundation
+import HahaCore
+import Testing
+@testable import HahaSystem
+
+/// A scripted runner: records commands and answers from a script, for testing logic without machines.
+final class ScriptedRunner: CommandRunner, @unchecked Sendable {
+    let target = "scripted"
+    private let lock = NSLock()
+    private var script: [(matches: @Sendable ([String]) -> Bool, result: CommandResult)] = []
+    private(set) var commands: [Command] = []
+
+    func on(_ matches: @escaping @Sendable ([String]) -> Bool, exit: Int32 = 0, stdout: String = "", stderr: String = "") {
+        lock.withLock { script.append((matches, CommandResult(exitCode: exit, stdout: Data(stdout.utf8), stderr: Data(stderr.utf8)))) }
+    }
+
+    func run(_ command: Command) async throws -> CommandResult {
+        lock.withLock {
+            commands.append(command)
+            return script.first { $0.matches(command.arguments) }?.result ?? CommandResult(exitCode: 0)
+        }
+    }
+}
+
+@Suite struct RunnerTests {
+    @Test func sshWrapsTheRemoteCommandInTimeoutAndSudo() async throws {
+        let local = ScriptedRunner()
+        let node = ClusterSpec.Node(name: "n1", address: "10.1.0.11", user: "pi", port: 2222, identityFile: "/k/id")
+        let ssh = SSHRunner(node: node, options: ["-o", "UserKnownHostsFile=/dev/null"], local: local)
+        _ = try await ssh.run(Command(["gluster", "volume", "info", "my vol"], timeout: 30))
+        let sent = try #require(local.commands.first?.arguments)
+        #expect(Array(sent.prefix(1)) == ["ssh"])
+        #expect(sent.contains("-p") && sent.contains("2222") && sent.contains("/k/id"))
+        #expect(sent.contains("pi@10.1.0.11"))
+        #expect(sent.last == "sudo -n timeout -k 5 30 gluster volume info 'my vol'")
+    }
+
+    @Test func rootNeedsNoSudoAndDefaultPortIsImplicit() async throws {
+        let local = ScriptedRunner()
+        let ssh = SSHRunner(node: .init(name: "n1", address: "pi1.local"), local: local)
+        _ = try await ssh.run(Command(["true"], timeout: 5))
+        let sent = try #require(local.commands.first?.arguments)
+        #expect(!sent.contains("-p"))
+        #expect(sent.last == "timeout -k 5 5 true")
+    }
+
+    @Test func sshFailureIsExplainedWithTheNode() async throws {
+        let local = ScriptedRunner()
+        local.on({ $0.first == "ssh" }, exit: 255, stderr: "ssh: connect to host 10.1.0.11 port 22: Connection refused")
+        let ssh = SSHRunner(node: .init(name: "n1", address: "10.1.0.11"), local: local)
+        await #expect(throws: CommandError.self) { try await ssh.check(["docker", "info"]) }
+        do {
+            try await ssh.check(["docker", "info"], hint: "install Docker")
+        } catch let error as CommandError {
+            #expect(error.description.contains("n1 (root@10.1.0.11)"))
+            #expect(error.description.contains("Connection refused"))
+            #expect(error.description.contains("install Docker"))
+        }
+    }
+
+    @Test func localRunnerCapturesOutputExitCodeAndInput() async throws {
+        let runner = LocalRunner()
+        let result = try await runner.run(Command(["sh", "-c", "cat; echo err >&2; exit 3"], input: Data("hello".utf8)))
+        #expect(result.exitCode == 3)
+        #expect(result.output == "hello")
+        #expect(result.errorOutput == "err\n")
+    }
+
+    @Test func localRunnerKillsOnTimeout() async throws {
+        let start = ContinuousClock.now
+        let result = try await LocalRunner().run(Command(["sleep", "30"], timeout: 1))
+        #expect(result.exitCode == 124)
+        #expect(ContinuousClock.now - start < .seconds(10))
+    }
+
+    @Test func shellQuotingRoundTripsThroughSh() async throws {
+        let words = ["plain", "with space", "it's", "$HOME", "a\"b", ""]
+        let script = "printf '%s\\n' " + words.map(shellQuote).joined(separator: " ")
+        let result = try await LocalRunner().run(Command(["sh", "-c", script]))
+        #expect(result.output == words.joined(separator: "\n") + "\n")
+    }
+}

@@ -1,0 +1,49 @@
+import Foundation
+import HahaSystem
+import Testing
+
+/// Finds the built `haha` executable next to the test bundle (swift build puts them in one directory).
+enum Built {
+    static var directory: URL {
+        if let override = ProcessInfo.processInfo.environment["HAHA_BIN_DIR"] { return URL(fileURLWithPath: override) }
+        // Bundle.main is the build directory (or the .xctest bundle inside it, depending on the platform).
+        let main = Bundle.main.bundleURL
+        return main.pathExtension == "xctest" ? main.deletingLastPathComponent() : main
+    }
+
+    static var haha: String { directory.appendingPathComponent("haha").path }
+
+    static func requireHaha() throws -> String {
+        try #require(FileManager.default.isExecutableFile(atPath: haha), "no haha executable at \(haha); run `swift build` before `swift test`")
+        return haha
+    }
+}
+
+/// A scratch directory removed at the end unless HAHA_KEEP_SCRATCH=1.
+final class Scratch {
+    let url: URL
+    var path: String { url.path }
+
+    init(_ name: String = "haha-test") throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
+    deinit {
+        if ProcessInfo.processInfo.environment["HAHA_KEEP_SCRATCH"] != "1" { try? FileManager.default.removeItem(at: url) }
+    }
+
+    func file(_ relative: String) -> String { url.appendingPathComponent(relative).path }
+}
+
+/// Runs a command in a directory and returns its result (the CLI under test, docker, ...).
+func run(_ arguments: [String], in directory: String, input: String? = nil, timeout: Double = 120) async throws -> CommandResult {
+    let runner = LocalRunner()
+    return try await runner.run(Command(["sh", "-c", "cd \(shellQuote(directory)) && exec \"$@\"", "sh"] + arguments,
+                                        input: input.map { Data($0.utf8) }, timeout: timeout))
+}
+
+func commandExists(_ name: String) -> Bool {
+    (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
+        .contains { FileManager.default.isExecutableFile(atPath: "\($0)/\(name)") }
+}
