@@ -14,6 +14,8 @@ public struct ClusterSpec: Sendable, Equatable, Codable {
     public var portainer: Portainer
     /// Directory holding the secret files, relative to the spec file unless absolute.
     public var secretsDir: String
+    /// A known_hosts file for the nodes' SSH host keys (default: the user's own, trusting new hosts on first use).
+    public var knownHostsFile: String?
 
     public init(
         name: String = "haha", nodes: [Node], storage: Storage = .init(), database: Database = .init(),

@@ -61,7 +61,9 @@ public enum SpecLoader {
         // SSH defaults shared by all nodes.
         var defaultUser = "root", defaultPort = 22
         var defaultIdentity: String?
-        if let ssh = r.mapping(top["ssh"], path: "ssh", allowed: ["user", "port", "identityFile"]) {
+        var knownHosts: String?
+        if let ssh = r.mapping(top["ssh"], path: "ssh", allowed: ["user", "port", "identityFile", "knownHostsFile"]) {
+            knownHosts = r.string(ssh["knownHostsFile"], path: "ssh.knownHostsFile")
             defaultUser = r.string(ssh["user"], path: "ssh.user") ?? defaultUser
             defaultPort = r.int(ssh["port"], path: "ssh.port", range: 1...65535) ?? defaultPort
             defaultIdentity = r.string(ssh["identityFile"], path: "ssh.identityFile")
@@ -89,6 +91,7 @@ public enum SpecLoader {
         }
 
         var spec = ClusterSpec(nodes: nodes)
+        spec.knownHostsFile = knownHosts
         spec.name = r.string(top["name"], path: "name") ?? spec.name
         spec.secretsDir = r.string(top["secretsDir"], path: "secretsDir") ?? spec.secretsDir
         if let routing = r.oneOf(top["routing"], path: "routing", ClusterSpec.Routing.allCases.map(\.rawValue)) {

@@ -7,6 +7,11 @@ public enum SpecWriter {
             "apiVersion: \(ClusterSpec.apiVersion)",
             "name: \(q(spec.name))",
             "secretsDir: \(q(spec.secretsDir))",
+        ]
+        if let knownHosts = spec.knownHostsFile {
+            out += ["", "ssh:", "  knownHostsFile: \(q(knownHosts))"]
+        }
+        out += [
             "",
             "nodes:",
         ]

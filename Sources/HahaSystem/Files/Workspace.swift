@@ -33,10 +33,23 @@ public struct Workspace: Sendable {
     }
 
     /// The secrets directory, resolved against the spec file's directory.
-    public var secretsDirectory: String {
-        if spec.secretsDir.hasPrefix("/") { return spec.secretsDir }
-        let base = URL(fileURLWithPath: specPath).deletingLastPathComponent()
-        return base.appendingPathComponent(spec.secretsDir).standardizedFileURL.path
+    public var secretsDirectory: String { resolve(spec.secretsDir) }
+
+    /// A path from the spec, resolved against the spec file's directory (`~` is the user's home).
+    public func resolve(_ path: String) -> String {
+        if path.hasPrefix("/") || path.hasPrefix("~") { return path }
+        return URL(fileURLWithPath: specPath).deletingLastPathComponent().appendingPathComponent(path).standardizedFileURL.path
+    }
+
+    /// The SSH runner for a node, with the spec's key and known-hosts file.
+    public func runner(for node: ClusterSpec.Node, local: any CommandRunner = LocalRunner()) -> SSHRunner {
+        var resolved = node
+        resolved.identityFile = node.identityFile.map(resolve)
+        var options = ["-o", "StrictHostKeyChecking=accept-new"]
+        if let knownHosts = spec.knownHostsFile {
+            options = ["-o", "UserKnownHostsFile=\(resolve(knownHosts))", "-o", "StrictHostKeyChecking=yes"]
+        }
+        return SSHRunner(node: resolved, options: options, local: local)
     }
 
     public func secretsSnapshot() -> SecretsSnapshot {

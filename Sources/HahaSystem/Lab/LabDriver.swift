@@ -1,0 +1,266 @@
+import Foundation
+import HahaCore
+
+/// Creates, inspects, breaks and removes a lab cluster through the local Docker engine.
+/// The truth is in Docker (containers labelled `org.haha.lab=NAME`), not in a state file.
+public struct LabDriver: Sendable {
+    public var layout: LabLayout
+    /// The lab directory: haha.yaml, secrets, SSH key and known_hosts for this lab.
+    public var directory: URL
+    public var runner: any CommandRunner
+    public var progress: @Sendable (String) -> Void
+
+    public init(layout: LabLayout, directory: URL, runner: any CommandRunner = LocalRunner(),
+                progress: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.layout = layout
+        self.directory = directory
+        self.runner = runner
+        self.progress = progress
+    }
+
+    public var sshDirectory: URL { directory.appendingPathComponent("ssh") }
+    public var keyPath: String { sshDirectory.appendingPathComponent("id_ed25519").path }
+    public var specPath: String { directory.appendingPathComponent("haha.yaml").path }
+
+    // MARK: Preconditions
+
+    /// Docker answers and has the lab's OCI runtime (needed for privileged nodes on this kernel).
+    public func checkHost() async throws {
+        let info = try await runner.run(Command(["docker", "info", "--format", "{{json .Runtimes}}"], timeout: 30))
+        guard info.succeeded else {
+            throw HahaError(.invalidState, "no Docker engine answers: \(info.errorOutput.trimmingCharacters(in: .whitespacesAndNewlines))",
+                            next: "run `sudo bash scripts/host-setup` (installs docker.io and starts dockerd with the lab runtime)")
+        }
+        guard info.output.contains("\"\(LabLayout.runtime)\"") else {
+            throw HahaError(.invalidState, "the Docker engine has no \(LabLayout.runtime) runtime",
+                            next: "run `sudo bash scripts/host-setup`, or add {\"runtimes\": {\"\(LabLayout.runtime)\": {\"path\": \"/var/cache/haha/bin/haha-oci-shim\"}}} to /etc/docker/daemon.json and reload dockerd")
+        }
+    }
+
+    // MARK: State
+
+    /// The layout of an existing lab, read back from its network's labels.
+    public static func discover(name: String, runner: any CommandRunner = LocalRunner()) async throws -> LabLayout? {
+        let result = try await runner.run(Command(["docker", "network", "inspect", "--format",
+            "{{index .Labels \"\(LabLayout.labelKey).nodes\"}} {{index .Labels \"\(LabLayout.labelKey).arbiter\"}} {{index .Labels \"\(LabLayout.labelKey).user\"}} {{(index .IPAM.Config 0).Subnet}}", name], timeout: 30))
+        guard result.succeeded else { return nil }
+        let fields = result.output.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: " ").map(String.init)
+        guard fields.count == 4, let count = Int(fields[0]),
+              let base = IPv4Address(String(fields[3].split(separator: "/")[0])) else { return nil }
+        return LabLayout(name: name, nodeCount: count, arbiter: fields[1] == "true", subnetBase: base, user: fields[2])
+    }
+
+    public struct NodeState: Sendable, Codable, Equatable {
+        public var name: String
+        public var container: String
+        public var address: String
+        public var role: String
+        public var state: String  // running, exited, missing, …
+        public var partitioned: Bool
+    }
+
+    public func status() async throws -> [NodeState] {
+        var states: [NodeState] = []
+        for node in layout.nodes {
+            let inspect = try await runner.run(Command(["docker", "inspect", "--format",
+                "{{.State.Status}} {{if index .NetworkSettings.Networks \"\(layout.network)\"}}connected{{else}}partitioned{{end}}", node.container], timeout: 30))
+            let fields = inspect.output.split(separator: " ").map(String.init)
+            states.append(NodeState(name: node.name, container: node.container, address: node.address.description, role: node.role.rawValue,
+                                    state: inspect.succeeded ? fields.first ?? "unknown" : "missing",
+                                    partitioned: inspect.succeeded && fields.last == "partitioned"))
+        }
+        return states
+    }
+
+    // MARK: Up
+
+    /// Brings the lab up: images, network, keys, node containers, SSH reachable, haha.yaml + secrets written.
+    /// Re-running starts stopped nodes and leaves running ones alone.
+    public func up(images: LabImages) async throws -> Workspace {
+        try await checkHost()
+        let image = try await images.node()
+        try await ensureNetwork()
+        try ensureKeys()
+        let keysFile = sshDirectory.appendingPathComponent("authorized_keys").path
+
+        let states = try await status()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (node, state) in zip(layout.nodes, states) {
+                group.addTask {
+                    switch state.state {
+                    case "running": break
+                    case "missing":
+                        for (volume, _) in node.volumes {
+                            try await runner.check(["docker", "volume", "create", "--label", "\(LabLayout.labelKey)=\(layout.name)", volume], timeout: 30)
+                        }
+                        try await runner.check(layout.runArguments(for: node, image: image, keysPath: keysFile), timeout: 60)
+                    default:
+                        try await runner.check(["docker", "start", node.container], timeout: 60)
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        try await waitForSSH()
+        return try writeSpec()
+    }
+
+    func ensureNetwork() async throws {
+        let exists = try await runner.run(Command(["docker", "network", "inspect", layout.network], timeout: 30)).succeeded
+        if !exists {
+            try await runner.check([
+                "docker", "network", "create", "--internal", "--driver", "bridge",
+                "--subnet", layout.subnet, "--gateway", layout.gateway.description,
+                "--opt", "com.docker.network.bridge.name=\(layout.bridge)",
+                "--label", "\(LabLayout.labelKey)=\(layout.name)",
+                "--label", "\(LabLayout.labelKey).nodes=\(layout.nodeCount)",
+                "--label", "\(LabLayout.labelKey).arbiter=\(layout.arbiter)",
+                "--label", "\(LabLayout.labelKey).user=\(layout.user)",
+                layout.network,
+            ], timeout: 30, hint: "another network may use \(layout.subnet); pass --subnet with a free /24")
+        }
+        // Docker drops multicast (VRRP, mDNS) between containers of an internal network; allow traffic within the bridge.
+        let rule = ["-i", layout.bridge, "-o", layout.bridge, "-j", "ACCEPT"]
+        if try await !runner.run(Command(["iptables", "-C", "DOCKER-USER"] + rule, timeout: 10)).succeeded {
+            try await runner.check(["iptables", "-I", "DOCKER-USER"] + rule, timeout: 10)
+        }
+    }
+
+    func ensureKeys() throws {
+        let fm = FileManager.default
+        try fm.createDirectory(at: sshDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        if !fm.fileExists(atPath: keyPath) {
+            let result = try runSync(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "haha-lab", "-f", keyPath])
+            guard result == 0 else { throw HahaError(.failed, "ssh-keygen failed (exit \(result))", next: "install openssh-client") }
+        }
+        let publicKey = try String(contentsOfFile: keyPath + ".pub", encoding: .utf8)
+        try writeFileAtomically(sshDirectory.appendingPathComponent("authorized_keys").path, contents: publicKey, mode: 0o644)
+    }
+
+    /// Waits until every node's sshd answers, records their host keys, and logs in once as the lab user.
+    func waitForSSH() async throws {
+        let deadline = ContinuousClock.now + .seconds(90)
+        var lines: [String] = []
+        for node in layout.nodes {
+            while true {
+                let scan = try await runner.run(Command(["ssh-keyscan", "-T", "2", "-t", "ed25519", node.address.description], timeout: 10))
+                let keys = scan.output.split(separator: "\n").filter { !$0.hasPrefix("#") && !$0.isEmpty }
+                if scan.succeeded, !keys.isEmpty {
+                    lines += keys.map(String.init)
+                    lines += keys.map { $0.replacingOccurrences(of: node.address.description, with: node.name) }
+                    break
+                }
+                if ContinuousClock.now > deadline {
+                    throw HahaError(.timeout, "sshd on \(node.container) (\(node.address)) did not answer within 90 s",
+                                    next: "look at `docker logs \(node.container)`")
+                }
+                try await Task.sleep(for: .milliseconds(300))
+            }
+        }
+        try writeFileAtomically(sshDirectory.appendingPathComponent("known_hosts").path, contents: lines.joined(separator: "\n") + "\n")
+    }
+
+    func writeSpec() throws -> Workspace {
+        let spec = layout.spec(images: LabLayout.serviceImages)
+        let text = SpecWriter.yaml(spec, header: ["The lab cluster \"\(layout.name)\", written by `haha lab up`; it is rewritten on every lab up."])
+        try writeFileAtomically(specPath, contents: text)
+        let workspace = Workspace(specPath: specPath, spec: spec)
+        try workspace.generateMissingSecrets()
+        return workspace
+    }
+
+    // MARK: Images in the nodes
+
+    /// Copies images into every running node's engine (`docker save | docker load`), skipping nodes that have them.
+    public func load(_ tags: [String]) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for node in layout.nodes {
+                group.addTask {
+                    var missing: [String] = []
+                    for tag in tags {
+                        let host = try await runner.run(Command(["docker", "image", "inspect", "--format", "{{.Id}}", tag], timeout: 30)).output
+                        let inNode = try await runner.run(Command(["docker", "exec", node.container, "docker", "image", "inspect", "--format", "{{.Id}}", tag], timeout: 30)).output
+                        if host.isEmpty || host != inNode { missing.append(tag) }
+                    }
+                    guard !missing.isEmpty else { return }
+                    progress("loading \(missing.joined(separator: ", ")) into \(node.container)")
+                    try await runner.shell("docker save \(missing.map(shellQuote).joined(separator: " ")) | docker exec -i \(node.container) docker load -q",
+                                           timeout: 1800)
+                }
+            }
+            try await group.waitForAll()
+        }
+    }
+
+    // MARK: Faults
+
+    func container(_ name: String) throws -> LabLayout.Node {
+        guard let node = layout.node(named: name) else {
+            throw HahaError.invalidArgument("no lab node \"\(name)\"", next: "nodes are \(layout.nodes.map(\.name).joined(separator: ", "))")
+        }
+        return node
+    }
+
+    /// A power cut: the node drops every packet first (peers see silence, not a closed connection), then dies.
+    public func kill(_ name: String) async throws {
+        let node = try container(name)
+        for chain in ["INPUT", "OUTPUT", "FORWARD"] {
+            _ = try await runner.run(Command(["docker", "exec", node.container, "iptables", "-I", chain, "1", "-j", "DROP"], timeout: 10))
+        }
+        try await runner.check(["docker", "kill", node.container], timeout: 30)
+    }
+
+    public func stop(_ name: String) async throws {
+        try await runner.check(["docker", "stop", try container(name).container], timeout: 90)
+    }
+
+    public func start(_ name: String) async throws {
+        let node = try container(name)
+        try await runner.check(["docker", "start", node.container], timeout: 60)
+    }
+
+    /// Cuts the node off the lab network (its processes keep running), like pulling its cable.
+    public func partition(_ name: String) async throws {
+        let node = try container(name)
+        try await runner.check(["docker", "network", "disconnect", layout.network, node.container], timeout: 30)
+    }
+
+    public func heal(_ name: String) async throws {
+        let node = try container(name)
+        try await runner.check(["docker", "network", "connect", "--ip", node.address.description, layout.network, node.container], timeout: 30)
+    }
+
+    // MARK: Down
+
+    /// Removes the lab's containers, volumes, network and firewall rule: everything labelled as this lab's, nothing else.
+    public func down() async throws {
+        let containers = try await runner.output(["docker", "ps", "-aq", "--filter", "label=\(LabLayout.labelKey)=\(layout.name)"])
+        if !containers.isEmpty {
+            try await runner.check(["docker", "rm", "-f", "-v"] + containers.split(separator: "\n").map(String.init), timeout: 120)
+        }
+        let volumes = try await runner.output(["docker", "volume", "ls", "-q", "--filter", "label=\(LabLayout.labelKey)=\(layout.name)"])
+        if !volumes.isEmpty {
+            try await runner.check(["docker", "volume", "rm", "-f"] + volumes.split(separator: "\n").map(String.init), timeout: 120)
+        }
+        let networks = try await runner.output(["docker", "network", "ls", "-q", "--filter", "label=\(LabLayout.labelKey)=\(layout.name)"])
+        if !networks.isEmpty {
+            try await runner.check(["docker", "network", "rm"] + networks.split(separator: "\n").map(String.init), timeout: 60)
+        }
+        let rule = ["-i", layout.bridge, "-o", layout.bridge, "-j", "ACCEPT"]
+        while try await runner.run(Command(["iptables", "-C", "DOCKER-USER"] + rule, timeout: 10)).succeeded {
+            try await runner.check(["iptables", "-D", "DOCKER-USER"] + rule, timeout: 10)
+        }
+    }
+}
+
+/// Runs a short local command synchronously (key generation before any async work).
+func runSync(_ arguments: [String]) throws -> Int32 {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = arguments
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    process.waitUntilExit()
+    return process.terminationStatus
+}
