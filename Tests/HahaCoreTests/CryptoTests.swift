@@ -46,6 +46,16 @@ import Testing
         #expect(line != MosquittoFiles.passwordLine(user: "devices", password: "s3cret2"))
     }
 
+    /// Lines made by the real `mosquitto_passwd -b` (Mosquitto 2.0.21): same salt, same line.
+    @Test(arguments: [
+        ("homeassistant", "Ha-Secret-1", "homeassistant:$7$101$hBs0lkvgo/xsw3TG$rKSl/k0Y0L5zin+MExEgjqjcFbfdsXzKax44d7Cvte+PgswT6nhGWCGYv5zgPI74CmxzovGWVDWRV3rpLiiM7g=="),
+        ("esphome", "p@ss:w0rd with space", "esphome:$7$101$a5/vK6rMNGg8xj8e$T/6/Az8oH5VUedf1oIuDL6yeX5ECksPq8z9KykYaxg2wFboUS79fV6S2/plPF0PaUwGFswsMQmaF05tPTZh3vg=="),
+    ])
+    func mosquittoLineMatchesMosquittoPasswd(user: String, password: String, expected: String) throws {
+        let salt = try #require(Data(base64Encoded: String(expected.split(separator: "$")[3])))
+        #expect(MosquittoFiles.passwordLine(user: user, password: password, salt: Array(salt)) == expected)
+    }
+
     @Test func passwordsAreLongAndVaried() {
         var generator = SystemRandomNumberGenerator()
         let passwords = (0..<50).map { _ in SecretCatalog.generatePassword(using: &generator) }

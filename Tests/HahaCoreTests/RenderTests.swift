@@ -184,3 +184,37 @@ enum RenderCase: String, CaseIterable, CustomTestStringConvertible {
         #expect(n2.contains("priority 190"))
     }
 }
+
+@Suite struct DeployPhaseTests {
+    func services(_ phase: Renderer.DeployPhase) throws -> [String: [String: Any]] {
+        let spec = RenderCase.vipMesh.spec
+        let files = try Renderer(spec: spec, secrets: fixedSecrets(spec), phase: phase).render()
+        let text = try #require(files.first { $0.path == "stack.yml" }?.contents)
+        return try #require((try Yams.load(yaml: text) as? [String: Any])?["services"] as? [String: [String: Any]])
+    }
+
+    func replicas(_ service: [String: Any]?) -> Int? { (service?["deploy"] as? [String: Any])?["replicas"] as? Int }
+    func command(_ service: [String: Any]?) -> [String] { service?["command"] as? [String] ?? [] }
+
+    @Test func bootstrapRunsOnlyTheChosenMemberWithTheFlag() throws {
+        let s = try services(.bootstrap(member: "n2"))
+        #expect(command(s["galera-n2"]) == ["--wsrep-node-name=n2", "--wsrep-new-cluster"])
+        #expect(replicas(s["galera-n2"]) == 1)
+        #expect(replicas(s["galera-n1"]) == 0 && replicas(s["galera-n3"]) == 0)
+        #expect(replicas(s["homeassistant"]) == 0)
+    }
+
+    @Test func joiningStartsTheOthersAndKeepsTheFlagUntilTheyAreIn() throws {
+        let s = try services(.joining(member: "n2"))
+        #expect(command(s["galera-n2"]).contains("--wsrep-new-cluster"))
+        #expect([s["galera-n1"], s["galera-n2"], s["galera-n3"]].allSatisfy { replicas($0) == 1 })
+        #expect(!command(s["galera-n1"]).contains("--wsrep-new-cluster"))
+        #expect(replicas(s["homeassistant"]) == 0)
+    }
+
+    @Test func steadyHasNoBootstrapFlagAnywhere() throws {
+        let s = try services(.steady)
+        #expect(s.values.allSatisfy { !command($0).contains("--wsrep-new-cluster") })
+        #expect(replicas(s["homeassistant"]) == 1)
+    }
+}

@@ -18,10 +18,21 @@ public struct RenderedFile: Sendable, Equatable {
 public struct Renderer: Sendable {
     public var spec: ClusterSpec
     public var secrets: SecretValues
+    public var phase: DeployPhase
 
-    public init(spec: ClusterSpec, secrets: SecretValues) {
+    public init(spec: ClusterSpec, secrets: SecretValues, phase: DeployPhase = .steady) {
         self.spec = spec
         self.secrets = secrets
+        self.phase = phase
+    }
+
+    /// Which variant of the stack to render. `haha up` walks a new or recovering Galera cluster through
+    /// `.bootstrap` (one member starts a new cluster, nothing else runs), `.joining` (the others join it),
+    /// then `.steady` (the bootstrap flag removed; Home Assistant starts). `haha render` writes `.steady`.
+    public enum DeployPhase: Sendable, Equatable {
+        case bootstrap(member: String)
+        case joining(member: String)
+        case steady
     }
 
     /// Names of things inside the stack, shared by the renderer and by `haha up`.
@@ -60,7 +71,7 @@ public struct Renderer: Sendable {
             RenderedFile(path: "secrets/homeassistant-secrets.yaml", contents: HomeAssistantFiles.secrets(spec, secrets), isSecret: true),
         ]
         files += secretFiles
-        let stack = StackBuilder(spec: spec, contents: Dictionary(uniqueKeysWithValues: (files).map { ($0.path, $0.contents) })).build()
+        let stack = StackBuilder(spec: spec, phase: phase, contents: Dictionary(uniqueKeysWithValues: (files).map { ($0.path, $0.contents) })).build()
         let encoder = YAMLEncoder()
         encoder.options.sortKeys = true
         encoder.options.indent = 2

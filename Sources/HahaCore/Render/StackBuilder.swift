@@ -3,6 +3,7 @@ struct StackBuilder {
     typealias Names = Renderer.Names
     typealias S = StackFile
     let spec: ClusterSpec
+    var phase: Renderer.DeployPhase = .steady
     /// Rendered contents by path, for content-addressed config and secret names.
     let contents: [String: String]
 
@@ -37,15 +38,26 @@ struct StackBuilder {
         for node in spec.dataNodes {
             let volume = Names.galeraVolume(node.name)
             volumes[volume] = S.Volume(labels: ["org.haha.node": node.name])
+            var command = ["--wsrep-node-name=\(node.name)"]
+            var replicas = 1
+            switch phase {
+            case .bootstrap(let member), .joining(let member):
+                if member == node.name { command.append("--wsrep-new-cluster") }
+                if case .bootstrap = phase, member != node.name { replicas = 0 }
+            case .steady:
+                break
+            }
             stack.services[Names.galera(node.name)] = S.Service(
                 image: spec.images.mariadb,
-                command: ["--wsrep-node-name=\(node.name)"],
+                command: command,
                 environment: [
                     "MARIADB_ROOT_PASSWORD_FILE": "/run/secrets/\(SecretCatalog.mariadbRoot)",
                     "MARIADB_DATABASE": spec.database.name,
                     "MARIADB_USER": spec.database.user,
                     "MARIADB_PASSWORD_FILE": "/run/secrets/\(SecretCatalog.recorder)",
-                    "MARIADB_AUTO_UPGRADE": "1",
+                    // The health check logs in over the socket as mysql@localhost: an SST replaces the
+                    // joiner's own healthcheck credentials, so password-based checks fail on joiners.
+                    "MARIADB_MYSQL_LOCALHOST_USER": "1",
                 ],
                 volumes: [S.Mount(type: "volume", source: volume, target: "/var/lib/mysql")],
                 configs: [S.FileReference(source: galeraConfig, target: "/etc/mysql/conf.d/galera.cnf", mode: readAll)],
@@ -57,10 +69,10 @@ struct StackBuilder {
                 ],
                 networks: [Names.databaseNetwork: S.ServiceNetwork(aliases: [Names.databaseAlias])],
                 ports: nil,
-                healthcheck: S.Healthcheck(test: ["CMD", "healthcheck.sh", "--connect", "--galera_online"],
+                healthcheck: S.Healthcheck(test: ["CMD", "healthcheck.sh", "--su-mysql", "--connect", "--galera_online"],
                                            interval: "10s", timeout: "5s", retries: 3, startPeriod: "10m"),
                 deploy: S.Deploy(
-                    mode: "replicated", replicas: 1, endpointMode: "dnsrr",
+                    mode: "replicated", replicas: replicas, endpointMode: "dnsrr",
                     placement: S.Placement(constraints: ["node.labels.\(Names.nodeLabel) == \(node.name)"]),
                     restartPolicy: S.RestartPolicy(condition: "any", delay: "5s"),
                     updateConfig: singleton,
@@ -85,7 +97,7 @@ struct StackBuilder {
                 test: ["CMD", "python3", "-c", "import urllib.request as u; u.urlopen('http://127.0.0.1:8123/manifest.json', timeout=4)"],
                 interval: "15s", timeout: "5s", retries: 3, startPeriod: "5m"),
             deploy: S.Deploy(
-                mode: "replicated", replicas: 1, endpointMode: proxied ? "dnsrr" : "vip",
+                mode: "replicated", replicas: phase == .steady ? 1 : 0, endpointMode: proxied ? "dnsrr" : "vip",
                 placement: dataOnly,
                 restartPolicy: S.RestartPolicy(condition: "any", delay: "0s"),
                 updateConfig: singleton,

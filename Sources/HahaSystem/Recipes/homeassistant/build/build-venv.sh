@@ -41,6 +41,20 @@ if [ "$offline_ok" -eq 0 ]; then
 	"$PY" -m uv pip install --quiet --offline --no-index --find-links "$WH" -r "$REQ"
 fi
 
+if [ -n "${HA_LANGUAGES:-}" ]; then
+	say "keeping backend translations for: en $HA_LANGUAGES"
+	"$PY" - "en $HA_LANGUAGES" "$VENV" <<'PY'
+import glob, os, sys
+keep = set(sys.argv[1].split())
+gone = 0
+for path in glob.glob(sys.argv[2] + "/lib/python3*/site-packages/homeassistant/components/*/translations/*.json"):
+    if os.path.basename(path)[:-5] not in keep:
+        os.remove(path)
+        gone += 1
+print(f"[build-venv] removed {gone} translation files")
+PY
+fi
+
 say "warm-up run of Home Assistant"
 UV_FIND_LINKS="$WH" "$PY" /tmp/build/warmup.py
 

@@ -1,0 +1,115 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import HahaCore
+
+/// Talks to Home Assistant's HTTP API: waits for it, creates the owner without a browser (onboarding), and
+/// adds the cluster's broker as the MQTT integration (a config entry: YAML `mqtt: broker:` no longer exists).
+public struct HomeAssistantSetup: Sendable {
+    public var baseURL: URL
+    public static let clientID = "http://haha.local/"
+    public static let ownerUsername = "admin"
+
+    public init(baseURL: URL) { self.baseURL = baseURL }
+
+    public struct Response: Sendable {
+        public var status: Int
+        public var body: Data
+        public var json: Any? { try? JSONSerialization.jsonObject(with: body) }
+    }
+
+    public func request(_ method: String, _ path: String, json: Any? = nil, form: [String: String]? = nil, token: String? = nil,
+                        timeout: Double = 15) async throws -> Response {
+        var request = URLRequest(url: baseURL.appendingPathComponent(path), timeoutInterval: timeout)
+        request.httpMethod = method
+        if let json {
+            request.httpBody = try JSONSerialization.data(withJSONObject: json)
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        }
+        if let form {
+            let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-._~"))
+            request.httpBody = Data(form.sorted { $0.key < $1.key }
+                .map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: allowed) ?? "")" }
+                .joined(separator: "&").utf8)
+            request.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
+        }
+        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        return Response(status: (response as? HTTPURLResponse)?.statusCode ?? 0, body: data)
+    }
+
+    /// Waits until `/api/` answers (401 without a token means Home Assistant is up).
+    public func waitUntilUp(timeout: Double) async throws {
+        try await waitUntil("Home Assistant to answer on \(baseURL.absoluteString)", timeout: timeout, interval: 2) {
+            let response = try await request("GET", "api/", timeout: 5)
+            return response.status == 401 || response.status == 200
+        }
+    }
+
+    /// Whether the owner account still has to be created.
+    public func needsOwner() async throws -> Bool {
+        let response = try await request("GET", "api/onboarding")
+        guard response.status == 200, let steps = response.json as? [[String: Any]] else { return false }
+        return steps.contains { $0["step"] as? String == "user" && $0["done"] as? Bool == false }
+    }
+
+    /// Creates the owner and returns a refresh token (it does not expire; access tokens are minted from it).
+    public func createOwner(name: String, password: String) async throws -> String {
+        let created = try await request("POST", "api/onboarding/users", json: [
+            "client_id": Self.clientID, "name": name, "username": Self.ownerUsername, "password": password, "language": "en",
+        ])
+        guard created.status == 200, let code = (created.json as? [String: Any])?["auth_code"] as? String else {
+            throw HahaError(.failed, "Home Assistant refused to create its owner (HTTP \(created.status)): \(String(decoding: created.body.prefix(300), as: UTF8.self))")
+        }
+        let tokens = try await request("POST", "auth/token", form: ["grant_type": "authorization_code", "code": code, "client_id": Self.clientID])
+        guard tokens.status == 200, let refresh = (tokens.json as? [String: Any])?["refresh_token"] as? String else {
+            throw HahaError(.failed, "Home Assistant gave no token for its new owner (HTTP \(tokens.status))")
+        }
+        return refresh
+    }
+
+    public func accessToken(refreshToken: String) async throws -> String {
+        let tokens = try await request("POST", "auth/token", form: ["grant_type": "refresh_token", "refresh_token": refreshToken, "client_id": Self.clientID])
+        guard tokens.status == 200, let access = (tokens.json as? [String: Any])?["access_token"] as? String else {
+            throw HahaError(.failed, "Home Assistant refused haha's refresh token (HTTP \(tokens.status))",
+                            next: "if the owner was changed by hand, delete haha-secrets/homeassistant-refresh-token and create a token in the UI")
+        }
+        return access
+    }
+
+    /// Adds the broker as the MQTT integration unless one exists. Returns true when it created it.
+    public func ensureMQTT(token: String, broker: String, port: Int, username: String, password: String) async throws -> Bool {
+        let entries = try await request("GET", "api/config/config_entries/entry", token: token)
+        if let list = entries.json as? [[String: Any]], list.contains(where: { $0["domain"] as? String == "mqtt" }) { return false }
+        let start = try await request("POST", "api/config/config_entries/flow", json: ["handler": "mqtt", "show_advanced_options": false], token: token)
+        guard var step = start.json as? [String: Any], let flowID = step["flow_id"] as? String else {
+            throw HahaError(.failed, "Home Assistant did not start the MQTT flow (HTTP \(start.status)): \(String(decoding: start.body.prefix(300), as: UTF8.self))")
+        }
+        let answers: [String: Any] = ["broker": broker, "port": port, "username": username, "password": password]
+        for _ in 0..<4 {
+            guard step["type"] as? String == "form" else { break }
+            // Answer the fields this form asks for, from what we know.
+            let schema = step["data_schema"] as? [[String: Any]] ?? []
+            var payload: [String: Any] = [:]
+            for field in schema {
+                guard let name = field["name"] as? String else { continue }
+                if let value = answers[name] { payload[name] = value }
+            }
+            if step["step_id"] as? String == "user", payload.isEmpty { payload = ["next_step_id": "broker"] }
+            let next = try await request("POST", "api/config/config_entries/flow/\(flowID)", json: payload, token: token)
+            guard let json = next.json as? [String: Any] else {
+                throw HahaError(.failed, "the MQTT flow failed (HTTP \(next.status)): \(String(decoding: next.body.prefix(300), as: UTF8.self))")
+            }
+            if let errors = json["errors"] as? [String: Any], !errors.isEmpty {
+                throw HahaError(.failed, "Home Assistant could not connect to the broker \(broker):\(port): \(errors)",
+                                next: "check that the mosquitto service runs (`docker service ps \(broker)`)")
+            }
+            step = json
+        }
+        guard step["type"] as? String == "create_entry" else {
+            throw HahaError(.failed, "the MQTT flow ended with \(step["type"] ?? "nothing") instead of creating the integration")
+        }
+        return true
+    }
+}

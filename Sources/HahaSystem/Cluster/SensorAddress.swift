@@ -1,0 +1,66 @@
+import Foundation
+import HahaCore
+
+/// keepalived (VIP) or the original's avahi mode, installed on the nodes themselves.
+public struct SensorAddressSetup: Sendable {
+    let cluster: Cluster
+    public init(cluster: Cluster) { self.cluster = cluster }
+
+    static let keepalivedConf = "/etc/keepalived/keepalived.conf"
+    static let avahiHosts = "/etc/avahi/hosts"
+    static let cronFile = "/etc/cron.d/haha-avahi-restart"
+    static let marker = "haha"
+
+    /// Restarts a service with systemd when the node has it, else with its init script.
+    static func restart(_ service: String) -> String {
+        "if [ -d /run/systemd/system ]; then systemctl enable \(service) >/dev/null 2>&1; systemctl restart \(service); else service \(service) restart; fi"
+    }
+
+    public func converge(files: [RenderedFile]) async throws -> Bool {
+        let spec = cluster.spec
+        let changes = try await cluster.onAll { node, runner in
+            var changed = false
+            switch spec.sensorAddress {
+            case .none:
+                break
+            case .vip:
+                guard let conf = files.first(where: { $0.path == "keepalived/\(node.name).conf" }) else { return false }
+                let current = try await runner.run(Command(["cat", Self.keepalivedConf], timeout: 30))
+                if current.output != conf.contents {
+                    if try await runner.run(Command(["sh", "-c", "command -v keepalived"], timeout: 30)).succeeded == false {
+                        try await runner.shell("DEBIAN_FRONTEND=noninteractive apt-get install -y keepalived", timeout: 600)
+                    }
+                    if current.succeeded, !current.output.contains("rendered by haha") {
+                        // Someone else's keepalived configuration: keep it beside ours.
+                        try await runner.shell("cp -n \(Self.keepalivedConf) \(Self.keepalivedConf).haha-backup", timeout: 30)
+                    }
+                    try await cluster.write(conf.contents, to: Self.keepalivedConf, mode: "0644", on: runner)
+                    try await runner.shell(Self.restart("keepalived"), timeout: 60)
+                    changed = true
+                }
+                if let hosts = files.first(where: { $0.path == "avahi/hosts" }) {
+                    let line = hosts.contents.split(separator: "\n").last { !$0.hasPrefix("#") }.map(String.init) ?? ""
+                    let present = try await runner.run(Command(["grep", "-qxF", line, Self.avahiHosts], timeout: 30)).succeeded
+                    if !present, try await runner.run(Command(["test", "-d", "/etc/avahi"], timeout: 30)).succeeded {
+                        try await runner.shell("printf '%s\\n' \(shellQuote(line)) >> \(Self.avahiHosts) && (\(Self.restart("avahi-daemon"))) || true", timeout: 60)
+                        changed = true
+                    }
+                }
+            case .mdnsHostname(let name):
+                guard let cron = files.first(where: { $0.path == "avahi/haha-avahi-restart.cron" }) else { return false }
+                let conf = "/etc/avahi/avahi-daemon.conf"
+                if try await !runner.run(Command(["grep", "-qx", "host-name=\(name)", conf], timeout: 30)).succeeded {
+                    try await runner.shell("cp -n \(conf) \(conf).haha-backup && sed -i 's/^#*host-name=.*/host-name=\(name)/' \(conf) && grep -qx 'host-name=\(name)' \(conf) || sed -i '/^\\[server\\]/a host-name=\(name)' \(conf); \(Self.restart("avahi-daemon"))", timeout: 60)
+                    changed = true
+                }
+                let current = try await runner.run(Command(["cat", Self.cronFile], timeout: 30))
+                if current.output != cron.contents {
+                    try await cluster.write(cron.contents, to: Self.cronFile, mode: "0644", on: runner)
+                    changed = true
+                }
+            }
+            return changed
+        }
+        return changes.values.contains(true)
+    }
+}

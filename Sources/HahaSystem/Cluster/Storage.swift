@@ -1,0 +1,133 @@
+import Foundation
+import HahaCore
+
+/// GlusterFS: trusted pool, a replica-3 (or 2 + arbiter) volume, options, and a mount on every node via fstab.
+public struct Storage: Sendable {
+    let cluster: Cluster
+    public init(cluster: Cluster) { self.cluster = cluster }
+
+    var spec: ClusterSpec { cluster.spec }
+    var volume: String { spec.storage.volume }
+    static let fstabMarker = "# haha: replicated volume for Home Assistant and Mosquitto"
+
+    /// The nodes holding bricks: the first three data nodes, or two data nodes and the arbiter.
+    public var brickNodes: [ClusterSpec.Node] {
+        let data = Array(spec.dataNodes.prefix(3))
+        if let arbiter = spec.arbiter, data.count == 2 { return data + [arbiter] }
+        return data
+    }
+
+    public var createArguments: [String] {
+        let bricks = brickNodes.map { "\($0.address):\(spec.storage.brickPath)" }
+        var args = ["gluster", "volume", "create", volume]
+        if spec.arbiter != nil && spec.dataNodes.count == 2 {
+            args += ["replica", "3", "arbiter", "1"]
+        } else {
+            args += ["replica", String(bricks.count)]
+        }
+        return args + bricks + ["force"]
+    }
+
+    public var fstabLine: String {
+        let backups = spec.nodes.filter { $0.role == .data }.prefix(3).map(\.address).joined(separator: ":")
+        return "localhost:/\(volume) \(spec.storage.mountPath) glusterfs defaults,_netdev,backup-volfile-servers=\(backups) 0 0"
+    }
+
+    /// Returns true when it changed something.
+    public func converge(facts: [String: Preflight.Facts]) async throws -> Bool {
+        var changed = false
+        // Install Gluster where missing, as the original playbook did.
+        let missing = spec.nodes.filter { facts[$0.name]?.hasGluster == false }
+        if !missing.isEmpty {
+            cluster.log("installing glusterfs-server on \(missing.map(\.name).joined(separator: ", "))")
+            _ = try await cluster.onAll(missing) { node, runner in
+                try await runner.shell("DEBIAN_FRONTEND=noninteractive apt-get install -y glusterfs-server && (systemctl enable --now glusterd 2>/dev/null || service glusterd start)",
+                                       timeout: 900, hint: "install glusterfs-server on \(node.address) by hand, then run haha up again")
+            }
+            changed = true
+        }
+        let primary = cluster.runner(cluster.primary)
+
+        // Trusted pool.
+        let pool = try await primary.output(["gluster", "pool", "list"], timeout: 60)
+        for node in spec.nodes where node.name != cluster.primary.name {
+            if !pool.contains(node.address) {
+                try await primary.check(["gluster", "peer", "probe", node.address], timeout: 60,
+                                        hint: "glusterd must run on \(node.name) and TCP 24007 must be open between the nodes")
+                changed = true
+            }
+        }
+        try await waitUntil("all Gluster peers connected", timeout: 60) {
+            let list = try await primary.output(["gluster", "pool", "list"], timeout: 30)
+            return list.split(separator: "\n").filter { $0.contains("Connected") }.count == spec.nodes.count
+        }
+
+        // Volume.
+        let info = try await primary.run(Command(["gluster", "volume", "info", volume], timeout: 60))
+        if !info.succeeded {
+            _ = try await cluster.onAll(brickNodes) { _, runner in
+                try await runner.check(["mkdir", "-p", spec.storage.brickPath], timeout: 30)
+            }
+            try await primary.check(createArguments, timeout: 120)
+            changed = true
+        }
+        let wanted = [
+            "auth.allow": (["127.0.0.1"] + spec.nodes.map(\.address)).joined(separator: ","),
+            "network.ping-timeout": String(spec.storage.pingTimeout),
+        ]
+        let current = try await primary.output(["gluster", "volume", "info", volume], timeout: 60)
+        for (key, value) in wanted.sorted(by: { $0.key < $1.key }) where !current.contains("\(key): \(value)") {
+            try await primary.check(["gluster", "volume", "set", volume, key, value], timeout: 60)
+            changed = true
+        }
+        if !current.contains("Status: Started") {
+            try await primary.check(["gluster", "volume", "start", volume], timeout: 120)
+            changed = true
+        }
+
+        // Mounted on every node, again after a reboot.
+        let mounted = try await cluster.onAll { _, runner in
+            try await mount(runner)
+        }
+        if mounted.values.contains(true) { changed = true }
+        return changed
+    }
+
+    func mount(_ runner: any CommandRunner) async throws -> Bool {
+        let mountPath = spec.storage.mountPath
+        let check = try await runner.run(Command(["sh", "-c", "grep -qxF \(shellQuote(fstabLine)) /etc/fstab && mountpoint -q \(shellQuote(mountPath))"], timeout: 30))
+        if check.succeeded { return false }
+        try await runner.shell("""
+            mkdir -p \(shellQuote(mountPath))
+            grep -qxF \(shellQuote(fstabLine)) /etc/fstab || printf '%s\\n%s\\n' \(shellQuote(Self.fstabMarker)) \(shellQuote(fstabLine)) >> /etc/fstab
+            mountpoint -q \(shellQuote(mountPath)) || mount \(shellQuote(mountPath))
+            """, timeout: 90, hint: "check `gluster volume status \(volume)` on the node")
+        return true
+    }
+
+    /// Home Assistant's and Mosquitto's files, written once: a user's files are never overwritten.
+    public func seed(files: [RenderedFile]) async throws -> Bool {
+        let root = spec.storage.mountPath
+        let primary = cluster.runner(cluster.primary)
+        var changed = false
+        try await primary.shell("mkdir -p \(root)/homeassistant \(root)/mosquitto/config \(root)/mosquitto/data", timeout: 60)
+        for file in files where ["homeassistant/configuration.yaml", "mosquitto/config/mosquitto.conf"].contains(file.path) {
+            let path = "\(root)/\(file.path)"
+            if try await primary.run(Command(["test", "-e", path], timeout: 30)).succeeded { continue }
+            try await cluster.write(file.contents, to: path, mode: "0644", on: primary)
+            changed = true
+        }
+        try await primary.shell("chown -R 1883:1883 \(root)/mosquitto", timeout: 60)
+        return changed
+    }
+}
+
+/// Polls until `condition` holds; throws a timeout naming what was awaited.
+public func waitUntil(_ what: String, timeout: Double, interval: Double = 1, _ condition: () async throws -> Bool) async throws {
+    let deadline = ContinuousClock.now + .seconds(timeout)
+    while true {
+        if (try? await condition()) == true { return }
+        if ContinuousClock.now > deadline { throw HahaError(.timeout, "timed out after \(Int(timeout)) s waiting for \(what)") }
+        try await Task.sleep(for: .seconds(interval))
+    }
+}
