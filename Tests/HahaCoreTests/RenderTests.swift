@@ -218,3 +218,12 @@ enum RenderCase: String, CaseIterable, CustomTestStringConvertible {
         #expect(replicas(s["homeassistant"]) == 1)
     }
 }
+
+extension DeployPhaseTests {
+    /// Swarm restarts a service whose spec changes: the bootstrap member must look the same in both phases.
+    @Test func bootstrapMemberIsUnchangedBetweenBootstrapAndJoining() throws {
+        let bootstrap = try services(.bootstrap(member: "n1"))["galera-n1"] as? NSDictionary
+        let joining = try services(.joining(member: "n1"))["galera-n1"] as? NSDictionary
+        #expect(bootstrap != nil && bootstrap == joining)
+    }
+}

@@ -126,6 +126,7 @@ public struct Deploy: Sendable {
             "docker", "run", "--rm", "--network", "none", "-v", "\(galeraVolume(node.name)):/var/lib/mysql",
             "--entrypoint", "mariadbd", spec.images.mariadb,
             "--user=mysql", "--wsrep-on=ON", "--wsrep-provider=/usr/lib/galera/libgalera_smm.so",
+            "--binlog-format=ROW", "--default-storage-engine=InnoDB", "--innodb-autoinc-lock-mode=2",
             "--wsrep-cluster-address=gcomm://", "--wsrep-recover", "--log-error=",
         ], timeout: 300))
         return GaleraRecovery.parseRecoveredPosition(result.output + result.errorOutput)?.seqno
@@ -193,11 +194,9 @@ public struct Deploy: Sendable {
             return try await wsrepStatus(id, on: runner)["wsrep_cluster_status"] == "Primary"
         }
         try await deploy(.joining(member: member))
-        let size = spec.dataNodes.count
-        try await waitUntil("all \(size) members to join", timeout: 900, interval: 2) {
-            guard let id = try await container(memberService, on: runner) else { return false }
-            return try await wsrepStatus(id, on: runner)["wsrep_cluster_size"] == String(size)
-        }
+        // Joiners count in wsrep_cluster_size as soon as they connect, long before their state transfer ends:
+        // wait until every member is Synced, or removing the flag would restart the donor mid-transfer.
+        try await waitSynced()
         try await deploy(.steady)
         try await waitSynced()
     }

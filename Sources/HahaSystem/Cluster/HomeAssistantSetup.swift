@@ -78,6 +78,33 @@ public struct HomeAssistantSetup: Sendable {
         return access
     }
 
+    /// Answers a config-flow form: known fields get their values; collapsible sections (`expandable`) are
+    /// sent as objects, filled the same way (required fields left at their defaults), since Home Assistant requires them even when left at defaults.
+    static func fill(_ schema: [[String: Any]], from answers: [String: Any]) -> [String: Any] {
+        var payload: [String: Any] = [:]
+        for field in schema {
+            guard let name = field["name"] as? String else { continue }
+            if field["type"] as? String == "expandable" {
+                payload[name] = fill(field["schema"] as? [[String: Any]] ?? [], from: answers)
+            } else if let value = answers[name] {
+                payload[name] = value
+            } else if field["required"] as? Bool == true, let value = field["default"] ?? neutral(field) {
+                payload[name] = value
+            }
+        }
+        return payload
+    }
+
+    /// The "off" answer of a required field without a default: false for a switch, the first choice of a list.
+    static func neutral(_ field: [String: Any]) -> Any? {
+        let selector = field["selector"] as? [String: Any] ?? [:]
+        if selector["boolean"] != nil { return false }
+        if let options = (selector["select"] as? [String: Any])?["options"] as? [Any], let first = options.first {
+            return (first as? [String: Any])?["value"] ?? first
+        }
+        return nil
+    }
+
     /// Adds the broker as the MQTT integration unless one exists. Returns true when it created it.
     public func ensureMQTT(token: String, broker: String, port: Int, username: String, password: String) async throws -> Bool {
         let entries = try await request("GET", "api/config/config_entries/entry", token: token)
@@ -90,13 +117,7 @@ public struct HomeAssistantSetup: Sendable {
         for _ in 0..<4 {
             guard step["type"] as? String == "form" else { break }
             // Answer the fields this form asks for, from what we know.
-            let schema = step["data_schema"] as? [[String: Any]] ?? []
-            var payload: [String: Any] = [:]
-            for field in schema {
-                guard let name = field["name"] as? String else { continue }
-                if let value = answers[name] { payload[name] = value }
-            }
-            if step["step_id"] as? String == "user", payload.isEmpty { payload = ["next_step_id": "broker"] }
+            let payload = Self.fill(step["data_schema"] as? [[String: Any]] ?? [], from: answers)
             let next = try await request("POST", "api/config/config_entries/flow/\(flowID)", json: payload, token: token)
             guard let json = next.json as? [String: Any] else {
                 throw HahaError(.failed, "the MQTT flow failed (HTTP \(next.status)): \(String(decoding: next.body.prefix(300), as: UTF8.self))")
@@ -108,6 +129,7 @@ public struct HomeAssistantSetup: Sendable {
             step = json
         }
         guard step["type"] as? String == "create_entry" else {
+            if step["type"] as? String == "abort", step["reason"] as? String == "single_instance_allowed" { return false }
             throw HahaError(.failed, "the MQTT flow ended with \(step["type"] ?? "nothing") instead of creating the integration")
         }
         return true
