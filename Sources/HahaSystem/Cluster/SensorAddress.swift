@@ -29,6 +29,7 @@ public struct SensorAddressSetup: Sendable {
                 if current.output != conf.contents {
                     if try await runner.run(Command(["sh", "-c", "command -v keepalived"], timeout: 30)).succeeded == false {
                         try await runner.shell("DEBIAN_FRONTEND=noninteractive apt-get install -y keepalived", timeout: 600)
+                        try await Marker.set(Marker.installed("keepalived"), on: runner)
                     }
                     if current.succeeded, !current.output.contains("rendered by haha") {
                         // Someone else's keepalived configuration: keep it beside ours.

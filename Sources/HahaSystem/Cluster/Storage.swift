@@ -43,6 +43,7 @@ public struct Storage: Sendable {
             _ = try await cluster.onAll(missing) { node, runner in
                 try await runner.shell("DEBIAN_FRONTEND=noninteractive apt-get install -y glusterfs-server && (systemctl enable --now glusterd 2>/dev/null || service glusterd start)",
                                        timeout: 900, hint: "install glusterfs-server on \(node.address) by hand, then run haha up again")
+                try await Marker.set(Marker.installed("glusterfs-server"), on: runner)
             }
             changed = true
         }
@@ -66,7 +67,15 @@ public struct Storage: Sendable {
         let info = try await primary.run(Command(["gluster", "volume", "info", volume], timeout: 60))
         if !info.succeeded {
             _ = try await cluster.onAll(brickNodes) { _, runner in
-                try await runner.check(["mkdir", "-p", spec.storage.brickPath], timeout: 30)
+                // A brick kept by `haha down` still carries the old volume's identity; Gluster refuses it until
+                // that is cleared. Its files stay and become the new volume's content.
+                try await runner.shell("""
+                    mkdir -p \(shellQuote(spec.storage.brickPath))
+                    if getfattr -n trusted.glusterfs.volume-id \(shellQuote(spec.storage.brickPath)) >/dev/null 2>&1; then
+                      setfattr -x trusted.glusterfs.volume-id \(shellQuote(spec.storage.brickPath)); setfattr -x trusted.gfid \(shellQuote(spec.storage.brickPath)) 2>/dev/null
+                      rm -rf \(shellQuote(spec.storage.brickPath))/.glusterfs
+                    fi
+                    """, timeout: 60)
             }
             try await primary.check(createArguments, timeout: 120)
             changed = true

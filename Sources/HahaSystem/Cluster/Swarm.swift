@@ -36,6 +36,7 @@ public struct Swarm: Sendable {
         if managerNode == nil {
             let first = cluster.primary
             try await cluster.runner(first).check(["docker", "swarm", "init", "--advertise-addr", first.address, "--dispatcher-heartbeat", "1s"], timeout: 60)
+            try await Marker.set(Marker.swarm, on: cluster.runner(first))
             states[first.name] = try await state(cluster.runner(first))
             managerNode = first
             changed = true
@@ -48,6 +49,7 @@ public struct Swarm: Sendable {
             let token = index < 5 ? managerToken : workerToken
             try await cluster.runner(node).check(["docker", "swarm", "join", "--advertise-addr", node.address, "--token", token, "\(managerNode.address):2377"],
                                                  timeout: 90, hint: "TCP 2377, 7946 and UDP 4789, 7946 must be open between the nodes")
+            try await Marker.set(Marker.swarm, on: cluster.runner(node))
             states[node.name] = try await state(cluster.runner(node))
             changed = true
         }
@@ -63,5 +65,21 @@ public struct Swarm: Sendable {
             }
         }
         return changed
+    }
+}
+
+/// Files under /var/lib/haha/state on a node that record what haha created there, so `haha down`
+/// undoes exactly that: a Swarm or a package that was there before haha stays.
+public enum Marker {
+    public static let directory = "/var/lib/haha/state"
+    public static let swarm = "swarm-joined"
+    public static func installed(_ package: String) -> String { "installed-\(package)" }
+
+    public static func set(_ name: String, on runner: any CommandRunner) async throws {
+        try await runner.shell("mkdir -p \(directory) && touch \(directory)/\(name)", timeout: 30)
+    }
+
+    public static func isSet(_ name: String, on runner: any CommandRunner) async throws -> Bool {
+        try await runner.run(Command(["test", "-e", "\(directory)/\(name)"], timeout: 30)).succeeded
     }
 }

@@ -72,11 +72,20 @@ public struct LabImages: Sendable {
         let context = cacheDirectory.appendingPathComponent("build/\(name)-\(key)")
         try recipe.writeContext(to: context, base: base)
         for file in extra { try file.data.write(to: context.appendingPathComponent(file.path)) }
+        let wheels = cacheDirectory.appendingPathComponent("wheels").path
+        if name == "homeassistant" {
+            // PyPI wheels from earlier builds (hard links, not copies); an empty directory on a new machine.
+            try await runner.shell("mkdir -p \(shellQuote(context.path))/wheels && if [ -d \(shellQuote(wheels)) ]; then cp -al \(shellQuote(wheels))/. \(shellQuote(context.path))/wheels/; fi", timeout: 120)
+        }
         progress("docker build \(tag) (recipe \(name))")
         let log = cacheDirectory.appendingPathComponent("build/\(name)-\(key).log").path
         try await runner.shell(
             "DOCKER_BUILDKIT=0 docker build -t \(shellQuote(tag)) \(shellQuote(context.path)) > \(shellQuote(log)) 2>&1 || { tail -n 30 \(shellQuote(log)) >&2; exit 1; }",
             timeout: 3600, hint: "the full build log is \(log)")
+        if name == "homeassistant" {
+            // Keep every wheel the build used, so the next build needs no PyPI.
+            try await runner.check(["sh", context.appendingPathComponent("export-wheels.sh").path, context.path, wheels], timeout: 600)
+        }
         return tag
     }
 

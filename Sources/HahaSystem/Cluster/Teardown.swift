@@ -1,0 +1,104 @@
+import Foundation
+import HahaCore
+
+/// `haha down`: removes what `haha up` created and nothing else. Without `purge` the data stays
+/// (Galera volumes, Gluster bricks) and the report says where; with it nothing of haha remains.
+public struct Teardown: Sendable {
+    let cluster: Cluster
+    public init(cluster: Cluster) { self.cluster = cluster }
+
+    var spec: ClusterSpec { cluster.spec }
+
+    /// Returns what was kept, for the report.
+    public func run(purge: Bool) async throws -> [String] {
+        var kept: [String] = []
+        let stack = spec.stackName
+        let swarm = Swarm(cluster: cluster)
+
+        // 1. The stack, and wait until its containers are gone everywhere (they hold the mount and volumes).
+        if let manager = try await swarm.manager() {
+            let services = try await manager.output(["docker", "service", "ls", "-q", "--filter", "label=com.docker.stack.namespace=\(stack)"])
+            if !services.isEmpty {
+                cluster.log("removing stack \(stack)")
+                try await manager.check(["docker", "stack", "rm", stack], timeout: 120)
+            }
+        }
+        _ = try await cluster.onAll { _, runner in
+            try await waitUntil("the stack's containers to stop", timeout: 240, interval: 2) {
+                try await runner.output(["docker", "ps", "-aq", "--filter", "label=com.docker.stack.namespace=\(stack)"]).isEmpty
+            }
+        }
+
+        // 2. Per node: sensor address, Galera data, mount and fstab line.
+        let storage = Storage(cluster: cluster)
+        let perNode = try await cluster.onAll { node, runner -> [String] in
+            var kept: [String] = []
+            try await runner.shell("""
+                if grep -q 'rendered by haha' \(SensorAddressSetup.keepalivedConf) 2>/dev/null; then
+                  (if [ -d /run/systemd/system ]; then systemctl stop keepalived; else service keepalived stop; fi) >/dev/null 2>&1 || true
+                  rm -f \(SensorAddressSetup.keepalivedConf)
+                  if [ -e \(SensorAddressSetup.keepalivedConf).haha-backup ]; then mv \(SensorAddressSetup.keepalivedConf).haha-backup \(SensorAddressSetup.keepalivedConf); fi
+                fi
+                rm -f \(SensorAddressSetup.cronFile)
+                if [ -e /etc/avahi/avahi-daemon.conf.haha-backup ]; then mv /etc/avahi/avahi-daemon.conf.haha-backup /etc/avahi/avahi-daemon.conf; fi
+                if [ -e \(SensorAddressSetup.avahiHosts) ]; then sed -i '/\\.local$/{/^\(spec.sensorAddress.vip?.address ?? "none")[[:space:]]/d}' \(SensorAddressSetup.avahiHosts); fi
+                """, timeout: 60)
+            if node.role == .data {
+                let volume = "\(stack)_\(Renderer.Names.galeraVolume(node.name))"
+                if try await runner.run(Command(["docker", "volume", "inspect", volume], timeout: 30)).succeeded {
+                    if purge {
+                        try await runner.check(["docker", "volume", "rm", volume], timeout: 60)
+                    } else {
+                        kept.append("\(node.name): Galera data in Docker volume \(volume)")
+                    }
+                }
+            }
+            let mountPath = spec.storage.mountPath
+            try await runner.shell("""
+                if mountpoint -q \(shellQuote(mountPath)); then umount \(shellQuote(mountPath)) || umount -l \(shellQuote(mountPath)); fi
+                grep -vxF \(shellQuote(Storage.fstabMarker)) /etc/fstab | grep -vxF \(shellQuote(storage.fstabLine)) > /etc/fstab.haha-new || true
+                cat /etc/fstab.haha-new > /etc/fstab && rm -f /etc/fstab.haha-new
+                rmdir \(shellQuote(mountPath)) 2>/dev/null || true
+                """, timeout: 120)
+            return kept
+        }
+        kept += perNode.values.flatMap { $0 }.sorted()
+
+        // 3. The Gluster volume and the trusted pool.
+        let primary = cluster.runner(cluster.primary)
+        let volume = spec.storage.volume
+        if try await primary.run(Command(["gluster", "volume", "info", volume], timeout: 60)).succeeded {
+            cluster.log("deleting Gluster volume \(volume)")
+            _ = try await primary.run(Command(["gluster", "--mode=script", "volume", "stop", volume, "force"], timeout: 120))
+            try await primary.check(["gluster", "--mode=script", "volume", "delete", volume], timeout: 120)
+        }
+        for node in spec.nodes where node.name != cluster.primary.name {
+            _ = try await primary.run(Command(["gluster", "--mode=script", "peer", "detach", node.address], timeout: 60))
+        }
+        for node in storage.brickNodes {
+            let runner = cluster.runner(node)
+            guard try await runner.run(Command(["test", "-d", spec.storage.brickPath], timeout: 30)).succeeded else { continue }
+            if purge {
+                try await runner.check(["rm", "-rf", spec.storage.brickPath], timeout: 300)
+            } else {
+                kept.append("\(node.name): Home Assistant and Mosquitto files in the Gluster brick \(spec.storage.brickPath)")
+            }
+        }
+
+        // 4. Swarm membership haha created; packages haha installed (with purge); haha's own directory.
+        _ = try await cluster.onAll { node, runner in
+            if try await Marker.isSet(Marker.swarm, on: runner) {
+                _ = try await runner.run(Command(["docker", "swarm", "leave", "--force"], timeout: 60))
+            }
+            if purge {
+                for package in ["keepalived", "glusterfs-server"] where try await Marker.isSet(Marker.installed(package), on: runner) {
+                    _ = try await runner.run(Command(["sh", "-c", "DEBIAN_FRONTEND=noninteractive apt-get remove -y \(package)"], timeout: 600))
+                }
+                try await runner.check(["rm", "-rf", "/var/lib/haha"], timeout: 120)
+            } else {
+                try await runner.check(["rm", "-rf", "/var/lib/haha/deploy", Marker.directory], timeout: 60)
+            }
+        }
+        return kept
+    }
+}
