@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import HahaCore
 import HahaSystem
 import Testing
@@ -142,4 +145,38 @@ func waitFor(_ what: String, timeout: Double, _ condition: () async throws -> Bo
         try await Task.sleep(for: .seconds(1))
     }
     Issue.record("timed out after \(Int(timeout)) s waiting for: \(what)")
+}
+
+/// The lab's Home Assistant image starts offline and answers `GET /api/` with 401.
+/// (How fast is a benchmark: `scripts/bench` prints the seconds; this test only bounds it generously.)
+@Suite(.enabled(if: LabHost.available, "needs root and Docker with the haha-lab runtime"))
+struct HomeAssistantImageTests {
+    @Test func answersWith401OfflineOnAnInternalNetwork() async throws {
+        let haha = try Built.requireHaha()
+        let scratch = try Scratch("haha-ha-image")
+        let built = try await run([haha, "lab", "images", "--only", "homeassistant", "--no-load"], in: scratch.path, timeout: 3600)
+        try #require(built.exitCode == 0, "image build failed: \(built.errorOutput)")
+        let network = "haha-test-ha-offline"
+        let container = "haha-test-ha"
+        _ = try await run(["docker", "rm", "-f", container], in: scratch.path)
+        _ = try await run(["docker", "network", "rm", network], in: scratch.path)
+        #expect(try await run(["docker", "network", "create", "--internal", "--subnet", "172.30.80.0/24", network], in: scratch.path).exitCode == 0)
+        let start = ContinuousClock.now
+        let started = try await run(["docker", "run", "-d", "--name", container, "--network", network, "--ip", "172.30.80.10",
+                                     "-e", "TZ=UTC", LabLayout.serviceImages.homeAssistant], in: scratch.path)
+        #expect(started.exitCode == 0, "\(started.errorOutput)")
+        let ha = HomeAssistantSetup(baseURL: URL(string: "http://172.30.80.10:8123/")!)
+        var status = 0
+        while ContinuousClock.now - start < .seconds(180) {
+            status = (try? await ha.request("GET", "api/", timeout: 3).status) ?? 0
+            if status == 401 { break }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        print("Home Assistant image: /api/ answered \(status) after \(ContinuousClock.now - start) (offline, internal network)")
+        #expect(status == 401)
+        let logs = try await run(["docker", "logs", container], in: scratch.path)
+        #expect(!(logs.output + logs.errorOutput).contains("Unable to install"), "Home Assistant tried to install packages at start-up")
+        _ = try await run(["docker", "rm", "-f", container], in: scratch.path)
+        _ = try await run(["docker", "network", "rm", network], in: scratch.path)
+    }
 }

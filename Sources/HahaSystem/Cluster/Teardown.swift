@@ -23,10 +23,13 @@ public struct Teardown: Sendable {
                 try await manager.check(["docker", "stack", "rm", stack], timeout: 120)
             }
         }
-        _ = try await cluster.onAll { _, runner in
-            try await waitUntil("the stack's containers to stop", timeout: 240, interval: 2) {
-                try await runner.output(["docker", "ps", "-aq", "--filter", "label=com.docker.stack.namespace=\(stack)"]).isEmpty
+        _ = try await cluster.onAll { node, runner in
+            let stopped: Void? = try? await waitUntil("the stack's containers to stop", timeout: 150, interval: 2) {
+                try await runner.output(["docker", "ps", "-q", "--filter", "label=com.docker.stack.namespace=\(stack)"]).isEmpty
             }
+            if stopped == nil { cluster.log("\(node.name): Swarm did not stop the stack's containers; removing them directly") }
+            // Stopped task containers Swarm has not collected yet still hold the volumes.
+            try await runner.shell("docker ps -aq --filter label=com.docker.stack.namespace=\(stack) | xargs -r docker rm -f >/dev/null", timeout: 120)
         }
 
         // 2. Per node: sensor address, Galera data, mount and fstab line.
@@ -89,6 +92,13 @@ public struct Teardown: Sendable {
         _ = try await cluster.onAll { node, runner in
             if try await Marker.isSet(Marker.swarm, on: runner) {
                 _ = try await runner.run(Command(["docker", "swarm", "leave", "--force"], timeout: 60))
+                // Docker keeps stale overlay-network state after leaving a swarm; a later join then cannot attach
+                // tasks to overlay networks ("rejoinClusterBootstrap unable to find local node info") until the
+                // engine restarts. Restart it now (systemd, or the node's own supervisor when there is none).
+                try await runner.shell("""
+                    if [ -d /run/systemd/system ]; then systemctl restart docker; else kill $(pidof dockerd); fi
+                    i=0; while [ $i -lt 60 ]; do sleep 1; docker info >/dev/null 2>&1 && exit 0; i=$((i+1)); done; exit 1
+                    """, timeout: 120, hint: "start the Docker engine on the node by hand")
             }
             if purge {
                 for package in ["keepalived", "glusterfs-server"] where try await Marker.isSet(Marker.installed(package), on: runner) {

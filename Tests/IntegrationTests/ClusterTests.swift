@@ -1,0 +1,146 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import HahaCore
+import HahaSystem
+import Testing
+
+/// Issue #4's acceptance on a real lab: `haha up` from bare nodes to a running, replicated Home Assistant;
+/// a second `up` that changes nothing; a power cut of every node recovered without losing a commit;
+/// `haha down` leaving the nodes as they were.
+@Suite(.serialized, .enabled(if: LabHost.available, "needs root and Docker with the haha-lab runtime"))
+struct ClusterTests {
+    static let name = "haha-e2e"
+    static let subnet = "172.30.79.0"
+
+    @Test func upFailoverRecoveryAndDownOnALab() async throws {
+        let haha = try Built.requireHaha()
+        let scratch = try Scratch("haha-e2e")
+        let lab = ["--name", Self.name, "--dir", scratch.file("lab")]
+        _ = try await run([haha, "lab", "down"] + lab, in: scratch.path)
+        do {
+            try await exercise(haha: haha, lab: lab, scratch: scratch)
+        } catch {
+            Issue.record(error)
+        }
+        if ProcessInfo.processInfo.environment["HAHA_KEEP_LAB"] != "1" {
+            _ = try await run([haha, "lab", "down"] + lab, in: scratch.path, timeout: 300)
+        }
+    }
+
+    /// What `haha down` must restore: mounts, fstab, Swarm state, Gluster peers, crontab, packages.
+    static let nodeState = """
+        echo "mounts: $(grep -E 'glusterfs|/var/lib/haha' /proc/mounts | awk '{print $2}' | sort | tr '\\n' ' ')"
+        echo "fstab: $(grep -v '^#' /etc/fstab | sort | tr '\\n' ' ')"
+        echo "swarm: $(docker info --format '{{.Swarm.LocalNodeState}}')"
+        echo "peers: $(gluster pool list 2>/dev/null | tail -n +2 | wc -l)"
+        echo "cron: $(ls /etc/cron.d 2>/dev/null | tr '\\n' ' ') $(crontab -l 2>/dev/null | md5sum)"
+        echo "packages: $(dpkg-query -W -f '${Package}\\n' | md5sum)"
+        echo "keepalived: $(cat /etc/keepalived/keepalived.conf 2>/dev/null | md5sum)"
+        """
+
+    func exercise(haha: String, lab: [String], scratch: Scratch) async throws {
+        let up = try await run([haha, "lab", "up", "--with-images", "--subnet", Self.subnet] + lab, in: scratch.path, timeout: 3600)
+        try #require(up.exitCode == 0, "lab up failed: \(up.errorOutput)")
+        let specPath = scratch.file("lab/haha.yaml")
+        let workspace = try Workspace.load(specPath: specPath)
+        let spec = workspace.spec
+        let ssh = spec.nodes.map { workspace.runner(for: $0) }
+        // A crontab line of the user's own, which must survive.
+        try await ssh[0].shell("echo '5 4 * * * root true # the user s own' > /etc/cron.d/users-own", timeout: 30)
+        var before: [String] = []
+        for runner in ssh { before.append(try await runner.shell(Self.nodeState, timeout: 60).output) }
+
+        // haha up, from bare nodes.
+        let first = try await run([haha, "up", "--config", specPath], in: scratch.path, timeout: 2400)
+        try #require(first.exitCode == 0, "haha up failed:\n\(first.errorOutput)")
+        let secrets = try workspace.readSecrets()
+        for value in secrets.all { #expect(!(first.output + first.errorOutput).contains(value), "haha up printed a secret") }
+
+        // Home Assistant answers with a token the test makes itself (login flow with the owner's password).
+        let ha = HomeAssistantSetup(baseURL: URL(string: "http://\(spec.nodes[1].address):8123/")!)
+        let token = try await login(ha, password: secrets[SecretCatalog.homeAssistantOwner])
+        let api = try await ha.request("GET", "api/", token: token)
+        #expect(api.status == 200)
+
+        // Galera: 3 members everywhere; the recorder's tables in it.
+        for (node, runner) in zip(spec.nodes, ssh) {
+            #expect(try await sql("SHOW STATUS LIKE 'wsrep_cluster_size'", node: node.name, on: runner).contains("3"), "\(node.name)")
+        }
+        let tables = try await sql("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema='homeassistant' AND table_name IN ('states','events','recorder_runs')", node: "n2", on: ssh[1])
+        #expect(tables == "3")
+        let statesBefore = Int(try await sql("SELECT COUNT(*) FROM homeassistant.states", node: "n3", on: ssh[2])) ?? -1
+
+        // MQTT with a username and password reaches a sensor in Home Assistant (via MQTT discovery).
+        let devices = secrets[SecretCatalog.mqttUser("devices")]
+        let broker = spec.sensorAddress.vip?.address ?? spec.nodes[0].address
+        try await publish(broker: broker, user: "devices", password: devices, topic: "homeassistant/sensor/haha_e2e/config",
+                          message: #"{"name":"haha e2e","state_topic":"haha/e2e/state","unique_id":"haha_e2e_probe"}"#)
+        try await waitFor("the discovered MQTT sensor to show 42", timeout: 60) {
+            try await publish(broker: broker, user: "devices", password: devices, topic: "haha/e2e/state", message: "42")
+            let state = try await ha.request("GET", "api/states/sensor.haha_e2e", token: token)
+            return (state.json as? [String: Any])?["state"] as? String == "42"
+        }
+        let anonymous = try await LocalRunner().run(Command(["mosquitto_pub", "-h", broker, "-t", "x", "-m", "x"], timeout: 20))
+        #expect(!anonymous.succeeded, "anonymous MQTT must be refused")
+        try await waitFor("the recorder to write new rows to Galera", timeout: 60) {
+            (Int(try await sql("SELECT COUNT(*) FROM homeassistant.states", node: "n3", on: ssh[2])) ?? -1) > statesBefore
+        }
+
+        // Replica 3, and the config dir on the Gluster mount of every node.
+        #expect(try await ssh[0].output(["gluster", "volume", "info", spec.storage.volume]).contains("Number of Bricks: 1 x 3 = 3"))
+        for runner in ssh {
+            let check = try await runner.run(Command(["sh", "-c", "mountpoint -q \(spec.storage.mountPath) && test -f \(spec.storage.mountPath)/homeassistant/configuration.yaml && test -d \(spec.storage.mountPath)/homeassistant/.storage"], timeout: 30))
+            #expect(check.succeeded, "\(runner.target): Home Assistant's config dir is not on the Gluster mount")
+        }
+
+        // A second run changes nothing.
+        let second = try await run([haha, "up", "--config", specPath], in: scratch.path, timeout: 600)
+        #expect(second.exitCode == 0)
+        #expect(second.errorOutput.contains("no changes"), "second haha up changed something:\n\(second.errorOutput)")
+
+        // Power cut of every node, then a commit made just before it must still be there.
+        _ = try await sql("CREATE DATABASE IF NOT EXISTS haha_e2e; CREATE TABLE IF NOT EXISTS haha_e2e.probe (id INT PRIMARY KEY, note TEXT); REPLACE INTO haha_e2e.probe VALUES (1, 'before the power cut')", node: "n2", on: ssh[1])
+        for node in spec.nodes { #expect(try await run([haha, "lab", "kill", node.name] + lab, in: scratch.path).exitCode == 0) }
+        for node in spec.nodes { #expect(try await run([haha, "lab", "start", node.name] + lab, in: scratch.path).exitCode == 0) }
+        let recovered = try await run([haha, "up", "--config", specPath], in: scratch.path, timeout: 2400)
+        #expect(recovered.exitCode == 0, "haha up after the power cut failed:\n\(recovered.errorOutput)")
+        for (node, runner) in zip(spec.nodes, ssh) {
+            #expect(try await sql("SELECT note FROM haha_e2e.probe WHERE id = 1", node: node.name, on: runner) == "before the power cut", "\(node.name)")
+        }
+
+        // haha down leaves the nodes as they were.
+        let down = try await run([haha, "down", "--config", specPath], in: scratch.path, timeout: 900)
+        #expect(down.exitCode == 0, "haha down failed:\n\(down.errorOutput)")
+        for (index, runner) in ssh.enumerated() {
+            let after = try await runner.shell(Self.nodeState, timeout: 60).output
+            #expect(after == before[index], "\(spec.nodes[index].name) differs after haha down:\nbefore:\n\(before[index])\nafter:\n\(after)")
+        }
+    }
+
+    /// Runs SQL as root inside the node's Galera container; returns the trimmed output.
+    func sql(_ statement: String, node: String, on runner: any CommandRunner) async throws -> String {
+        let script = "c=$(docker ps -q --filter label=com.docker.swarm.service.name=haha_galera-\(node) | head -n1); [ -n \"$c\" ] || exit 3; "
+            + "docker exec -i \"$c\" sh -c 'mariadb -uroot -p\"$(cat /run/secrets/mariadb-root-password)\" -N -B'"
+        return try await runner.shell(script, input: Data((statement + "\n").utf8), timeout: 60).output
+            .trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n").last.map { String($0.split(separator: "\t").last ?? "") } ?? ""
+    }
+
+    @discardableResult
+    func publish(broker: String, user: String, password: String, topic: String, message: String) async throws -> Bool {
+        try await LocalRunner().check(["mosquitto_pub", "-h", broker, "-p", "1883", "-u", user, "-P", password, "-t", topic, "-m", message, "-r", "-q", "1"], timeout: 30)
+        return true
+    }
+
+    /// The login flow a browser would use, with the owner's username and password.
+    func login(_ ha: HomeAssistantSetup, password: String) async throws -> String {
+        let client = "http://haha-e2e.test/"
+        let flow = try await ha.request("POST", "auth/login_flow", json: ["client_id": client, "handler": ["homeassistant", NSNull()], "redirect_uri": client])
+        let flowID = try #require((flow.json as? [String: Any])?["flow_id"] as? String, "no login flow: \(flow.status)")
+        let done = try await ha.request("POST", "auth/login_flow/\(flowID)", json: ["client_id": client, "username": HomeAssistantSetup.ownerUsername, "password": password])
+        let code = try #require((done.json as? [String: Any])?["result"] as? String, "login refused: \(String(decoding: done.body, as: UTF8.self))")
+        let tokens = try await ha.request("POST", "auth/token", form: ["grant_type": "authorization_code", "code": code, "client_id": client])
+        return try #require((tokens.json as? [String: Any])?["access_token"] as? String)
+    }
+}
