@@ -546,3 +546,12 @@ private func blockedReason(_ plan: GaleraPlan) -> String? {
         #expect(GaleraRecovery.list(["a", "b", "c"]) == "a, b and c")
     }
 }
+
+@Suite struct RecoveredPositionWithGTIDTests {
+    @Test func gtidSuffixIsIgnored() throws {
+        let log = "2026-11-25 13:35:15 0 [Note] WSREP: Recovered position: 79aa147c-e8d4-11f1-bfa9-83813c830b80:16,0-1-6\n"
+        let position = try #require(GaleraRecovery.parseRecoveredPosition(log))
+        #expect(position.uuid == "79aa147c-e8d4-11f1-bfa9-83813c830b80")
+        #expect(position.seqno == 16)
+    }
+}

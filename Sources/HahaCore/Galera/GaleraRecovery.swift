@@ -14,7 +14,8 @@ public enum GaleraRecovery {
     // MARK: - grastate.dat
 
     /// Reads the output of `mariadbd --wsrep-recover`, whose relevant line looks like
-    /// `2026-11-25 14:02:11 0 [Note] WSREP: Recovered position: 8bcf4a34-aedb-11e6-a3e8-5b3cf6a8e4f3:1234`.
+    /// `2026-11-25 14:02:11 0 [Note] WSREP: Recovered position: 8bcf4a34-aedb-11e6-a3e8-5b3cf6a8e4f3:1234`,
+    /// possibly followed by the GTID (`…:1234,0-1-56`).
     ///
     /// Only the **last** such line counts (a log appended to by several runs ends with the newest). Returns nil
     /// when there is no such line or when the last one is malformed (for example a truncated log), so that the
@@ -33,7 +34,8 @@ public enum GaleraRecovery {
         let tokens = last.split(whereSeparator: \.isWhitespace)
         guard let position = tokens.first, let colon = position.lastIndex(of: ":") else { return nil }
         let uuid = position[..<colon]
-        let seqnoText = position[position.index(after: colon)...]
+        // MariaDB may append the GTID after a comma: `uuid:16,0-1-6`.
+        let seqnoText = position[position.index(after: colon)...].split(separator: ",", maxSplits: 1, omittingEmptySubsequences: false)[0]
         guard isUUID(uuid), let seqno = Int64(seqnoText), seqno >= -1 else { return nil }
         return (uuid.lowercased(), seqno)
     }

@@ -127,9 +127,12 @@ public struct Deploy: Sendable {
             "--entrypoint", "mariadbd", spec.images.mariadb,
             "--user=mysql", "--wsrep-on=ON", "--wsrep-provider=/usr/lib/galera/libgalera_smm.so",
             "--binlog-format=ROW", "--default-storage-engine=InnoDB", "--innodb-autoinc-lock-mode=2",
-            "--wsrep-cluster-address=gcomm://", "--wsrep-recover", "--log-error=",
+            "--wsrep-cluster-address=gcomm://", "--wsrep-recover",
         ], timeout: 300))
-        return GaleraRecovery.parseRecoveredPosition(result.output + result.errorOutput)?.seqno
+        let log = result.output + result.errorOutput
+        if let position = GaleraRecovery.parseRecoveredPosition(log) { return position.seqno }
+        cluster.log("\(node.name): --wsrep-recover gave no position (exit \(result.exitCode)):\n" + log.split(separator: "\n").suffix(6).joined(separator: "\n"))
+        return nil
     }
 
     /// Brings Galera to a Primary Component of every data node, bootstrapping only from the most advanced member.
