@@ -15,17 +15,9 @@ struct ClusterTests {
     static let subnet = "172.30.79.0"
 
     @Test func upFailoverRecoveryAndDownOnALab() async throws {
-        let haha = try Built.requireHaha()
         let scratch = try Scratch("haha-e2e")
-        let lab = ["--name", Self.name, "--dir", scratch.file("lab")]
-        _ = try await run([haha, "lab", "down"] + lab, in: scratch.path)
-        do {
+        try await withLab(Self.name, scratch: scratch) { haha, lab in
             try await exercise(haha: haha, lab: lab, scratch: scratch)
-        } catch {
-            Issue.record(error)
-        }
-        if ProcessInfo.processInfo.environment["HAHA_KEEP_LAB"] != "1" {
-            _ = try await run([haha, "lab", "down"] + lab, in: scratch.path, timeout: 300)
         }
     }
 

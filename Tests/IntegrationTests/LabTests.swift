@@ -33,16 +33,10 @@ struct LabTests {
     static let subnet = "172.30.78.0"
 
     @Test func swarmGlusterAndPowerCutOnARealLab() async throws {
-        let haha = try Built.requireHaha()
         let scratch = try Scratch("haha-lab-test")
-        let lab = ["--name", Self.name, "--dir", scratch.file("lab")]
-        _ = try await run([haha, "lab", "down"] + lab, in: scratch.path)
-        do {
+        try await withLab(Self.name, scratch: scratch) { haha, lab in
             try await exercise(haha: haha, lab: lab, scratch: scratch)
-        } catch {
-            Issue.record(error)
         }
-        _ = try await run([haha, "lab", "down"] + lab, in: scratch.path, timeout: 300)
     }
 
     func exercise(haha: String, lab: [String], scratch: Scratch) async throws {

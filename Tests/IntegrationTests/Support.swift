@@ -47,3 +47,19 @@ func commandExists(_ name: String) -> Bool {
     (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
         .contains { FileManager.default.isExecutableFile(atPath: "\($0)/\(name)") }
 }
+
+/// Runs `body` against a fresh lab named `name` and removes the lab afterwards, also when `body` fails
+/// (HAHA_KEEP_LAB=1 keeps it for a look). Failures are recorded, not thrown, so the clean-up always runs.
+func withLab(_ name: String, scratch: Scratch, _ body: (_ haha: String, _ lab: [String]) async throws -> Void) async throws {
+    let haha = try Built.requireHaha()
+    let lab = ["--name", name, "--dir", scratch.file("lab")]
+    _ = try await run([haha, "lab", "down"] + lab, in: scratch.path)
+    do {
+        try await body(haha, lab)
+    } catch {
+        Issue.record(error)
+    }
+    if ProcessInfo.processInfo.environment["HAHA_KEEP_LAB"] != "1" {
+        _ = try await run([haha, "lab", "down"] + lab, in: scratch.path, timeout: 300)
+    }
+}

@@ -71,9 +71,7 @@ struct InitCommand: AsyncParsableCommand {
         var cluster = ClusterSpec(name: name, nodes: clusterNodes, routing: routing, secretsDir: secretsDir)
         cluster.homeAssistant.timeZone = timeZone
         if let vip {
-            let parts = vip.split(separator: "/")
-            cluster.sensorAddress = .vip(.init(address: String(parts[0]), prefixLength: parts.count > 1 ? Int(parts[1]) ?? 24 : 24,
-                                               interface: vipInterface, mdnsName: mdnsName))
+            cluster.sensorAddress = .vip(.parse(vip, interface: vipInterface, mdnsName: mdnsName))
         } else if let mdnsHostname {
             cluster.sensorAddress = .mdnsHostname(mdnsHostname)
         }

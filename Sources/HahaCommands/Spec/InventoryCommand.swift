@@ -40,8 +40,7 @@ struct InventoryImportCommand: AsyncParsableCommand {
         if result.diagnostics.hasErrors { throw DiagnosticsError(file: file, diagnostics: result.diagnostics) }
         var cluster = ClusterSpec(nodes: result.nodes)
         if let vip {
-            let parts = vip.split(separator: "/")
-            cluster.sensorAddress = .vip(.init(address: String(parts[0]), prefixLength: parts.count > 1 ? Int(parts[1]) ?? 24 : 24, interface: vipInterface))
+            cluster.sensorAddress = .vip(.parse(vip, interface: vipInterface))
         } else {
             // The original announced one mDNS host name from every node; keep that behaviour until a VIP is chosen.
             cluster.sensorAddress = .mdnsHostname("hacluster")

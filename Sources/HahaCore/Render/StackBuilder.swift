@@ -69,7 +69,9 @@ struct StackBuilder {
                 ],
                 networks: [Names.databaseNetwork: S.ServiceNetwork(aliases: [Names.databaseAlias])],
                 ports: nil,
-                healthcheck: S.Healthcheck(test: ["CMD", "healthcheck.sh", "--su-mysql", "--connect", "--galera_online"],
+                // wsrep_ready, not Synced: a donor serving a state transfer is Desynced for a while and must not be
+                // killed as unhealthy mid-transfer; a member outside the Primary Component is not ready.
+                healthcheck: S.Healthcheck(test: ["CMD", "healthcheck.sh", "--su-mysql", "--connect", "--galera_ready"],
                                            interval: "10s", timeout: "5s", retries: 3, startPeriod: "10m"),
                 deploy: S.Deploy(
                     mode: "replicated", replicas: replicas, endpointMode: "dnsrr",

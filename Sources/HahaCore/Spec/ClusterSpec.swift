@@ -101,6 +101,13 @@ public struct ClusterSpec: Sendable, Equatable, Codable {
         case mdnsHostname(String)
 
         public struct VIP: Sendable, Equatable, Codable {
+            /// `ADDRESS[/PREFIX]` (prefix 24 when omitted), as given on the command line.
+            public static func parse(_ text: String, interface: String, mdnsName: String? = nil) -> VIP {
+                let parts = text.split(separator: "/", maxSplits: 1)
+                return VIP(address: parts.first.map(String.init) ?? "", prefixLength: parts.count > 1 ? Int(parts[1]) ?? 24 : 24,
+                           interface: interface, mdnsName: mdnsName)
+            }
+
             public var address: String
             public var prefixLength: Int
             public var interface: String
