@@ -98,6 +98,16 @@ struct LabTests {
         try await waitFor("n2 reachable and its mount back", timeout: 120) {
             (try? await ssh[1].output(["cat", "/mnt/labtest/after.txt"], timeout: 20)) == "written-on-n3-after-the-cut"
         }
+
+        // A partition cuts a node off without stopping it; heal brings it back.
+        #expect(try await run([haha, "lab", "partition", "n3"] + lab, in: scratch.path).exitCode == 0)
+        let partitioned = try await run([haha, "lab", "status", "--json"] + lab, in: scratch.path)
+        let states = try #require(try JSONSerialization.jsonObject(with: partitioned.stdout) as? [[String: Any]])
+        #expect(states.first { $0["name"] as? String == "n3" }?["partitioned"] as? Bool == true)
+        #expect(states.first { $0["name"] as? String == "n3" }?["state"] as? String == "running")
+        #expect(try await ssh[2].run(Command(["true"], timeout: 5)).succeeded == false)
+        #expect(try await run([haha, "lab", "heal", "n3"] + lab, in: scratch.path).exitCode == 0)
+        try await waitFor("n3 reachable after heal", timeout: 60) { (try? await ssh[2].run(Command(["true"], timeout: 5)).succeeded) == true }
     }
 
     /// `haha lab down` removes every container, volume, network, firewall rule and process of the lab, and nothing else.

@@ -64,7 +64,7 @@ public struct LabDriver: Sendable {
         for node in layout.nodes {
             let inspect = try await runner.run(Command(["docker", "inspect", "--format",
                 "{{.State.Status}} {{if index .NetworkSettings.Networks \"\(layout.network)\"}}connected{{else}}partitioned{{end}}", node.container], timeout: 30))
-            let fields = inspect.output.split(separator: " ").map(String.init)
+            let fields = inspect.output.split(whereSeparator: \.isWhitespace).map(String.init)
             states.append(NodeState(name: node.name, container: node.container, address: node.address.description, role: node.role.rawValue,
                                     state: inspect.succeeded ? fields.first ?? "unknown" : "missing",
                                     partitioned: inspect.succeeded && fields.last == "partitioned"))
