@@ -80,3 +80,21 @@ final class ScriptedRunner: CommandRunner, @unchecked Sendable {
         #expect(result.output == words.joined(separator: "\n") + "\n")
     }
 }
+
+@Suite struct MQTTProbeTests {
+    @Test func connectPacketIsMQTT311WithCredentials() {
+        let packet = MQTTProbe.connectPacket(clientID: "c", username: "u", password: "p")
+        // 0x10, remaining length 19, "MQTT", level 4, flags user+password+clean, keep-alive 60, then the three strings.
+        #expect(packet == [0x10, 19, 0, 4, 77, 81, 84, 84, 4, 0xC2, 0, 60, 0, 1, 99, 0, 1, 117, 0, 1, 112])
+    }
+
+    @Test func longPacketsUseAMultiByteLength() {
+        let packet = MQTTProbe.connectPacket(clientID: "c", username: "u", password: String(repeating: "p", count: 200))
+        #expect(packet[1] & 0x80 != 0)
+        #expect(Int(packet[1] & 0x7f) + Int(packet[2]) * 128 == packet.count - 3)
+    }
+
+    @Test func nothingListeningGivesNil() {
+        #expect(MQTTProbe.connect(host: "127.0.0.1", port: 1, username: "u", password: "p", timeout: 1) == nil)
+    }
+}

@@ -1,0 +1,47 @@
+import ArgumentParser
+import Foundation
+import HahaCore
+import HahaSystem
+
+struct DrillCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "drill",
+        abstract: "Take the node running Home Assistant away and measure how long until it and the broker answer again.",
+        discussion: """
+            By default the node is drained (Swarm moves its services away) and made active again afterwards: safe on a
+            real cluster. With --lab NAME the node of that lab gets a power cut instead (`haha lab kill`) and is started again.
+            """)
+
+    @OptionGroup var spec: SpecOptions
+
+    @Option(help: "Power-cut the node of this lab instead of draining it.")
+    var lab: String?
+
+    @Option(help: "Give up after this many seconds.")
+    var timeout: Double = 300
+
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    func run() async throws {
+        let workspace = try spec.load()
+        let cluster = Cluster(workspace: workspace, log: { Console.error("   \($0)") })
+        let secrets = try workspace.readSecrets()
+        var fail: (@Sendable (ClusterSpec.Node, any CommandRunner) async throws -> Void)?
+        var restore: (@Sendable (ClusterSpec.Node, any CommandRunner) async throws -> Void)?
+        if let lab {
+            guard let layout = try await LabDriver.discover(name: lab) else {
+                throw HahaError.notFound("no lab named \(lab)", next: "leave out --lab on a real cluster")
+            }
+            let driver = LabDriver(layout: layout, directory: URL(fileURLWithPath: "."))
+            fail = { node, _ in try await driver.kill(node.name) }
+            restore = { node, _ in try await driver.start(node.name) }
+        }
+        let result = try await StepPrinter().step("Failover drill") {
+            try await Drill(cluster: cluster).run(healthcheckPassword: secrets[SecretCatalog.mqttHealthcheck], fail: fail, restore: restore, timeout: timeout)
+        }
+        if json { return try Console.json(result) }
+        Console.out(String(format: "%@ went away (%@): Home Assistant answered again after %.1f s on %@; the broker after %.1f s",
+                           result.failedNode, lab == nil ? "drained" : "power cut", result.homeAssistantSeconds, result.homeAssistantNode, result.mqttSeconds))
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+import HahaCore
+
+/// A failover drill: take the node that runs Home Assistant out of service and measure how long until
+/// Home Assistant and the broker answer again from another node. The node is put back afterwards.
+public struct Drill: Sendable {
+    let cluster: Cluster
+    public init(cluster: Cluster) { self.cluster = cluster }
+
+    public struct Result: Sendable, Codable {
+        public var failedNode: String
+        public var homeAssistantNode: String
+        public var homeAssistantSeconds: Double
+        public var mqttSeconds: Double
+    }
+
+    /// Where a service's running task is (node hostname), from a manager.
+    func node(of service: String, manager: any CommandRunner) async throws -> String? {
+        let lines = try await manager.output(["docker", "service", "ps", service, "--filter", "desired-state=running", "--format", "{{.Node}} {{.CurrentState}}"])
+        return lines.split(separator: "\n").first { $0.contains("Running") }.map { String($0.split(separator: " ")[0]) }
+    }
+
+    /// `fail` takes the node out (drain by default, or a lab power cut); `restore` brings it back.
+    public func run(healthcheckPassword: String,
+                    fail: (@Sendable (ClusterSpec.Node, any CommandRunner) async throws -> Void)? = nil,
+                    restore: (@Sendable (ClusterSpec.Node, any CommandRunner) async throws -> Void)? = nil,
+                    timeout: Double = 300) async throws -> Result {
+        let spec = cluster.spec
+        guard let manager = try await Swarm(cluster: cluster).manager() else {
+            throw HahaError(.invalidState, "no Swarm manager answers", next: "run `haha up` first")
+        }
+        let ha = "\(spec.stackName)_\(Renderer.Names.homeAssistant)"
+        let broker = "\(spec.stackName)_\(Renderer.Names.mosquitto)"
+        guard let before = try await node(of: ha, manager: manager), let victim = spec.nodes.first(where: { $0.name == before }) else {
+            throw HahaError(.invalidState, "Home Assistant is not running", next: "run `haha up` first")
+        }
+        // Ask through a node that stays up, and through a manager that stays up.
+        let observers = spec.nodes.filter { $0.name != victim.name }
+        guard let observer = observers.first else { throw HahaError(.invalidState, "a drill needs two nodes or more") }
+        let observerManager = cluster.runner(observer)
+        let http = HomeAssistantSetup(baseURL: URL(string: "http://\(observer.address):\(spec.homeAssistant.port)/")!)
+
+        cluster.log("Home Assistant runs on \(victim.name); taking \(victim.name) out")
+        let start = ContinuousClock.now
+        if let fail {
+            try await fail(victim, cluster.runner(victim))
+        } else {
+            try await observerManager.check(["docker", "node", "update", "--availability", "drain", victim.name], timeout: 60)
+        }
+        var haSeconds: Double?, mqttSeconds: Double?, haNode = ""
+        let deadline = start + .seconds(timeout)
+        func seconds() -> Double {
+            let elapsed = ContinuousClock.now - start
+            return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        }
+        while ContinuousClock.now < deadline, haSeconds == nil || mqttSeconds == nil {
+            if haSeconds == nil, let now = try? await node(of: ha, manager: observerManager), now != victim.name,
+               let status = try? await http.request("GET", "api/", timeout: 2).status, status == 401 {
+                haSeconds = seconds()
+                haNode = now
+            }
+            if mqttSeconds == nil, let now = try? await node(of: broker, manager: observerManager), now != victim.name,
+               MQTTProbe.connect(host: observer.address, port: spec.mqtt.port, username: "healthcheck", password: healthcheckPassword) == 0 {
+                mqttSeconds = seconds()
+            }
+            try await Task.sleep(for: .milliseconds(500))
+        }
+        if let restore {
+            try await restore(victim, cluster.runner(victim))
+        } else {
+            try await observerManager.check(["docker", "node", "update", "--availability", "active", victim.name], timeout: 60)
+        }
+        guard let haSeconds, let mqttSeconds else {
+            throw HahaError(.timeout, "Home Assistant or the broker did not come back within \(Int(timeout)) s after \(victim.name) went away",
+                            next: "look at `haha status` and `docker service ps \(ha)`")
+        }
+        return Result(failedNode: victim.name, homeAssistantNode: haNode, homeAssistantSeconds: haSeconds, mqttSeconds: mqttSeconds)
+    }
+
+}
