@@ -41,7 +41,9 @@ struct DrillCommand: AsyncParsableCommand {
             try await Drill(cluster: cluster).run(healthcheckPassword: secrets[SecretCatalog.mqttHealthcheck], fail: fail, restore: restore, timeout: timeout)
         }
         if json { return try Console.json(result) }
-        Console.out(String(format: "%@ went away (%@): Home Assistant answered again after %.1f s on %@; the broker after %.1f s",
-                           result.failedNode, lab == nil ? "drained" : "power cut", result.homeAssistantSeconds, result.homeAssistantNode, result.mqttSeconds))
+        let broker = result.mqttSeconds.map { String(format: "the broker after %.1f s on %@", $0, result.brokerNode) }
+            ?? "the broker ran on \(result.brokerNode) and kept answering"
+        Console.out(String(format: "%@ went away (%@): Home Assistant answered again after %.1f s on %@; ",
+                           result.failedNode, lab == nil ? "drained" : "power cut", result.homeAssistantSeconds, result.homeAssistantNode) + broker)
     }
 }

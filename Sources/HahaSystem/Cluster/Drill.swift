@@ -11,7 +11,9 @@ public struct Drill: Sendable {
         public var failedNode: String
         public var homeAssistantNode: String
         public var homeAssistantSeconds: Double
-        public var mqttSeconds: Double
+        /// Seconds until the broker answered again through another node; nil when it ran elsewhere (unaffected).
+        public var mqttSeconds: Double?
+        public var brokerNode: String
     }
 
     /// Where a service's running task is (node hostname), from a manager.
@@ -34,6 +36,7 @@ public struct Drill: Sendable {
         guard let before = try await node(of: ha, manager: manager), let victim = spec.nodes.first(where: { $0.name == before }) else {
             throw HahaError(.invalidState, "Home Assistant is not running", next: "run `haha up` first")
         }
+        let brokerBefore = try await node(of: broker, manager: manager) ?? ""
         // Ask through a node that stays up, and through a manager that stays up.
         let observers = spec.nodes.filter { $0.name != victim.name }
         guard let observer = observers.first else { throw HahaError(.invalidState, "a drill needs two nodes or more") }
@@ -53,13 +56,14 @@ public struct Drill: Sendable {
             let elapsed = ContinuousClock.now - start
             return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         }
-        while ContinuousClock.now < deadline, haSeconds == nil || mqttSeconds == nil {
+        let brokerMoves = brokerBefore == victim.name
+        while ContinuousClock.now < deadline, haSeconds == nil || (brokerMoves && mqttSeconds == nil) {
             if haSeconds == nil, let now = try? await node(of: ha, manager: observerManager), now != victim.name,
                let status = try? await http.request("GET", "api/", timeout: 2).status, status == 401 {
                 haSeconds = seconds()
                 haNode = now
             }
-            if mqttSeconds == nil, let now = try? await node(of: broker, manager: observerManager), now != victim.name,
+            if brokerMoves, mqttSeconds == nil, let now = try? await node(of: broker, manager: observerManager), now != victim.name,
                MQTTProbe.connect(host: observer.address, port: spec.mqtt.port, username: "healthcheck", password: healthcheckPassword) == 0 {
                 mqttSeconds = seconds()
             }
@@ -70,11 +74,16 @@ public struct Drill: Sendable {
         } else {
             try await observerManager.check(["docker", "node", "update", "--availability", "active", victim.name], timeout: 60)
         }
-        guard let haSeconds, let mqttSeconds else {
+        guard let haSeconds, !brokerMoves || mqttSeconds != nil else {
             throw HahaError(.timeout, "Home Assistant or the broker did not come back within \(Int(timeout)) s after \(victim.name) went away",
                             next: "look at `haha status` and `docker service ps \(ha)`")
         }
-        return Result(failedNode: victim.name, homeAssistantNode: haNode, homeAssistantSeconds: haSeconds, mqttSeconds: mqttSeconds)
+        // Whether it moved or not, the broker must accept the healthcheck user through a surviving node.
+        guard MQTTProbe.connect(host: observer.address, port: spec.mqtt.port, username: "healthcheck", password: healthcheckPassword) == 0 else {
+            throw HahaError(.failed, "the broker does not accept logins through \(observer.name) after the drill", next: "look at `docker service ps \(broker)`")
+        }
+        return Result(failedNode: victim.name, homeAssistantNode: haNode, homeAssistantSeconds: haSeconds, mqttSeconds: mqttSeconds,
+                      brokerNode: brokerMoves ? (try await node(of: broker, manager: observerManager) ?? "") : brokerBefore)
     }
 
 }
