@@ -52,7 +52,10 @@ struct UpCommand: AsyncParsableCommand {
         track("stack", try await steps.step("Stack \(workspace.spec.stackName) deployed") { try await deploy.deploy(.steady) })
 
         let primary = cluster.primary
-        let ha = HomeAssistantSetup(baseURL: URL(string: "http://\(primary.address):\(workspace.spec.homeAssistant.port)/")!)
+        guard let url = URL(string: "http://\(primary.address):\(workspace.spec.homeAssistant.port)/") else {
+            throw HahaError.invalidArgument("\(primary.address) does not make a URL", next: "check nodes[].address in \(spec.path)")
+        }
+        let ha = HomeAssistantSetup(baseURL: url)
         try await steps.step("Home Assistant answers on \(ha.baseURL.absoluteString)") { try await ha.waitUntilUp(timeout: haTimeout) }
         let tokenPath = "\(workspace.secretsDirectory)/homeassistant-refresh-token"
         track("owner", try await steps.step("Home Assistant owner account") {

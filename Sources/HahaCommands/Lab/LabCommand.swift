@@ -72,7 +72,8 @@ struct LabUpCommand: AsyncParsableCommand {
 
     func run() async throws {
         let steps = StepPrinter()
-        let layout = LabLayout(name: lab.name, nodeCount: nodes, arbiter: arbiter, subnetBase: IPv4Address(subnet)!, user: user)
+        guard let base = IPv4Address(subnet) else { throw ValidationError("--subnet must be an IPv4 address") }
+        let layout = LabLayout(name: lab.name, nodeCount: nodes, arbiter: arbiter, subnetBase: base, user: user)
         if let existing = try await LabDriver.discover(name: lab.name), existing != layout {
             throw HahaError(.invalidState, "a lab named \(lab.name) exists with another shape (\(existing.nodeCount) nodes, subnet \(existing.subnet))",
                             next: "remove it with `haha lab down --name \(lab.name)` or choose another --name")

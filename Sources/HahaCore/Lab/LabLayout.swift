@@ -13,7 +13,7 @@ public struct LabLayout: Sendable, Equatable {
     public static let runtime = "haha-lab"
 
     public init(name: String = "haha-lab", nodeCount: Int = 3, arbiter: Bool = false,
-                subnetBase: IPv4Address = IPv4Address("172.30.77.0")!, user: String = "pi") {
+                subnetBase: IPv4Address = IPv4Address(172 << 24 | 30 << 16 | 77 << 8), user: String = "pi") {
         self.name = name
         self.nodeCount = nodeCount
         self.arbiter = arbiter

@@ -16,10 +16,20 @@ public struct Drill: Sendable {
         public var brokerNode: String
     }
 
-    /// Where a service's running task is (node hostname), from a manager.
+    /// Which spec node runs a service's task, from a manager (Swarm reports host names; the `haha.node`
+    /// label maps them to the spec's names, which need not be the host names).
     func node(of service: String, manager: any CommandRunner) async throws -> String? {
         let lines = try await manager.output(["docker", "service", "ps", service, "--filter", "desired-state=running", "--format", "{{.Node}} {{.CurrentState}}"])
-        return lines.split(separator: "\n").first { $0.contains("Running") }.map { String($0.split(separator: " ")[0]) }
+        guard let host = lines.split(separator: "\n").first(where: { $0.contains("Running") }).map({ String($0.split(separator: " ")[0]) }) else { return nil }
+        let label = try await manager.output(["docker", "node", "inspect", host, "--format", "{{index .Spec.Labels \"\(Renderer.Names.nodeLabel)\"}}"])
+        return label.isEmpty ? host : label
+    }
+
+    /// The Swarm node id of a spec node, through its `haha.node` label.
+    func swarmID(of node: ClusterSpec.Node, manager: any CommandRunner) async throws -> String {
+        let id = try await manager.output(["docker", "node", "ls", "-q", "--filter", "node.label=\(Renderer.Names.nodeLabel)=\(node.name)"])
+        guard !id.isEmpty else { throw HahaError(.invalidState, "no Swarm node carries the label \(Renderer.Names.nodeLabel)=\(node.name)", next: "run `haha up`") }
+        return id
     }
 
     /// `fail` takes the node out (drain by default, or a lab power cut); `restore` brings it back.
@@ -41,14 +51,18 @@ public struct Drill: Sendable {
         let observers = spec.nodes.filter { $0.name != victim.name }
         guard let observer = observers.first else { throw HahaError(.invalidState, "a drill needs two nodes or more") }
         let observerManager = cluster.runner(observer)
-        let http = HomeAssistantSetup(baseURL: URL(string: "http://\(observer.address):\(spec.homeAssistant.port)/")!)
+        guard let url = URL(string: "http://\(observer.address):\(spec.homeAssistant.port)/") else {
+            throw HahaError(.invalidArgument, "\(observer.address) does not make a URL")
+        }
+        let http = HomeAssistantSetup(baseURL: url)
+        let victimID = try await swarmID(of: victim, manager: observerManager)
 
         cluster.log("Home Assistant runs on \(victim.name); taking \(victim.name) out")
         let start = ContinuousClock.now
         if let fail {
             try await fail(victim, cluster.runner(victim))
         } else {
-            try await observerManager.check(["docker", "node", "update", "--availability", "drain", victim.name], timeout: 60)
+            try await observerManager.check(["docker", "node", "update", "--availability", "drain", victimID], timeout: 60)
         }
         var haSeconds: Double?, mqttSeconds: Double?, haNode = ""
         let deadline = start + .seconds(timeout)
@@ -72,7 +86,7 @@ public struct Drill: Sendable {
         if let restore {
             try await restore(victim, cluster.runner(victim))
         } else {
-            try await observerManager.check(["docker", "node", "update", "--availability", "active", victim.name], timeout: 60)
+            try await observerManager.check(["docker", "node", "update", "--availability", "active", victimID], timeout: 60)
         }
         guard let haSeconds, !brokerMoves || mqttSeconds != nil else {
             throw HahaError(.timeout, "Home Assistant or the broker did not come back within \(Int(timeout)) s after \(victim.name) went away",
