@@ -69,14 +69,14 @@ struct ClusterTests {
         let broker = spec.sensorAddress.vip?.address ?? spec.nodes[0].address
         try await publish(broker: broker, user: "devices", password: devices, topic: "homeassistant/sensor/haha_e2e/config",
                           message: #"{"name":"haha e2e","state_topic":"haha/e2e/state","unique_id":"haha_e2e_probe"}"#)
-        try await waitFor("the discovered MQTT sensor to show 42", timeout: 60) {
+        try await waitUntil("the discovered MQTT sensor to show 42", timeout: 60) {
             try await publish(broker: broker, user: "devices", password: devices, topic: "haha/e2e/state", message: "42")
             let state = try await ha.request("GET", "api/states/sensor.haha_e2e", token: token)
             return (state.json as? [String: Any])?["state"] as? String == "42"
         }
         let anonymous = try await LocalRunner().run(Command(["mosquitto_pub", "-h", broker, "-t", "x", "-m", "x"], timeout: 20))
         #expect(!anonymous.succeeded, "anonymous MQTT must be refused")
-        try await waitFor("the recorder to write new rows to Galera", timeout: 60) {
+        try await waitUntil("the recorder to write new rows to Galera", timeout: 60) {
             (Int(try await sql("SELECT COUNT(*) FROM homeassistant.states", node: "n3", on: ssh[2])) ?? -1) > statesBefore
         }
 

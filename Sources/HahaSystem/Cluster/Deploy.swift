@@ -92,16 +92,27 @@ public struct Deploy: Sendable {
         return values
     }
 
+    /// Where a member's data volume lives on its node, or nil when the volume does not exist.
+    func volumePath(_ node: String, on runner: any CommandRunner) async throws -> String? {
+        let result = try await runner.run(Command(["docker", "volume", "inspect", "--format", "{{.Mountpoint}}", galeraVolume(node)], timeout: 30))
+        return result.succeeded ? result.output.trimmingCharacters(in: .whitespacesAndNewlines) : nil
+    }
+
     /// What each member's node says: data present, grastate, running status.
     public func members() async throws -> [GaleraMember] {
         var members: [GaleraMember] = []
         for (order, node) in spec.dataNodes.enumerated() {
             let runner = cluster.runner(node)
             var member = GaleraMember(node: node.name, order: order)
-            let mountpoint = try? await runner.run(Command(["docker", "volume", "inspect", "--format", "{{.Mountpoint}}", galeraVolume(node.name)], timeout: 30))
-            guard let mountpoint else { member.reachable = false; members.append(member); continue }
-            if mountpoint.succeeded {
-                let path = mountpoint.output.trimmingCharacters(in: .whitespacesAndNewlines)
+            let path: String?
+            do {
+                path = try await volumePath(node.name, on: runner)
+            } catch {
+                member.reachable = false
+                members.append(member)
+                continue
+            }
+            if let path {
                 let grastate = try await runner.run(Command(["cat", "\(path)/grastate.dat"], timeout: 30))
                 member.hasData = try await runner.run(Command(["test", "-d", "\(path)/mysql"], timeout: 30)).succeeded
                 if grastate.succeeded { member.grastate = GraState.parse(grastate.output) }
@@ -175,9 +186,8 @@ public struct Deploy: Sendable {
                 var edits: [String] = []
                 if markSafe { edits.append("-e 's/^safe_to_bootstrap:.*/safe_to_bootstrap: 1/'") }
                 if member.grastate?.seqno == -1 { edits.append("-e 's/^seqno:.*/seqno:   \(seqno)/'") }
-                if !edits.isEmpty {
-                    let runner = cluster.runner(node)
-                    let path = try await runner.output(["docker", "volume", "inspect", "--format", "{{.Mountpoint}}", galeraVolume(from)])
+                let runner = cluster.runner(node)
+                if !edits.isEmpty, let path = try await volumePath(from, on: runner) {
                     try await runner.shell("sed -i \(edits.joined(separator: " ")) \(shellQuote(path))/grastate.dat", timeout: 30)
                 }
             }

@@ -80,7 +80,7 @@ public struct LabDriver: Sendable {
         try await checkHost()
         let image = try await images.node()
         try await ensureNetwork()
-        try ensureKeys()
+        try await ensureKeys()
         let keysFile = sshDirectory.appendingPathComponent("authorized_keys").path
 
         let states = try await status()
@@ -126,12 +126,12 @@ public struct LabDriver: Sendable {
         }
     }
 
-    func ensureKeys() throws {
+    func ensureKeys() async throws {
         let fm = FileManager.default
         try fm.createDirectory(at: sshDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         if !fm.fileExists(atPath: keyPath) {
-            let result = try runSync(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "haha-lab", "-f", keyPath])
-            guard result == 0 else { throw HahaError(.failed, "ssh-keygen failed (exit \(result))", next: "install openssh-client") }
+            try await runner.check(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "haha-lab", "-f", keyPath], timeout: 30,
+                                   hint: "install openssh-client")
         }
         let publicKey = try String(contentsOfFile: keyPath + ".pub", encoding: .utf8)
         try writeFileAtomically(sshDirectory.appendingPathComponent("authorized_keys").path, contents: publicKey, mode: 0o644)
@@ -251,16 +251,4 @@ public struct LabDriver: Sendable {
             try await runner.check(["iptables", "-D", "DOCKER-USER"] + rule, timeout: 10)
         }
     }
-}
-
-/// Runs a short local command synchronously (key generation before any async work).
-func runSync(_ arguments: [String]) throws -> Int32 {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = arguments
-    process.standardOutput = FileHandle.nullDevice
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-    process.waitUntilExit()
-    return process.terminationStatus
 }
