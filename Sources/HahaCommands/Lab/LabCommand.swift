@@ -27,10 +27,15 @@ struct LabOptions: ParsableArguments {
     @Option(help: "Cache for Debian roots and image builds.")
     var cache = "/var/cache/haha"
 
+    @Option(help: ArgumentHelp("Debian archive for the lab's images (default: $\(DebianMirror.environmentVariable), else this host's apt sources).",
+                               valueName: "url"))
+    var mirror: String?
+
     var directory: URL { URL(fileURLWithPath: dir).standardizedFileURL }
 
-    func images() -> LabImages {
-        LabImages(cacheDirectory: URL(fileURLWithPath: cache), progress: { Console.error("   \($0)") })
+    func images() throws -> LabImages {
+        LabImages(cacheDirectory: URL(fileURLWithPath: cache), mirror: try DebianMirror.resolve(override: mirror),
+                  progress: { Console.error("   \($0)") })
     }
 
     /// The driver of an existing lab (its layout read back from Docker).
@@ -90,10 +95,14 @@ struct LabUpCommand: AsyncParsableCommand {
             }
         }
         Console.error("lab \(lab.name) is up in \(steps.format(ContinuousClock.now - started)): \(layout.nodes.map { "\($0.name) \($0.address)" }.joined(separator: ", "))")
+        let spec = "\(lab.dir)/haha.yaml"
+        let deploy = withImages
+            ? "  haha up --config \(spec)             # Home Assistant, Galera, Gluster, Mosquitto on the lab\n"
+            : "  haha lab images --dir \(lab.dir)        # build Home Assistant, MariaDB, Mosquitto and HAProxy images into the nodes\n"
+                + "  haha up --config \(spec)             # then deploy the stack on the lab\n"
         Console.error("""
             next:
-              haha lab images --dir \(lab.dir)        # build Home Assistant, MariaDB, Mosquitto and HAProxy images into the nodes
-              ssh -i \(driver.keyPath) -o UserKnownHostsFile=\(driver.sshDirectory.path)/known_hosts \(user)@\(layout.nodes[0].address)
+            \(deploy)  ssh -i \(driver.keyPath) -o UserKnownHostsFile=\(driver.sshDirectory.path)/known_hosts \(user)@\(layout.nodes[0].address)
               haha lab kill n2 / haha lab start n2 / haha lab down
             """)
         Console.out(workspace.specPath)

@@ -127,14 +127,19 @@ public func writePrivateFile(_ path: String, contents: String) throws {
 public func writeFileAtomically(_ path: String, contents: String, mode: Int = 0o644) throws {
     let url = URL(fileURLWithPath: path)
     try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-    let temporary = path + ".haha-tmp"
+    // A name of this writer's own: two processes writing one file never share a half-written temporary.
+    let temporary = path + ".haha-tmp-\(getpid())-\(UUID().uuidString.prefix(8))"
     if mode & 0o077 == 0 {
         try writePrivateFile(temporary, contents: contents)
     } else {
         try Data(contents.utf8).write(to: URL(fileURLWithPath: temporary))
     }
     chmod(temporary, mode_t(mode))
-    guard rename(temporary, path) == 0 else { throw HahaError.io("cannot move \(temporary) to \(path): \(String(cString: strerror(errno)))") }
+    guard rename(temporary, path) == 0 else {
+        let reason = String(cString: strerror(errno))
+        unlink(temporary)
+        throw HahaError.io("cannot move \(temporary) to \(path): \(reason)")
+    }
 }
 
 func mode(of path: String) -> UInt16? {

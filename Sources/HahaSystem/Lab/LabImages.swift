@@ -6,14 +6,18 @@ import HahaCore
 /// so a warm run only checks that the tags exist.
 public struct LabImages: Sendable {
     public var runner: any CommandRunner
-    public var cacheDirectory: URL
-    public var mirror = "http://deb.debian.org/debian"
+    public var cache: BuildCache
+    /// The Debian archive for debootstrap (and so for the recipes' apt): see `DebianMirror`.
+    public var mirror: String
     public var progress: @Sendable (String) -> Void
 
+    public var cacheDirectory: URL { cache.directory }
+
     public init(runner: any CommandRunner = LocalRunner(), cacheDirectory: URL = URL(fileURLWithPath: "/var/cache/haha"),
-                progress: @escaping @Sendable (String) -> Void = { _ in }) {
+                mirror: String, progress: @escaping @Sendable (String) -> Void = { _ in }) {
         self.runner = runner
-        self.cacheDirectory = cacheDirectory
+        self.cache = BuildCache(directory: cacheDirectory, progress: progress)
+        self.mirror = mirror
         self.progress = progress
     }
 
@@ -32,35 +36,35 @@ public struct LabImages: Sendable {
         try await runner.run(Command(["docker", "image", "inspect", "--format", "{{.Id}}", tag], timeout: 30)).succeeded
     }
 
-    /// A minimal Debian root imported as an image; debootstrap runs only when its cache is missing.
+    static func shortHash(_ text: String) -> String { SHA512.hex(Array(SHA512.hash(Array(text.utf8)).prefix(6))) }
+
+    /// A minimal Debian root imported as an image; debootstrap runs only when its cache entry is missing.
     public func root(_ suite: String) async throws -> String {
-        let key = SHA512.hex(Array(SHA512.hash(Array("debootstrap minbase \(suite) \(mirror) v1".utf8)).prefix(6)))
+        let key = Self.shortHash("debootstrap minbase \(suite) \(mirror) v2")
         let tag = "haha-lab/root:\(suite)-\(key)"
-        if try await imageExists(tag) { return tag }
-        let directory = cacheDirectory.appendingPathComponent("roots/\(suite)-\(key)")
-        let done = directory.appendingPathComponent(".haha-complete")
-        if !FileManager.default.fileExists(atPath: done.path) {
-            progress("debootstrap \(suite) into \(directory.path) (about a minute, once)")
-            try? FileManager.default.removeItem(at: directory)
-            var arguments = ["debootstrap", "--variant=minbase", suite, directory.path, mirror]
-            // debootstrap releases older than the suite know it under sid's script.
-            if !FileManager.default.fileExists(atPath: "/usr/share/debootstrap/scripts/\(suite)") {
-                arguments.append("/usr/share/debootstrap/scripts/sid")
+        try await cache.entry("image \(tag)", present: { try await imageExists(tag) }) {
+            let directory = try await cache.directoryEntry("roots/\(suite)-\(key)") { target in
+                progress("debootstrap \(suite) from \(mirror) into \(target.path) (about a minute, once)")
+                var arguments = ["debootstrap", "--variant=minbase", suite, target.path, mirror]
+                // debootstrap releases older than the suite know it under sid's script.
+                if !FileManager.default.fileExists(atPath: "/usr/share/debootstrap/scripts/\(suite)") {
+                    arguments.append("/usr/share/debootstrap/scripts/sid")
+                }
+                try await runner.check(arguments, timeout: 900,
+                                       hint: "debootstrap needs the Debian archive \(mirror) (from --mirror, $\(DebianMirror.environmentVariable) or this host's apt sources); check it, then run again")
+                if suite == "forky" || suite == "sid" {
+                    // Testing's Release file may be past its Valid-Until on the archive; apt must not refuse it.
+                    try "Acquire::Check-Valid-Until \"false\";\n".write(
+                        to: target.appendingPathComponent("etc/apt/apt.conf.d/99haha-no-valid-until"), atomically: true, encoding: .utf8)
+                }
             }
-            try await runner.check(arguments, timeout: 900, hint: "debootstrap needs the Debian archive (\(mirror)); check the network, then run again")
-            if suite == "forky" || suite == "sid" {
-                // Testing's Release file may be past its Valid-Until on the archive; apt must not refuse it.
-                try "Acquire::Check-Valid-Until \"false\";\n".write(
-                    to: directory.appendingPathComponent("etc/apt/apt.conf.d/99haha-no-valid-until"), atomically: true, encoding: .utf8)
-            }
-            _ = FileManager.default.createFile(atPath: done.path, contents: Data())
+            progress("docker import \(tag)")
+            try await runner.shell("tar -C \(shellQuote(directory.path)) -c . | docker import - \(shellQuote(tag))", timeout: 600)
         }
-        progress("docker import \(tag)")
-        try await runner.shell("tar -C \(shellQuote(directory.path)) --exclude=./.haha-complete -c . | docker import - \(shellQuote(tag))", timeout: 600)
         return tag
     }
 
-    /// Builds a recipe on its Debian root; returns the content-addressed tag (`haha-lab/NAME:KEY`).
+    /// Builds a recipe on its Debian root; returns the content-addressed tag (`haha-lab/NAME-build:KEY`).
     public func build(_ name: String) async throws -> String {
         let base = try await root(Self.suite(of: name))
         let recipe = Recipe.named(name)
@@ -68,23 +72,28 @@ public struct LabImages: Sendable {
         let extra = try extraContext(for: name)
         let key = recipe.key(base: base, extra: extra.map { "\($0.path) \(SHA512.hex(Array(SHA512.hash(Array($0.data)).prefix(8))))" })
         let tag = "haha-lab/\(name)-build:\(key)"
-        if try await imageExists(tag) { return tag }
-        let context = cacheDirectory.appendingPathComponent("build/\(name)-\(key)")
-        try recipe.writeContext(to: context, base: base)
-        for file in extra { try file.data.write(to: context.appendingPathComponent(file.path)) }
-        let wheels = cacheDirectory.appendingPathComponent("wheels").path
-        if name == "homeassistant" {
-            // PyPI wheels from earlier builds (hard links, not copies); an empty directory on a new machine.
-            try await runner.shell("mkdir -p \(shellQuote(context.path))/wheels && if [ -d \(shellQuote(wheels)) ]; then cp -al \(shellQuote(wheels))/. \(shellQuote(context.path))/wheels/; fi", timeout: 120)
-        }
-        progress("docker build \(tag) (recipe \(name))")
-        let log = cacheDirectory.appendingPathComponent("build/\(name)-\(key).log").path
-        try await runner.shell(
-            "DOCKER_BUILDKIT=0 docker build -t \(shellQuote(tag)) \(shellQuote(context.path)) > \(shellQuote(log)) 2>&1 || { tail -n 30 \(shellQuote(log)) >&2; exit 1; }",
-            timeout: 3600, hint: "the full build log is \(log)")
-        if name == "homeassistant" {
-            // Keep every wheel the build used, so the next build needs no PyPI.
-            try await runner.check(["sh", context.appendingPathComponent("export-wheels.sh").path, context.path, wheels], timeout: 600)
+        try await cache.entry("image \(tag)", present: { try await imageExists(tag) }) {
+            let context = try cache.scratchDirectory("build/\(name)-\(key)")
+            defer { try? FileManager.default.removeItem(at: context) }
+            try recipe.writeContext(to: context, base: base)
+            for file in extra { try file.data.write(to: context.appendingPathComponent(file.path)) }
+            progress("docker build \(tag) (recipe \(name))")
+            let log = cacheDirectory.appendingPathComponent("build/\(name)-\(key).log").path
+            let dockerBuild = "DOCKER_BUILDKIT=0 docker build -t \(shellQuote(tag)) \(shellQuote(context.path)) > \(shellQuote(log)) 2>&1 || { tail -n 30 \(shellQuote(log)) >&2; exit 1; }"
+            guard name == "homeassistant" else {
+                try await runner.shell(dockerBuild, timeout: 3600, hint: "the full build log is \(log)")
+                return
+            }
+            // PyPI wheels from earlier builds (hard links, not copies; none on a new machine), and afterwards every wheel
+            // the build used, so the next build needs no PyPI. One writer of the wheel cache at a time.
+            let wheels = cacheDirectory.appendingPathComponent("wheels").path
+            try await cache.withLock("wheels") {
+                try await runner.shell("mkdir -p \(shellQuote(context.path))/wheels && if [ -d \(shellQuote(wheels)) ]; then cp -al \(shellQuote(wheels))/. \(shellQuote(context.path))/wheels/; fi", timeout: 120)
+            }
+            try await runner.shell(dockerBuild, timeout: 3600, hint: "the full build log is \(log)")
+            try await cache.withLock("wheels") {
+                try await runner.check(["sh", context.appendingPathComponent("export-wheels.sh").path, context.path, wheels], timeout: 600)
+            }
         }
         return tag
     }
@@ -103,14 +112,29 @@ public struct LabImages: Sendable {
     }
 
     /// Builds every service image and tags it with the name the lab spec uses (`haha-lab/mariadb:11.8`, …).
+    /// Home Assistant's long build runs beside the others (each entry has its own lock, so this is safe).
     public func services(_ names: [String] = ["mariadb", "mosquitto", "haproxy", "homeassistant"]) async throws -> [String: String] {
-        var tags: [String: String] = [:]
-        for name in names {
-            let built = try await build(name)
-            guard let tag = Self.serviceTags[name] else { continue }
-            try await runner.check(["docker", "tag", built, tag], timeout: 30)
-            tags[name] = tag
+        for name in names where Self.serviceTags[name] == nil {
+            throw HahaError.invalidArgument("no service image recipe named \(name)", next: "choose from \(Self.serviceTags.keys.sorted().joined(separator: ", "))")
         }
-        return tags
+        let slow = names.filter { $0 == "homeassistant" }
+        let rest = names.filter { $0 != "homeassistant" }
+        return try await withThrowingTaskGroup(of: [String: String].self) { group in
+            for batch in [slow, rest] where !batch.isEmpty {
+                group.addTask {
+                    var tags: [String: String] = [:]
+                    for name in batch {
+                        let built = try await build(name)
+                        guard let tag = Self.serviceTags[name] else { continue }
+                        try await runner.check(["docker", "tag", built, tag], timeout: 30)
+                        tags[name] = tag
+                    }
+                    return tags
+                }
+            }
+            var all: [String: String] = [:]
+            for try await tags in group { all.merge(tags) { first, _ in first } }
+            return all
+        }
     }
 }
