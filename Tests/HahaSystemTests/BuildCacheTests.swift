@@ -107,40 +107,40 @@ actor Counter {
         #expect(await builds.value == 1)
     }
 
-    @Test func aLockHeldByAnotherProcessIsWaitedFor() async throws {
+    /// flock(2) locks belong to an open file description, so a second `open` of the lock file (as another process
+    /// would make) must wait for the first holder, however long it holds the lock, and get it once it is released.
+    @Test func aHeldLockIsWaitedForUntilReleased() async throws {
         let root = try Self.scratch()
         defer { try? FileManager.default.removeItem(at: root) }
-        let cache = BuildCache(directory: root)
-        let path = cache.lockPath("roots/trixie-x")
-        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        // flock(1) from util-linux holds the same kind of lock in another process for a second.
-        let holder = Process()
-        holder.executableURL = URL(fileURLWithPath: "/usr/bin/flock")
-        holder.arguments = [path, "sleep", "1"]
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/flock") else {
-            print("skipped: aLockHeldByAnotherProcessIsWaitedFor, because /usr/bin/flock (util-linux) is missing")
-            return
-        }
-        try holder.run()
-        // Wait until the other process holds it.
-        while flockHeld(path) == false { try await Task.sleep(for: .milliseconds(20)) }
+        let path = BuildCache(directory: root).lockPath("roots/trixie-x")
+        let first = try await FileLock.acquire(path)
         let waited = Counter()
-        let started = ContinuousClock.now
-        let lock = try await FileLock.acquire(path) { Task { _ = await waited.increment() } }
-        let elapsed = ContinuousClock.now - started
+        let second = Task { try await FileLock.acquire(path) { Task { _ = await waited.increment() } } }
+        // However long the first holder keeps it, the second has not got it: it is waiting.
+        let deadline = ContinuousClock.now + .seconds(10)
+        while await waited.value == 0 {
+            guard ContinuousClock.now < deadline else {
+                Issue.record("the second acquirer never waited: the lock did not exclude it")
+                break
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(flockHeld(path))
+        first.release()
+        let lock = try await second.value
+        #expect(flockHeld(path))
         lock.release()
-        holder.waitUntilExit()
-        #expect(elapsed > .milliseconds(300))
-        try await Task.sleep(for: .milliseconds(50))
+        #expect(!flockHeld(path))
         #expect(await waited.value == 1)
     }
 
+    /// Whether someone holds the lock (probed with a description of our own, released at once).
     func flockHeld(_ path: String) -> Bool {
         let descriptor = open(path, O_RDWR | O_CLOEXEC)
         guard descriptor >= 0 else { return false }
         defer { close(descriptor) }
-        if flock(descriptor, LOCK_EX | LOCK_NB) == 0 { return false }
-        return true
+        return flock(descriptor, LOCK_EX | LOCK_NB) != 0
     }
 }
 
