@@ -57,4 +57,14 @@ struct SpecOptions: ParsableArguments {
     }
 
     func load() throws -> Workspace { try Workspace.load(specPath: path) }
+
+    /// Loads the spec and refuses an invalid one (every problem at once, exit 1) before anything runs;
+    /// prints the warnings. Commands that use no secret pass `checkingSecrets: false`.
+    func loadValid(checkingSecrets: Bool = true) throws -> Workspace {
+        let workspace = try load()
+        let diagnostics = workspace.validate(checkingSecrets: checkingSecrets)
+        if diagnostics.hasErrors { throw DiagnosticsError(file: path, diagnostics: diagnostics) }
+        for warning in diagnostics.warnings { Console.error(warning.formatted(file: path)) }
+        return workspace
+    }
 }

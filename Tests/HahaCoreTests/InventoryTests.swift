@@ -20,25 +20,28 @@ import Testing
         #expect(!SpecWriter.yaml(spec).contains("raspberry"))
     }
 
+    /// Host vars, group vars, children and comments (also a seed of the fuzz test).
+    static let groupsExample = """
+        ; a comment
+        [all:vars]
+        ansible_user=admin
+
+        [pis]
+        pi1.local ansible_port=2222   # inline comment
+        pi2 ansible_host=10.0.0.2 ansible_ssh_private_key_file="~/.ssh/pi key"
+
+        [hacluster:children]
+        pis
+
+        [hacluster]
+        pi3 ansible_host=10.0.0.3 ansible_ssh_user=pi
+
+        [hacluster:vars]
+        ansible_user=root
+        """
+
     @Test func hostVarsGroupVarsChildrenAndComments() {
-        let text = """
-            ; a comment
-            [all:vars]
-            ansible_user=admin
-
-            [pis]
-            pi1.local ansible_port=2222   # inline comment
-            pi2 ansible_host=10.0.0.2 ansible_ssh_private_key_file="~/.ssh/pi key"
-
-            [hacluster:children]
-            pis
-
-            [hacluster]
-            pi3 ansible_host=10.0.0.3 ansible_ssh_user=pi
-
-            [hacluster:vars]
-            ansible_user=root
-            """
+        let text = Self.groupsExample
         let result = AnsibleInventory.importNodes(text)
         #expect(result.diagnostics.isEmpty)
         #expect(result.nodes.map(\.name) == ["pi3", "pi1", "pi2"])
@@ -58,5 +61,27 @@ import Testing
     @Test func rangesAndBadPortsAreReportedWithLines() {
         let result = AnsibleInventory.importNodes("[hacluster]\npi[1:3]\npi4 ansible_port=x\n")
         #expect(result.diagnostics.map(\.line) == [2, 3])
+    }
+
+    /// Issue #9: what would not validate in haha.yaml is refused by the importer, at the host's line.
+    @Test func hostileValuesAreRefusedAtTheirHostsLine() {
+        let text = """
+            [hacluster]
+            pi1 ansible_host=10.0.0.1 ansible_user=-oProxyCommand=reboot
+            pi2 ansible_host="10.0.0.2;reboot"
+            pi3 ansible_host=10.0.0.3 ansible_ssh_private_key_file=-i
+            pi4 ansible_host=10.0.0.4 ansible_user="pi$(reboot)"
+            pi5 ansible_host=10.0.0.5
+            """
+        let result = AnsibleInventory.importNodes(text)
+        #expect(result.diagnostics.map(\.line) == [2, 3, 4, 5])
+        #expect(result.diagnostics.map(\.path) == ["nodes[0].user", "nodes[1].address", "nodes[2].identityFile", "nodes[3].user"])
+        #expect(result.diagnostics.allSatisfy { $0.severity == .error })
+    }
+
+    @Test func degenerateHostLinesDoNotCrash() {
+        let result = AnsibleInventory.importNodes("[hacluster]\n.\n...\n\"\"\n''\n[hacluster:children]\n\"\"\n")
+        #expect(result.nodes.map(\.name) == ["node1", "node2"])
+        #expect(result.diagnostics.map(\.path) == ["nodes[0].address", "nodes[1].address"])
     }
 }

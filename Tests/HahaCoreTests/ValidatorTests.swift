@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import HahaCore
 
@@ -148,5 +149,266 @@ import Testing
         #expect(found.map(\.path) == ["bogus"])
         let semantic = diagnostics(edited([("name: n2", "name: n1"), ("10.1.0.13", "10.1.0"), ("10.1.0.50/24", "10.1.0.11/24")]))
         #expect(Set(semantic.errors.map(\.path)) == ["nodes[1].name", "nodes[2].address", "sensorAddress.address"])
+    }
+}
+
+/// Issue #9: every field that reaches a shell, an argv, a config file, SQL or a URL has a tight grammar. One test per
+/// class of hostile input, each over every field it applies to; each field's valid sample shows the rule is the cause.
+@Suite struct HostileInputTests {
+    /// A spec field: its diagnostic path, a valid value, and baseYAML with the field set to a YAML scalar.
+    struct Field: Sendable, CustomStringConvertible {
+        var path: String
+        var valid: String
+        var yaml: @Sendable (String) -> String
+        var description: String { path }
+
+        func errors(_ value: String) -> [Diagnostic] {
+            let loaded = SpecLoader.load(yaml: yaml(HostileInputTests.yamlQuoted(value)))
+            guard let spec = loaded.spec else { return loaded.diagnostics.errors }
+            return (loaded.diagnostics + Validator.validate(spec, lines: loaded.lines)).errors
+        }
+    }
+
+    /// A double-quoted YAML scalar with every control character escaped, so the loader reads back exactly `value`.
+    static func yamlQuoted(_ value: String) -> String {
+        "\"" + value.unicodeScalars.map { scalar in
+            if scalar == "\\" || scalar == "\"" { return "\\" + String(scalar) }
+            if Grammar.hasControlCharacters(String(scalar)) { return String(format: "\\u%04X", scalar.value) }
+            return String(scalar)
+        }.joined() + "\""
+    }
+
+    static func replacing(_ old: String, _ new: @escaping @Sendable (String) -> String) -> @Sendable (String) -> String {
+        { value in
+            precondition(baseYAML.contains(old), "baseYAML has no \(old)")
+            return baseYAML.replacingOccurrences(of: old, with: new(value))
+        }
+    }
+
+    static func section(_ name: String, _ key: String) -> @Sendable (String) -> String {
+        { baseYAML + "\n\(name):\n  \(key): \($0)\n" }
+    }
+
+    /// Fields that reach the nodes (shell scripts, argv, config files, SQL, URLs): tight grammars.
+    static let remoteFields: [Field] = [
+        Field(path: "name", valid: "home", yaml: replacing("name: home\n") { "name: \($0)\n" }),
+        Field(path: "nodes[1].name", valid: "n2", yaml: replacing("  - name: n2\n") { "  - name: \($0)\n" }),
+        Field(path: "nodes[1].address", valid: "pi2.local", yaml: replacing("address: 10.1.0.12\n") { "address: \($0)\n" }),
+        Field(path: "nodes[1].user", valid: "pi", yaml: replacing("    address: 10.1.0.12\n") { "    address: 10.1.0.12\n    user: \($0)\n" }),
+        Field(path: "ssh.user", valid: "ha_admin", yaml: replacing("nodes:\n") { "ssh:\n  user: \($0)\nnodes:\n" }),
+        Field(path: "storage.volume", valid: "ha_vol-1", yaml: section("storage", "volume")),
+        Field(path: "storage.brickPath", valid: "/srv/haha/brick", yaml: section("storage", "brickPath")),
+        Field(path: "storage.mountPath", valid: "/var/lib/haha/shared.d", yaml: section("storage", "mountPath")),
+        Field(path: "database.clusterName", valid: "haha", yaml: section("database", "clusterName")),
+        Field(path: "database.name", valid: "home_assistant", yaml: section("database", "name")),
+        Field(path: "database.user", valid: "recorder", yaml: section("database", "user")),
+        Field(path: "database.gcacheSize", valid: "256M", yaml: section("database", "gcacheSize")),
+        Field(path: "database.bufferPoolSize", valid: "64M", yaml: section("database", "bufferPoolSize")),
+        Field(path: "database.memoryLimit", valid: "1G", yaml: section("database", "memoryLimit")),
+        Field(path: "mqtt.users[2]", valid: "esp32", yaml: { baseYAML + "\nmqtt:\n  users: [homeassistant, devices, \($0)]\n" }),
+        Field(path: "homeAssistant.timeZone", valid: "America/Argentina/Buenos_Aires", yaml: section("homeAssistant", "timeZone")),
+        Field(path: "homeAssistant.memoryLimit", valid: "768M", yaml: section("homeAssistant", "memoryLimit")),
+        Field(path: "sensorAddress.address", valid: "10.1.0.50/24", yaml: replacing("  address: 10.1.0.50/24\n") { "  address: \($0)\n" }),
+        Field(path: "sensorAddress.interface", valid: "enp1s0.10", yaml: replacing("  interface: eth0") { "  interface: \($0)" }),
+        Field(path: "sensorAddress.mdnsName", valid: "homeassistant", yaml: replacing("  interface: eth0") { "  interface: eth0\n  mdnsName: \($0)" }),
+        Field(path: "sensorAddress.hostname", valid: "hacluster",
+              yaml: replacing("  mode: vip\n  address: 10.1.0.50/24\n  interface: eth0") { "  mode: mdns-hostname\n  hostname: \($0)" }),
+        Field(path: "images.homeAssistant", valid: "10.1.0.1:5000/haha-lab/home-assistant:2026.11.0", yaml: section("images", "homeAssistant")),
+        Field(path: "images.mariadb", valid: "mariadb:11.8", yaml: section("images", "mariadb")),
+        Field(path: "images.mosquitto", valid: "eclipse-mosquitto:2", yaml: section("images", "mosquitto")),
+        Field(path: "images.haproxy", valid: "haproxy@sha256:" + String(repeating: "ab", count: 32), yaml: section("images", "haproxy")),
+        Field(path: "images.portainer", valid: "portainer/portainer-ce:2.33.3", yaml: section("images", "portainer")),
+        Field(path: "images.portainerAgent", valid: "ghcr.io/my_org/agent:v2", yaml: section("images", "portainerAgent")),
+    ]
+
+    /// Paths on the machine running haha: passed as one argv element, so only an option or a line break is hostile.
+    static let localFields: [Field] = [
+        Field(path: "nodes[1].identityFile", valid: "~/.ssh/pi key",
+              yaml: replacing("    address: 10.1.0.12\n") { "    address: 10.1.0.12\n    identityFile: \($0)\n" }),
+        Field(path: "ssh.identityFile", valid: "keys/id_ed25519", yaml: replacing("nodes:\n") { "ssh:\n  identityFile: \($0)\nnodes:\n" }),
+        Field(path: "ssh.knownHostsFile", valid: "ssh/known_hosts", yaml: replacing("nodes:\n") { "ssh:\n  knownHostsFile: \($0)\nnodes:\n" }),
+        Field(path: "secretsDir", valid: "../haha secrets", yaml: { baseYAML + "\nsecretsDir: \($0)\n" }),
+    ]
+
+    /// Display text, quoted wherever it goes: only a line break is hostile.
+    static let textFields: [Field] = [
+        Field(path: "homeAssistant.name", valid: "Our \"home\"; (2nd) & $more", yaml: section("homeAssistant", "name")),
+    ]
+
+    /// The refusal names the field, carries the line of the value, and stays on one line of output.
+    func expectRefused(_ field: Field, _ value: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        let errors = field.errors(value)
+        let problem = errors.first { $0.path == field.path }
+        #expect(problem != nil, "\(field.path) accepted \(value.debugDescription); errors: \(errors)", sourceLocation: sourceLocation)
+        #expect(problem?.line != nil, "\(field.path): no line", sourceLocation: sourceLocation)
+        #expect(problem.map { !$0.formatted(file: "haha.yaml").contains("\n") } ?? true, "\(field.path): multi-line message", sourceLocation: sourceLocation)
+    }
+
+    /// The tighter grammars still accept what haha itself writes: the lab's spec and every golden case.
+    @Test func labAndGoldenSpecsStillValidate() {
+        for layout in [LabLayout(), LabLayout(name: "lab-2", nodeCount: 4, arbiter: true)] {
+            #expect(!Validator.validate(layout.spec(images: LabLayout.serviceImages)).hasErrors)
+            #expect(!Validator.validate(layout.spec(images: .init())).hasErrors)
+        }
+        for renderCase in RenderCase.allCases {
+            #expect(!Validator.validate(renderCase.spec).hasErrors, "\(renderCase.rawValue)")
+        }
+    }
+
+    @Test func everyFieldsValidSampleIsAccepted() {
+        for field in Self.remoteFields + Self.localFields + Self.textFields {
+            #expect(field.errors(field.valid).isEmpty, "\(field.path): \(field.errors(field.valid))")
+        }
+    }
+
+    @Test(arguments: [";", "$(", "`", "|", "&"])
+    func shellMetacharactersAreRefused(metacharacter: String) {
+        for field in Self.remoteFields {
+            let value = field.path == "sensorAddress.address" ? "10.1.0.50\(metacharacter)reboot" : field.valid + metacharacter + "reboot"
+            expectRefused(field, value)
+        }
+    }
+
+    @Test func aLeadingDashIsRefused() {
+        for field in Self.remoteFields + Self.localFields {
+            expectRefused(field, "-" + field.valid)
+            expectRefused(field, "-oProxyCommand=reboot")
+        }
+    }
+
+    @Test(arguments: ["\n", "\r", "\t", "\u{0}", "\u{2028}"])
+    func embeddedLineBreaksAndControlCharactersAreRefused(character: String) {
+        for field in Self.remoteFields + Self.localFields + Self.textFields {
+            expectRefused(field, field.valid + character + "reboot")
+        }
+    }
+
+    @Test func outOfRangeNumbersAreRefused() {
+        let ports: [Field] = [
+            Field(path: "ssh.port", valid: "22", yaml: Self.replacing("nodes:\n") { "ssh:\n  port: \($0)\nnodes:\n" }),
+            Field(path: "nodes[1].port", valid: "2222", yaml: Self.replacing("    address: 10.1.0.12\n") { "    address: 10.1.0.12\n    port: \($0)\n" }),
+            Field(path: "mqtt.port", valid: "8883", yaml: Self.section("mqtt", "port")),
+            Field(path: "homeAssistant.port", valid: "80", yaml: Self.section("homeAssistant", "port")),
+            Field(path: "portainer.port", valid: "9000", yaml: { baseYAML + "\nportainer:\n  enabled: true\n  port: \($0)\n" }),
+        ]
+        for field in ports {
+            #expect(field.errors(field.valid).isEmpty, "\(field.path)")
+            for value in ["0", "-1", "65536", "99999999999999999999999"] { expectRefused(field, value) }
+        }
+        let timeout = Field(path: "storage.pingTimeout", valid: "42", yaml: Self.section("storage", "pingTimeout"))
+        #expect(timeout.errors(timeout.valid).isEmpty)
+        for value in ["0", "43", "-5"] { expectRefused(timeout, value) }
+        let sizes = Self.remoteFields.filter { $0.path.hasSuffix("Size") || $0.path.hasSuffix("memoryLimit") }
+        #expect(sizes.count == 4)
+        for field in sizes {
+            for value in ["0M", "-1M", "1025G", "1048577M", "99999999999999999999M", "1T", "1.5G"] { expectRefused(field, value) }
+        }
+        let vip = Self.remoteFields.first { $0.path == "sensorAddress.address" }!
+        for value in ["10.1.0.50/40", "10.1.0.50/33", "10.1.0.50/0", "10.1.0.50/-1", "10.1.0.50/99999999999999999999", "10.1.0.50/24/8"] {
+            expectRefused(vip, value)
+        }
+    }
+
+    /// A spec built in code (as `haha init` and `inventory import` do) skips the loader's range checks: the validator
+    /// refuses the same numbers itself, and never traps on them.
+    @Test func outOfRangeNumbersInABuiltSpecAreRefusedWithoutATrap() throws {
+        let base = try #require(SpecLoader.load(yaml: baseYAML).spec)
+        let cases: [(String, (inout ClusterSpec) -> Void)] = [
+            ("sensorAddress.address", { $0.sensorAddress = .vip(.init(address: "10.1.0.50", prefixLength: 40)) }),
+            ("sensorAddress.address", { $0.sensorAddress = .vip(.init(address: "10.1.0.50", prefixLength: -8)) }),
+            ("sensorAddress.address", { $0.sensorAddress = .vip(.init(address: "10.1.0.50", prefixLength: 0)) }),
+            ("sensorAddress.address", { $0.sensorAddress = .vip(.init(address: "10.1.0.50", prefixLength: .max)) }),
+            ("sensorAddress.address", { $0.sensorAddress = .vip(.init(address: "10.1.0.50", prefixLength: .min)) }),
+            ("nodes[0].port", { $0.nodes[0].port = 0 }),
+            ("nodes[2].port", { $0.nodes[2].port = 70000 }),
+            ("mqtt.port", { $0.mqtt.port = -1 }),
+            ("homeAssistant.port", { $0.homeAssistant.port = 65536 }),
+            ("storage.pingTimeout", { $0.storage.pingTimeout = 0 }),
+            ("database.memoryLimit", { $0.database.memoryLimit = "0G" }),
+        ]
+        for (path, edit) in cases {
+            var spec = base
+            edit(&spec)
+            #expect(Validator.validate(spec).errors.map(\.path) == [path])
+        }
+        #expect(ClusterSpec.SensorAddress.VIP.parse("10.1.0.50/40", interface: "eth0") == nil)
+        #expect(ClusterSpec.SensorAddress.VIP.parse("10.1.0.50/22", interface: "eth0")?.prefixLength == 22)
+        #expect(ClusterSpec.SensorAddress.VIP.parse("10.1.0.50", interface: "eth0")?.prefixLength == 24)
+        let address = try #require(IPv4Address("10.1.0.50"))
+        for prefix in [-1, 33, 40, .max, .min] {
+            #expect(IPv4Address.netmask(prefixLength: prefix) == nil)
+            #expect(address.broadcast(prefixLength: prefix) == nil)
+            #expect(!address.isInSubnet(of: address, prefixLength: prefix))
+        }
+        #expect(address.masked(prefixLength: 40) == address)
+        #expect(address.broadcast(prefixLength: 24) == IPv4Address("10.1.0.255"))
+    }
+
+    @Test(arguments: ["/", "/etc", "/usr", "/usr/lib/x", "/bin", "/sbin/x", "/lib", "/lib64/haha", "/boot/x", "/dev/sda1", "/proc/1",
+                      "/sys/fs", "/run", "/var", "/var/lib", "/home", "/root", "/tmp", "/etc/haha/brick"])
+    func systemDirectoriesAreRefused(path: String) {
+        for field in Self.remoteFields where field.path.hasPrefix("storage.") && field.path.hasSuffix("Path") {
+            expectRefused(field, path)
+            #expect(field.errors(path).contains { $0.path == field.path && $0.message.contains("system directory") })
+        }
+    }
+
+    @Test(arguments: ["var/lib/haha", "/var/lib//haha", "/var/lib/./haha", "/var/lib/../haha", "/var/lib/haha/", "/var/lib/haha/..",
+                      "/var/lib/ha ha", "/var/lib/häha", "~/haha"])
+    func unnormalizedPathsAreRefused(path: String) {
+        for field in Self.remoteFields where field.path.hasPrefix("storage.") && field.path.hasSuffix("Path") {
+            expectRefused(field, path)
+        }
+    }
+
+    static func snapshot(_ values: [String: String]) throws -> SecretsSnapshot {
+        let spec = try #require(SpecLoader.load(yaml: baseYAML).spec)
+        var files: [String: SecretsSnapshot.File] = [:]
+        var generator = SystemRandomNumberGenerator()
+        for name in SecretCatalog.required(for: spec) {
+            let value = values[name] ?? SecretCatalog.generatePassword(using: &generator) + "\n"
+            files[name] = .init(exists: true, mode: 0o600, isEmpty: value.isEmpty, value: value)
+        }
+        return SecretsSnapshot(directory: "/s", directoryExists: true, directoryMode: 0o700, files: files)
+    }
+
+    static let secretNames = SecretCatalog.required(for: SpecLoader.load(yaml: baseYAML).spec!)
+
+    func secretErrors(_ value: String, for name: String) throws -> [Diagnostic] {
+        let spec = try #require(SpecLoader.load(yaml: baseYAML).spec)
+        return Validator.validate(spec, secrets: try Self.snapshot([name: value])).errors
+    }
+
+    @Test func generatedSecretsAreAccepted() throws {
+        let spec = try #require(SpecLoader.load(yaml: baseYAML).spec)
+        #expect(Validator.validate(spec, secrets: try Self.snapshot([:])).isEmpty)
+        #expect(try secretErrors("  unreserved._~-AZaz09  \n", for: SecretCatalog.recorder).isEmpty)
+    }
+
+    @Test(arguments: ["", " ", "\n", "   \t \n", "\r\n\r\n"])
+    func blankSecretsAreRefused(value: String) throws {
+        for name in Self.secretNames {
+            let errors = try secretErrors(value, for: name)
+            #expect(errors.count == 1 && errors[0].message.contains("/s/\(name) is empty or blank"), "\(name): \(errors)")
+        }
+    }
+
+    @Test(arguments: ["0123456789abcdef;reboot", "0123456789abcdef$(reboot)", "0123456789abcdef`reboot`", "0123456789abcdef|x", "0123456789abcdef&x",
+                      "0123456789 abcdef", "0123456789abcdef'x", "0123456789abcdef\"x", "0123456789abcdef@x", "0123456789abcdef%41", "0123456789abcdef#x",
+                      "0123456789abcdef\nx", "0123456789abcdefé", "0123456789abcdef/x", "0123456789abcdef+x", "0123456789abcdef=x"])
+    func secretsOutsideTheAlphabetAreRefused(value: String) throws {
+        for name in Self.secretNames {
+            let errors = try secretErrors(value, for: name)
+            #expect(errors.count == 1 && errors[0].message.contains("characters outside"), "\(name): \(errors)")
+            // The value itself is never part of a message.
+            #expect(!errors.contains { $0.message.contains("0123456789abcdef") })
+        }
+    }
+
+    @Test func shortSecretsAreRefused() throws {
+        for name in Self.secretNames {
+            #expect(try secretErrors("0123456789abcde", for: name).first?.message.contains("shorter than 16") == true)
+            #expect(try secretErrors("0123456789abcdef", for: name).isEmpty)
+        }
     }
 }

@@ -31,8 +31,9 @@ final class ScriptedRunner: CommandRunner, @unchecked Sendable {
         let sent = try #require(local.commands.first?.arguments)
         #expect(Array(sent.prefix(1)) == ["ssh"])
         #expect(sent.contains("-p") && sent.contains("2222") && sent.contains("/k/id"))
-        #expect(sent.contains("pi@10.1.0.11"))
-        #expect(sent.last == "sudo -n timeout -k 5 30 gluster volume info 'my vol'")
+        // The user is -l's argument and the host follows --: neither can be read as an ssh option.
+        #expect(Array(sent.suffix(5)) == ["-l", "pi", "--", "10.1.0.11", "sudo -n timeout -k 5 30 gluster volume info 'my vol'"])
+        #expect(!sent.contains { $0.contains("@") })
     }
 
     @Test func rootNeedsNoSudoAndDefaultPortIsImplicit() async throws {
@@ -41,7 +42,7 @@ final class ScriptedRunner: CommandRunner, @unchecked Sendable {
         _ = try await ssh.run(Command(["true"], timeout: 5))
         let sent = try #require(local.commands.first?.arguments)
         #expect(!sent.contains("-p"))
-        #expect(sent.last == "timeout -k 5 5 true")
+        #expect(Array(sent.suffix(5)) == ["-l", "root", "--", "pi1.local", "timeout -k 5 5 true"])
     }
 
     @Test func sshFailureIsExplainedWithTheNode() async throws {

@@ -95,4 +95,75 @@ import Testing
         let validate = try await run([haha, "validate"], in: scratch.path)
         #expect(validate.exitCode == 0, "\(validate.output)\(validate.errorOutput)")
     }
+
+    /// Issue #9: a command that loads the spec refuses a hostile one (exit 1, the diagnostic with its line) before
+    /// anything runs. A fake `ssh` and `docker` first on PATH record every call; the valid control spec shows they would.
+    @Test func clusterCommandsRefuseAHostileSpecBeforeRunningAnything() async throws {
+        let haha = try Built.requireHaha()
+        let scratch = try Scratch()
+        let bin = scratch.file("bin"), calls = scratch.file("calls")
+        try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
+        for tool in ["ssh", "docker"] {
+            try "#!/bin/sh\necho \"\(tool) $*\" >> \(shellQuote(calls))\nexit 255\n".write(toFile: "\(bin)/\(tool)", atomically: true, encoding: .utf8)
+            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: "\(bin)/\(tool)")
+        }
+        let path = "PATH=\(bin):\(ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")"
+        let good = """
+            apiVersion: haha/v1
+            nodes:
+              - name: n1
+                address: 10.1.0.11
+              - name: n2
+                address: 10.1.0.12
+              - name: n3
+                address: 10.1.0.13
+            """
+        try good.write(toFile: scratch.file("good.yaml"), atomically: true, encoding: .utf8)
+        let bad = good.replacingOccurrences(of: "nodes:", with: "ssh:\n  user: \"-oProxyCommand=touch pwned\"\nnodes:")
+            .replacingOccurrences(of: "address: 10.1.0.12", with: "address: \"10.1.0.12;reboot\"") + "\nstorage:\n  brickPath: /\n"
+        try bad.write(toFile: scratch.file("bad.yaml"), atomically: true, encoding: .utf8)
+
+        for command in [["status"], ["down"], ["down", "--purge"], ["drill"]] {
+            let result = try await run(["env", path, haha] + command + ["--config", "bad.yaml"], in: scratch.path, timeout: 60)
+            let text = result.output + result.errorOutput
+            #expect(result.exitCode == 1, "\(command): exit \(result.exitCode): \(text)")
+            for diagnostic in ["bad.yaml:3: error: ssh.user:", "bad.yaml:8: error: nodes[1].address:", "bad.yaml:12: error: storage.brickPath:"] {
+                #expect(text.contains(diagnostic), "\(command): no \(diagnostic) in:\n\(text)")
+            }
+            #expect(!FileManager.default.fileExists(atPath: calls), "\(command) ran: \((try? String(contentsOfFile: calls, encoding: .utf8)) ?? "")")
+        }
+        #expect(!FileManager.default.fileExists(atPath: scratch.file("pwned")))
+
+        // Control: with a valid spec, status does reach for ssh (which the fake answers with 255).
+        _ = try await run(["env", path, haha, "status", "--config", "good.yaml"], in: scratch.path, timeout: 120)
+        #expect(try String(contentsOfFile: calls, encoding: .utf8).contains("ssh "))
+    }
+
+    @Test func inventoryImportRefusesHostileValuesAndWritesNothing() async throws {
+        let haha = try Built.requireHaha()
+        let scratch = try Scratch()
+        try """
+            [hacluster]
+            pi1 ansible_host=10.0.0.1 ansible_user=-oProxyCommand=reboot
+            pi2 ansible_host=10.0.0.2
+            pi3 ansible_host="10.0.0.3;reboot"
+            """.write(toFile: scratch.file("hosts.ini"), atomically: true, encoding: .utf8)
+        let result = try await run([haha, "inventory", "import", "hosts.ini"], in: scratch.path)
+        #expect(result.exitCode == 1)
+        #expect(result.errorOutput.contains("hosts.ini:2: error: nodes[0].user:"), "\(result.errorOutput)")
+        #expect(result.errorOutput.contains("hosts.ini:4: error: nodes[2].address:"), "\(result.errorOutput)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path) == ["hosts.ini"])
+    }
+
+    /// Issue #9's first finding: an out-of-range prefix length trapped (illegal instruction) in `haha init`.
+    @Test func initRefusesAnOutOfRangePrefixWithoutCrashing() async throws {
+        let haha = try Built.requireHaha()
+        let scratch = try Scratch()
+        for vip in ["10.1.0.50/40", "10.1.0.50/-1", "10.1.0.50/0"] {
+            let result = try await run([haha, "init", "--node", "a=10.1.0.11", "--node", "b=10.1.0.12", "--node", "c=10.1.0.13", "--vip", vip], in: scratch.path)
+            #expect(result.exitCode != 0 && result.exitCode < 128, "\(vip): exit \(result.exitCode)")
+            #expect(result.errorOutput.contains("prefix length of 1...32"), "\(vip): \(result.errorOutput)")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path).isEmpty)
+    }
 }

@@ -14,7 +14,7 @@ struct DownCommand: AsyncParsableCommand {
     var purge = false
 
     func run() async throws {
-        let workspace = try spec.load()
+        let workspace = try spec.loadValid(checkingSecrets: false)
         let cluster = Cluster(workspace: workspace, log: { Console.error("   \($0)") })
         let kept = try await StepPrinter().step("Removing haha from \(workspace.spec.nodes.map(\.name).joined(separator: ", "))\(purge ? " (purge)" : "")") {
             try await Teardown(cluster: cluster).run(purge: purge)

@@ -23,8 +23,12 @@ struct DrillCommand: AsyncParsableCommand {
     @Flag(help: "Print JSON.")
     var json = false
 
+    func validate() throws {
+        if !(timeout > 0 && timeout <= 86_400) { throw ValidationError("--timeout must be a number of seconds above 0, at most 86400") }
+    }
+
     func run() async throws {
-        let workspace = try spec.load()
+        let workspace = try spec.loadValid()
         let cluster = Cluster(workspace: workspace, log: { Console.error("   \($0)") })
         let secrets = try workspace.readSecrets()
         var fail: (@Sendable (ClusterSpec.Node, any CommandRunner) async throws -> Void)?

@@ -21,7 +21,7 @@ struct StatusCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let workspace = try spec.load()
+        let workspace = try spec.loadValid(checkingSecrets: false)
         let cluster = Cluster(workspace: workspace)
         let mount = workspace.spec.storage.mountPath
         var nodes: [Report.Node] = []
@@ -36,9 +36,10 @@ struct StatusCommand: AsyncParsableCommand {
         if let manager = try await Swarm(cluster: cluster).manager() {
             let lines = try await manager.output(["docker", "service", "ls", "--filter", "label=com.docker.stack.namespace=\(workspace.spec.stackName)",
                                                   "--format", "{{.Name}} {{.Replicas}}"])
-            services = lines.split(separator: "\n").map { line in
+            services = lines.split(separator: "\n").compactMap { line in
                 let parts = line.split(separator: " ")
-                return .init(name: String(parts[0]), replicas: parts.count > 1 ? String(parts[1]) : "?")
+                guard let name = parts.first else { return nil }
+                return .init(name: String(name), replicas: parts.count > 1 ? String(parts[1]) : "?")
             }
         }
         let secrets = (try? workspace.readSecrets()) ?? SecretValues([:])

@@ -14,12 +14,13 @@ struct UpCommand: AsyncParsableCommand {
     @Option(help: "Seconds to wait for Home Assistant to answer.")
     var haTimeout: Double = 600
 
+    func validate() throws {
+        if !(haTimeout > 0 && haTimeout <= 86_400) { throw ValidationError("--ha-timeout must be a number of seconds above 0, at most 86400") }
+    }
+
     func run() async throws {
         let started = ContinuousClock.now
-        let workspace = try spec.load()
-        let diagnostics = workspace.validate()
-        if diagnostics.hasErrors { throw DiagnosticsError(file: spec.path, diagnostics: diagnostics) }
-        for warning in diagnostics.warnings { Console.error(warning.formatted(file: spec.path)) }
+        let workspace = try spec.loadValid()
         let secrets = try workspace.readSecrets()
         let cluster = Cluster(workspace: workspace, log: { Console.error("   \($0)") })
         let steps = StepPrinter()

@@ -32,6 +32,12 @@ struct InventoryImportCommand: AsyncParsableCommand {
     @Flag(help: "Overwrite an existing spec file (existing secrets are kept).")
     var force = false
 
+    func validate() throws {
+        if let vip, ClusterSpec.SensorAddress.VIP.parse(vip, interface: vipInterface) == nil {
+            throw ValidationError("--vip \"\(vip)\" is not \(ClusterSpec.SensorAddress.VIP.syntax)")
+        }
+    }
+
     func run() async throws {
         guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
             throw HahaError.notFound("cannot read the inventory \(file)", next: "give the path of your Ansible inventory, e.g. /etc/ansible/hosts")
@@ -39,8 +45,8 @@ struct InventoryImportCommand: AsyncParsableCommand {
         let result = AnsibleInventory.importNodes(text, group: group)
         if result.diagnostics.hasErrors { throw DiagnosticsError(file: file, diagnostics: result.diagnostics) }
         var cluster = ClusterSpec(nodes: result.nodes)
-        if let vip {
-            cluster.sensorAddress = .vip(.parse(vip, interface: vipInterface))
+        if let vip, let parsed = ClusterSpec.SensorAddress.VIP.parse(vip, interface: vipInterface) {
+            cluster.sensorAddress = .vip(parsed)
         } else {
             // The original announced one mDNS host name from every node; keep that behaviour until a VIP is chosen.
             cluster.sensorAddress = .mdnsHostname("hacluster")

@@ -18,9 +18,7 @@ struct RenderCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let workspace = try spec.load()
-        let diagnostics = workspace.validate()
-        if diagnostics.hasErrors { throw DiagnosticsError(file: spec.path, diagnostics: diagnostics) }
+        let workspace = try spec.loadValid()
         let files = try Renderer(spec: workspace.spec, secrets: workspace.readSecrets()).render()
         try RenderedTree.write(files, to: out)
         if json {

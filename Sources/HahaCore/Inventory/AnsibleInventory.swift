@@ -44,6 +44,8 @@ public struct AnsibleInventory: Sendable {
                 continue
             }
             let tokens = tokenize(line)
+            // A line of empty quotes has no token.
+            guard let first = tokens.first else { continue }
             switch section {
             case .vars(let group):
                 for token in tokens {
@@ -54,17 +56,17 @@ public struct AnsibleInventory: Sendable {
                     vars[group, default: [:]][key] = value
                 }
             case .children(let group):
-                children[group, default: []].append(tokens[0])
+                children[group, default: []].append(first)
             case .hosts(let group):
                 var hostVars: [String: String] = [:]
                 for token in tokens.dropFirst() {
                     guard let (key, value) = keyValue(token) else {
-                        diagnostics.append(.error("", line: lineNumber, "\"\(token)\" after host \(tokens[0]) is not key=value"))
+                        diagnostics.append(.error("", line: lineNumber, "\"\(token)\" after host \(first) is not key=value"))
                         continue
                     }
                     hostVars[key] = value
                 }
-                groups[group, default: []].append(Host(pattern: tokens[0], vars: hostVars, line: lineNumber))
+                groups[group, default: []].append(Host(pattern: first, vars: hostVars, line: lineNumber))
             }
         }
         return (groups, vars, children, diagnostics)
@@ -95,6 +97,7 @@ public struct AnsibleInventory: Sendable {
 
         let allVars = parsed.vars["all"] ?? [:]
         var nodes: [ClusterSpec.Node] = []
+        var lines: [Int] = []
         var usedNames = Set<String>()
         for (index, (host, groupVars)) in hosts(of: group, inherited: allVars, visiting: []).enumerated() {
             if host.pattern.contains("[") {
@@ -105,7 +108,7 @@ public struct AnsibleInventory: Sendable {
             let vars = canonical(groupVars).merging(canonical(host.vars)) { _, hostValue in hostValue }
             if !passwordKeys.isDisjoint(with: vars.keys) { droppedPasswords = true }
             let address = vars["ansible_host"] ?? host.pattern
-            var name = IPv4Address(host.pattern) == nil ? String(host.pattern.split(separator: ".")[0]).lowercased() : "node\(index + 1)"
+            var name = IPv4Address(host.pattern) == nil ? (host.pattern.split(separator: ".").first.map(String.init) ?? "").lowercased() : "node\(index + 1)"
             if !HostName.isValidLabel(name) || usedNames.contains(name) { name = "node\(index + 1)" }
             usedNames.insert(name)
             var portValue = 22
@@ -122,11 +125,24 @@ public struct AnsibleInventory: Sendable {
                 user: vars["ansible_user"] ?? "root",
                 port: portValue,
                 identityFile: vars["ansible_private_key_file"]))
+            lines.append(host.line)
+        }
+        // A node that would not validate in haha.yaml is refused here, at its host's line. Whole-spec rules (how many
+        // nodes, the VIP) and warnings are judged when the spec is written.
+        for problem in Validator.validate(ClusterSpec(nodes: nodes)).errors {
+            guard let index = nodeIndex(problem.path), lines.indices.contains(index) else { continue }
+            diagnostics.append(.error(problem.path, line: lines[index], problem.message))
         }
         if droppedPasswords {
             notices.append("SSH passwords in the inventory were not copied: haha logs in with SSH keys. Create a key and install it on every node, e.g. `ssh-keygen -t ed25519` then `ssh-copy-id USER@ADDRESS` for each node; set ssh.identityFile in haha.yaml if it is not your default key.")
         }
         return Result(nodes: nodes, notices: notices, diagnostics: diagnostics, droppedPasswords: droppedPasswords)
+    }
+
+    /// The node index of a path such as `nodes[2].user`.
+    private static func nodeIndex(_ path: String) -> Int? {
+        guard path.hasPrefix("nodes["), let close = path.firstIndex(of: "]") else { return nil }
+        return Int(path[path.index(path.startIndex, offsetBy: 6)..<close])
     }
 
     /// Old and new spellings of the connection variables, mapped to one name each.

@@ -101,11 +101,23 @@ public struct ClusterSpec: Sendable, Equatable, Codable {
         case mdnsHostname(String)
 
         public struct VIP: Sendable, Equatable, Codable {
-            /// `ADDRESS[/PREFIX]` (prefix 24 when omitted), as given on the command line.
-            public static func parse(_ text: String, interface: String, mdnsName: String? = nil) -> VIP {
-                let parts = text.split(separator: "/", maxSplits: 1)
-                return VIP(address: parts.first.map(String.init) ?? "", prefixLength: parts.count > 1 ? Int(parts[1]) ?? 24 : 24,
-                           interface: interface, mdnsName: mdnsName)
+            /// The prefix lengths a VIP can have (a /0 network is no subnet to share).
+            public static let prefixLengths = 1...32
+            /// What `parse` accepts, for messages.
+            public static let syntax = "ADDRESS or ADDRESS/PREFIX with a prefix length of 1...32"
+
+            /// `ADDRESS[/PREFIX]` (prefix 24 when omitted), as given on the command line or in `haha.yaml`;
+            /// nil when there is more than one `/` or the prefix is not a whole number in 1...32.
+            /// The address itself is judged by the validator.
+            public static func parse(_ text: String, interface: String, mdnsName: String? = nil) -> VIP? {
+                let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+                guard parts.count <= 2 else { return nil }
+                var prefixLength = 24
+                if parts.count == 2 {
+                    guard parts[1].allSatisfy(\.isASCIIDigit), let parsed = Int(parts[1]), prefixLengths.contains(parsed) else { return nil }
+                    prefixLength = parsed
+                }
+                return VIP(address: String(parts[0]), prefixLength: prefixLength, interface: interface, mdnsName: mdnsName)
             }
 
             public var address: String

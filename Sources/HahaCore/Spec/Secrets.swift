@@ -29,10 +29,13 @@ public struct SecretsSnapshot: Sendable, Equatable {
         public var exists: Bool
         public var mode: UInt16?
         public var isEmpty: Bool
-        public init(exists: Bool, mode: UInt16? = nil, isEmpty: Bool = false) {
+        /// The file's text, when it could be read, for the validator to judge (blank, alphabet, length). Never printed.
+        public var value: String?
+        public init(exists: Bool, mode: UInt16? = nil, isEmpty: Bool = false, value: String? = nil) {
             self.exists = exists
             self.mode = mode
             self.isEmpty = isEmpty
+            self.value = value
         }
     }
 

@@ -152,18 +152,12 @@ public enum SpecLoader {
                 if f["address"] == nil { r.error("sensorAddress.address", node, "mode vip needs an address such as 192.168.1.50/24") }
                 return .none
             }
-            let parts = text.split(separator: "/", omittingEmptySubsequences: false)
-            var prefix = 24
-            if parts.count == 2 {
-                if let p = Int(parts[1]), (1...32).contains(p) { prefix = p } else {
-                    r.error("sensorAddress.address", f["address"], "\"\(text)\": the prefix length after / must be 1...32")
-                }
-            } else if parts.count > 2 {
-                r.error("sensorAddress.address", f["address"], "\"\(text)\" is not ADDRESS or ADDRESS/PREFIX")
+            guard let vip = ClusterSpec.SensorAddress.VIP.parse(text, interface: r.string(f["interface"], path: "sensorAddress.interface") ?? "eth0",
+                                                                mdnsName: r.string(f["mdnsName"], path: "sensorAddress.mdnsName")) else {
+                r.error("sensorAddress.address", f["address"], "\"\(text)\" is not \(ClusterSpec.SensorAddress.VIP.syntax)")
+                return .none
             }
-            return .vip(.init(address: String(parts[0]), prefixLength: prefix,
-                              interface: r.string(f["interface"], path: "sensorAddress.interface") ?? "eth0",
-                              mdnsName: r.string(f["mdnsName"], path: "sensorAddress.mdnsName")))
+            return .vip(vip)
         case "mdns-hostname":
             return .mdnsHostname(r.string(f["hostname"], path: "sensorAddress.hostname") ?? "hacluster")
         default:

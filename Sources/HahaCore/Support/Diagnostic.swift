@@ -26,13 +26,15 @@ public struct Diagnostic: Sendable, Equatable, Codable, CustomStringConvertible 
         Diagnostic(.warning, path: path, line: line, message)
     }
 
-    /// `haha.yaml:12: error: nodes[1].address: "10.1.0" is not an IPv4 address or host name`
+    /// `haha.yaml:12: error: nodes[1].address: "10.1.0" is not an IPv4 address or host name`; always one line:
+    /// a control character or line break from a quoted value is shown escaped.
     public func formatted(file: String) -> String {
         var location = file
         if let line { location += ":\(line)" }
         if let column { location += ":\(column)" }
         let field = path.isEmpty ? "" : "\(path): "
-        return "\(location): \(severity.rawValue): \(field)\(message)"
+        let text = "\(location): \(severity.rawValue): \(field)\(message)"
+        return text.unicodeScalars.map { Grammar.hasControlCharacters(String($0)) ? $0.escaped(asASCII: true) : String($0) }.joined()
     }
 
     public var description: String { formatted(file: "haha.yaml") }

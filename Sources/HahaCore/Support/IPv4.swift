@@ -16,13 +16,29 @@ public struct IPv4Address: Sendable, Hashable, Comparable, CustomStringConvertib
         self.value = value
     }
 
-    public func masked(prefixLength: Int) -> IPv4Address {
-        let mask: UInt32 = prefixLength == 0 ? 0 : ~UInt32(0) << UInt32(32 - prefixLength)
-        return IPv4Address(value & mask)
+    /// The prefix lengths a network can have; anything else is refused by the parsers and the validator.
+    public static let prefixLengths = 0...32
+
+    /// The netmask of a prefix length, or nil when the length is outside 0...32.
+    public static func netmask(prefixLength: Int) -> UInt32? {
+        guard prefixLengths.contains(prefixLength) else { return nil }
+        return prefixLength == 0 ? 0 : ~UInt32(0) << UInt32(32 - prefixLength)
     }
 
+    /// The network address; a prefix length outside 0...32 is clamped into it (validate it first).
+    public func masked(prefixLength: Int) -> IPv4Address {
+        let clamped = min(max(prefixLength, Self.prefixLengths.lowerBound), Self.prefixLengths.upperBound)
+        return IPv4Address(value & (Self.netmask(prefixLength: clamped) ?? 0))
+    }
+
+    /// The broadcast address of this address's network, or nil when the prefix length is outside 0...32.
+    public func broadcast(prefixLength: Int) -> IPv4Address? {
+        Self.netmask(prefixLength: prefixLength).map { IPv4Address(value | ~$0) }
+    }
+
+    /// Whether both addresses are in one network; false for a prefix length outside 0...32.
     public func isInSubnet(of other: IPv4Address, prefixLength: Int) -> Bool {
-        masked(prefixLength: prefixLength) == other.masked(prefixLength: prefixLength)
+        Self.prefixLengths.contains(prefixLength) && masked(prefixLength: prefixLength) == other.masked(prefixLength: prefixLength)
     }
 
     public var description: String {

@@ -1,19 +1,28 @@
+import Foundation
+
 /// Semantic checks of a cluster spec. Every rule adds diagnostics; none stops the others.
 public enum Validator {
     public static func validate(_ spec: ClusterSpec, lines: [String: Int] = [:], secrets: SecretsSnapshot? = nil) -> [Diagnostic] {
         var out: [Diagnostic] = []
-        func error(_ path: String, _ message: String) { out.append(.error(path, line: line(path, lines), message)) }
+        func error(_ path: String, _ message: String) {
+            let diagnostic = Diagnostic.error(path, line: line(path, lines), message)
+            if !out.contains(diagnostic) { out.append(diagnostic) }
+        }
         func warning(_ path: String, _ message: String) { out.append(.warning(path, line: line(path, lines), message)) }
 
         if !HostName.isValidLabel(spec.name) {
             error("name", "\"\(spec.name)\" must be a lower-case DNS label (letters, digits, hyphens); it names the Swarm stack")
+        }
+        // A node field left out takes the `ssh:` default: report a bad default once, where it is written.
+        func nodePath(_ index: Int, _ field: String) -> String {
+            lines["nodes[\(index)].\(field)"] == nil && lines["ssh.\(field)"] != nil ? "ssh.\(field)" : "nodes[\(index)].\(field)"
         }
 
         // Nodes: names, addresses, roles.
         var seenNames: [String: Int] = [:], seenAddresses: [String: Int] = [:]
         for (index, node) in spec.nodes.enumerated() {
             let path = "nodes[\(index)]"
-            if !node.name.isEmpty, !HostName.isValidLabel(node.name) {
+            if !HostName.isValidLabel(node.name) {
                 error("\(path).name", "\"\(node.name)\" must be a lower-case DNS label (letters, digits, hyphens, starting with a letter)")
             }
             if let first = seenNames[node.name], !node.name.isEmpty {
@@ -21,20 +30,33 @@ public enum Validator {
             } else {
                 seenNames[node.name] = index
             }
-            if !node.address.isEmpty {
-                if IPv4Address(node.address) == nil, !HostName.isValid(node.address) {
-                    error("\(path).address", "\"\(node.address)\" is not an IPv4 address or a host name")
-                }
-                let key = node.address.lowercased()
-                if let first = seenAddresses[key] {
-                    error("\(path).address", "duplicate address \"\(node.address)\" (also nodes[\(first)])")
-                } else {
-                    seenAddresses[key] = index
+            if IPv4Address(node.address) == nil, !HostName.isValid(node.address) {
+                error("\(path).address", "\"\(node.address)\" is not an IPv4 address or a host name")
+            }
+            if let first = seenAddresses[node.address.lowercased()], !node.address.isEmpty {
+                error("\(path).address", "duplicate address \"\(node.address)\" (also nodes[\(first)])")
+            } else {
+                seenAddresses[node.address.lowercased()] = index
+            }
+            if !Grammar.isLoginName(node.user) {
+                error(nodePath(index, "user"), "\"\(node.user)\" is not a login name: 1–32 of a-z, 0-9, _ and -, starting with a letter or _")
+            }
+            if !Grammar.ports.contains(node.port) {
+                error(nodePath(index, "port"), "\(node.port) is not a port (1...65535)")
+            }
+            if let identity = node.identityFile {
+                if identity.isEmpty {
+                    error(nodePath(index, "identityFile"), "identityFile is empty; remove the key or name a private key file")
+                } else if !Grammar.isLocalPath(identity) {
+                    error(nodePath(index, "identityFile"), "\"\(identity)\" must be a file path without control characters or line breaks, not starting with -")
                 }
             }
-            if let identity = node.identityFile, identity.isEmpty {
-                error("\(path).identityFile", "identityFile is empty; remove the key or name a private key file")
-            }
+        }
+        if let knownHosts = spec.knownHostsFile, !Grammar.isLocalPath(knownHosts) || knownHosts.contains(where: \.isWhitespace) {
+            error("ssh.knownHostsFile", "\"\(knownHosts)\" must be a file path without spaces, control characters or line breaks, not starting with -")
+        }
+        if !Grammar.isLocalPath(spec.secretsDir) {
+            error("secretsDir", "\"\(spec.secretsDir)\" must be a directory path without control characters or line breaks, not starting with -")
         }
 
         let data = spec.dataNodes.count
@@ -56,8 +78,12 @@ public enum Validator {
         }
 
         // Paths and names.
-        for (path, value) in [("storage.brickPath", spec.storage.brickPath), ("storage.mountPath", spec.storage.mountPath)] where !value.hasPrefix("/") {
-            error(path, "\"\(value)\" must be an absolute path")
+        for (path, value) in [("storage.brickPath", spec.storage.brickPath), ("storage.mountPath", spec.storage.mountPath)] {
+            if Grammar.isSystemDirectory(value) {
+                error(path, "\"\(value)\" is a system directory; use a directory of its own such as /var/lib/haha/\(path == "storage.brickPath" ? "brick" : "shared")")
+            } else if !Grammar.isNormalizedAbsolutePath(value) {
+                error(path, "\"\(value)\" must be an absolute path without //, /./, /../ or a trailing /, of letters, digits, ., _, - and /")
+            }
         }
         if spec.storage.mountPath.hasPrefix("/"), spec.storage.brickPath.hasPrefix("/"),
            spec.storage.mountPath == spec.storage.brickPath
@@ -65,42 +91,57 @@ public enum Validator {
             || spec.storage.brickPath.hasPrefix(spec.storage.mountPath + "/") {
             error("storage.mountPath", "the mount path and the brick path must not contain each other")
         }
-        if !isSimpleName(spec.storage.volume) {
-            error("storage.volume", "\"\(spec.storage.volume)\" must contain only letters, digits, - and _")
+        if !(1...42).contains(spec.storage.pingTimeout) {
+            error("storage.pingTimeout", "\(spec.storage.pingTimeout) is out of range 1...42 (seconds)")
         }
-        for (path, value) in [("database.name", spec.database.name), ("database.user", spec.database.user), ("database.clusterName", spec.database.clusterName)]
-        where !isSimpleName(value) || value.count > 64 {
-            error(path, "\"\(value)\" must be 1–64 letters, digits, - or _")
+        for (path, value) in [("storage.volume", spec.storage.volume), ("database.name", spec.database.name), ("database.user", spec.database.user),
+                              ("database.clusterName", spec.database.clusterName)] where !Grammar.isIdentifier(value) {
+            error(path, "\"\(value)\" must be 1–64 letters, digits, - or _, not starting with -")
         }
         for (path, value) in [("database.gcacheSize", spec.database.gcacheSize), ("database.bufferPoolSize", spec.database.bufferPoolSize),
                               ("database.memoryLimit", spec.database.memoryLimit), ("homeAssistant.memoryLimit", spec.homeAssistant.memoryLimit)]
-        where !isSize(value) {
-            error(path, "\"\(value)\" is not a size such as 128M or 1G")
+        where Grammar.bytes(ofSize: value) == nil {
+            error(path, "\"\(value)\" is not a size such as 128M or 1G (a whole number above 0 with K, M or G, at most 1024G)")
         }
         var seenUsers = Set<String>()
         for (index, user) in spec.mqtt.users.enumerated() {
-            if !isSimpleName(user) || user == "healthcheck" {
-                error("mqtt.users[\(index)]", "\"\(user)\" must be letters, digits, - or _ (and not the reserved name healthcheck)")
+            if !Grammar.isIdentifier(user) || user == "healthcheck" {
+                error("mqtt.users[\(index)]", "\"\(user)\" must be 1–64 letters, digits, - or _, not starting with - (and not the reserved name healthcheck)")
             }
             if !seenUsers.insert(user).inserted { error("mqtt.users[\(index)]", "duplicate MQTT user \"\(user)\"") }
         }
         if !spec.mqtt.users.contains("homeassistant") {
             error("mqtt.users", "the MQTT users must include homeassistant (Home Assistant's own connection to the broker)")
         }
-        if !spec.homeAssistant.timeZone.contains("/"), spec.homeAssistant.timeZone != "UTC" {
+        if !Grammar.isTimeZone(spec.homeAssistant.timeZone) {
             error("homeAssistant.timeZone", "\"\(spec.homeAssistant.timeZone)\" is not an IANA time zone such as Europe/Berlin or UTC")
+        }
+        if spec.homeAssistant.name.isEmpty || spec.homeAssistant.name.count > 100 || Grammar.hasControlCharacters(spec.homeAssistant.name) {
+            error("homeAssistant.name", "\"\(spec.homeAssistant.name)\" must be 1–100 characters without control characters or line breaks")
+        }
+        if !["mysql", "mysql+pymysql"].contains(spec.homeAssistant.recorderScheme) {
+            error("homeAssistant.recorderScheme", "\"\(spec.homeAssistant.recorderScheme)\" is not one of: mysql, mysql+pymysql")
         }
         var ports: [Int: String] = [:]
         for (path, port) in [("mqtt.port", spec.mqtt.port), ("homeAssistant.port", spec.homeAssistant.port)]
             + (spec.portainer.enabled ? [("portainer.port", spec.portainer.port)] : []) {
+            if !Grammar.ports.contains(port) { error(path, "\(port) is not a port (1...65535)") }
             if let other = ports[port] { error(path, "port \(port) is already used by \(other)") }
             ports[port] = path
+        }
+        for (path, image) in [("images.homeAssistant", spec.images.homeAssistant), ("images.mariadb", spec.images.mariadb),
+                              ("images.mosquitto", spec.images.mosquitto), ("images.haproxy", spec.images.haproxy),
+                              ("images.portainer", spec.images.portainer), ("images.portainerAgent", spec.images.portainerAgent)]
+        where !Grammar.isImageReference(image) {
+            error(path, "\"\(image)\" is not an image reference such as mariadb:11.8 or ghcr.io/home-assistant/home-assistant:2026.11.0")
         }
 
         // Sensor address.
         switch spec.sensorAddress {
         case .vip(let vip):
-            if let address = IPv4Address(vip.address) {
+            if !ClusterSpec.SensorAddress.VIP.prefixLengths.contains(vip.prefixLength) {
+                error("sensorAddress.address", "the prefix length /\(vip.prefixLength) is out of range 1...32")
+            } else if let address = IPv4Address(vip.address) {
                 for (index, node) in spec.nodes.enumerated() {
                     guard let nodeAddress = IPv4Address(node.address) else { continue }
                     if nodeAddress == address {
@@ -109,15 +150,14 @@ public enum Validator {
                         error("sensorAddress.address", "the VIP \(vip.address)/\(vip.prefixLength) is outside the subnet of node \(node.name) (\(node.address)); VRRP needs one shared subnet")
                     }
                 }
-                let network = address.masked(prefixLength: vip.prefixLength)
-                if vip.prefixLength < 31, address == network || address.value == network.value | ~(~UInt32(0) << UInt32(32 - vip.prefixLength)) {
+                if vip.prefixLength < 31, address == address.masked(prefixLength: vip.prefixLength) || address == address.broadcast(prefixLength: vip.prefixLength) {
                     error("sensorAddress.address", "\(vip.address) is the network or broadcast address of /\(vip.prefixLength)")
                 }
             } else {
                 error("sensorAddress.address", "\"\(vip.address)\" is not an IPv4 address")
             }
-            if vip.interface.isEmpty || vip.interface.contains(" ") {
-                error("sensorAddress.interface", "\"\(vip.interface)\" is not a network interface name")
+            if !Grammar.isInterfaceName(vip.interface) {
+                error("sensorAddress.interface", "\"\(vip.interface)\" is not a network interface name (1–15 of letters, digits, ., _ and -, not starting with -)")
             }
             if let name = vip.mdnsName, !HostName.isValidLabel(name) {
                 error("sensorAddress.mdnsName", "\"\(name)\" must be one lower-case DNS label (it is announced as NAME.local)")
@@ -143,10 +183,20 @@ public enum Validator {
                     let path = "\(secrets.directory)/\(name)"
                     if !file.exists {
                         error("secretsDir", "missing secret \(path); run `haha secrets generate` to create the missing ones")
-                    } else if file.isEmpty {
-                        error("secretsDir", "secret \(path) is empty")
-                    } else if let mode = file.mode, mode & 0o077 != 0 {
-                        error("secretsDir", "secret \(path) is readable by others (mode \(octal(mode))); run `chmod 600 \(path)`")
+                    } else if file.isEmpty || file.value?.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty == true {
+                        error("secretsDir", "secret \(path) is empty or blank; delete it and run `haha secrets generate`")
+                    } else {
+                        if let mode = file.mode, mode & 0o077 != 0 {
+                            error("secretsDir", "secret \(path) is readable by others (mode \(octal(mode))); run `chmod 600 \(path)`")
+                        }
+                        // The value as it is used: without surrounding white space. Never quoted in a message.
+                        if let value = file.value?.trimmingCharacters(in: .whitespacesAndNewlines) {
+                            if !Grammar.isSecretAlphabet(value) {
+                                error("secretsDir", "secret \(path) has characters outside A-Z a-z 0-9 . _ ~ -; delete it and run `haha secrets generate`")
+                            } else if value.count < Grammar.secretMinimumLength {
+                                error("secretsDir", "secret \(path) is shorter than \(Grammar.secretMinimumLength) characters; delete it and run `haha secrets generate`")
+                            }
+                        }
                     }
                 }
             }
@@ -161,16 +211,6 @@ public enum Validator {
             guard let cut = key.lastIndex(where: { $0 == "." || $0 == "[" }) else { return lines[""] }
             key = String(key[..<cut])
         }
-    }
-
-    static func isSimpleName(_ text: String) -> Bool {
-        !text.isEmpty && text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }
-    }
-
-    static func isSize(_ text: String) -> Bool {
-        guard let unit = text.last, "KMG".contains(unit) else { return false }
-        let digits = text.dropLast()
-        return !digits.isEmpty && digits.allSatisfy(\.isASCIIDigit)
     }
 
     static func octal(_ mode: UInt16) -> String { "0" + String(mode & 0o777, radix: 8) }

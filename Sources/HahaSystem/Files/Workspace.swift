@@ -67,14 +67,17 @@ public struct Workspace: Sendable {
                 continue
             }
             let size = (try? fm.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
-            snapshot.files[name] = .init(exists: true, mode: mode(of: path), isEmpty: size == 0)
+            // Invalid UTF-8 becomes U+FFFD, which the validator refuses as outside the secrets' alphabet.
+            let value = fm.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) }
+            snapshot.files[name] = .init(exists: true, mode: mode(of: path), isEmpty: size == 0, value: value)
         }
         return snapshot
     }
 
-    /// All diagnostics: from loading, semantic validation and the secrets directory.
-    public func validate() -> [Diagnostic] {
-        loadDiagnostics + Validator.validate(spec, lines: lines, secrets: secretsSnapshot())
+    /// All diagnostics: from loading, semantic validation and (unless `checkingSecrets` is false, for commands
+    /// that use no secret) the secrets directory.
+    public func validate(checkingSecrets: Bool = true) -> [Diagnostic] {
+        loadDiagnostics + Validator.validate(spec, lines: lines, secrets: checkingSecrets ? secretsSnapshot() : nil)
     }
 
     public func readSecrets() throws -> SecretValues {

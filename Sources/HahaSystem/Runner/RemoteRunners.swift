@@ -17,7 +17,8 @@ public struct SSHRunner: CommandRunner {
 
     public var target: String { "\(node.name) (\(node.user)@\(node.address))" }
 
-    /// The full local argv for a remote command, e.g. for error messages.
+    /// The full local argv for a remote command, e.g. for error messages. The user goes after `-l` and the host
+    /// after `--`, so that no value from the spec can become an ssh option.
     public func sshArguments(for command: Command) -> [String] {
         var args = ["ssh", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "-o", "ServerAliveInterval=5", "-o", "ServerAliveCountMax=3",
                     // One connection per node, reused by every command for a minute: steps cost milliseconds, not handshakes.
@@ -25,8 +26,7 @@ public struct SSHRunner: CommandRunner {
         if node.port != 22 { args += ["-p", String(node.port)] }
         if let identity = node.identityFile { args += ["-i", expandTilde(identity)] }
         args += options
-        args.append("\(node.user)@\(node.address)")
-        args.append("--")
+        args += ["-l", node.user, "--", node.address]
         var remote = ["timeout", "-k", "5", String(Int(command.timeout.rounded(.up)))]
         if node.user != "root" { remote = ["sudo", "-n"] + remote }
         args.append((remote + command.arguments).map(shellQuote).joined(separator: " "))
@@ -38,7 +38,7 @@ public struct SSHRunner: CommandRunner {
         if result.exitCode == 255 {
             // ssh's own failure (unreachable, refused key, host key mismatch), not the remote command's.
             var annotated = result
-            annotated.stderr += Data("\n(ssh could not reach \(target); check that the node is up and `ssh -p \(node.port) \(node.user)@\(node.address)` works without a password)".utf8)
+            annotated.stderr += Data("\n(ssh could not reach \(target); check that the node is up and `ssh -p \(node.port) -l \(node.user) -- \(node.address)` works without a password)".utf8)
             return annotated
         }
         return result
