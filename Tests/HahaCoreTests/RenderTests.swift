@@ -227,3 +227,133 @@ extension DeployPhaseTests {
         #expect(bootstrap != nil && bootstrap == joining)
     }
 }
+
+/// Issue #9, least exposure: VRRP authentication, a Mosquitto ACL, Portainer's agent secret and network.
+@Suite struct ExposureTests {
+    func render(_ spec: ClusterSpec, secrets: SecretValues? = nil) throws -> [RenderedFile] {
+        try Renderer(spec: spec, secrets: secrets ?? fixedSecrets(spec)).render()
+    }
+
+    func file(_ path: String, in files: [RenderedFile]) throws -> RenderedFile {
+        try #require(files.first { $0.path == path }, "no \(path)")
+    }
+
+    func services(_ files: [RenderedFile]) throws -> [String: [String: Any]] {
+        let text = try file("stack.yml", in: files).contents
+        return try #require((try Yams.load(yaml: text) as? [String: Any])?["services"] as? [String: [String: Any]])
+    }
+
+    /// The ACL file as user → its `topic` lines.
+    func acl(_ text: String) -> [String: [String]] {
+        var rules: [String: [String]] = [:]
+        var user = ""
+        for line in text.split(separator: "\n").map(String.init) where !line.hasPrefix("#") {
+            if line.hasPrefix("user ") { user = String(line.dropFirst("user ".count)); rules[user] = [] }
+            else { rules[user, default: []].append(line) }
+        }
+        return rules
+    }
+
+    @Test func keepalivedAuthenticatesWithAnEightCharacterPassAndChecksTheUnicastSource() throws {
+        let spec = RenderCase.vipMesh.spec
+        let secrets = fixedSecrets(spec)
+        let confs = try render(spec).filter { $0.path.hasPrefix("keepalived/") }
+        #expect(confs.count == 3)
+        var passes = Set<String>()
+        for conf in confs {
+            #expect(conf.isSecret, "\(conf.path) holds the VRRP password: it must be written 0600")
+            #expect(conf.contents.contains("\n  authentication {\n    auth_type PASS\n    auth_pass "))
+            #expect(conf.contents.contains("\n  check_unicast_src\n"))
+            let line = try #require(conf.contents.split(separator: "\n").first { $0.hasPrefix("    auth_pass ") })
+            let pass = String(line.dropFirst("    auth_pass ".count))
+            #expect(pass.count == 8 && pass.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) }, "\(pass)")
+            #expect(!secrets[SecretCatalog.vrrp].contains(pass), "the pass is derived, not a piece of the secret")
+            passes.insert(pass)
+        }
+        #expect(passes.count == 1, "every node must use the same pass")
+        // Another secret gives another pass.
+        var other = Dictionary(uniqueKeysWithValues: SecretCatalog.required(for: spec).map { ($0, secrets[$0]) })
+        other[SecretCatalog.vrrp] = "another-vrrp-secret-0123456789"
+        let rerendered = try file("keepalived/n1.conf", in: render(spec, secrets: SecretValues(other)))
+        #expect(!rerendered.contents.contains("auth_pass \(passes.first ?? "")"))
+    }
+
+    @Test func vrrpAndPortainerSecretsAreRequiredOnlyWhenUsed() {
+        let vip = SecretCatalog.required(for: RenderCase.vipMesh.spec)
+        #expect(vip.contains(SecretCatalog.vrrp) && !vip.contains(SecretCatalog.portainerAgent))
+        let mdns = SecretCatalog.required(for: RenderCase.arbiterMdns.spec)
+        #expect(!mdns.contains(SecretCatalog.vrrp) && mdns.contains(SecretCatalog.portainerAgent))
+    }
+
+    @Test func mosquittoNamesAnACLFileThatLetsHealthcheckOnlyReadSys() throws {
+        let files = try render(RenderCase.vipMesh.spec)
+        let conf = try file("mosquitto/config/mosquitto.conf", in: files).contents
+        #expect(conf.contains("\nacl_file /run/secrets/mosquitto-acl\n"))
+        let aclFile = try file("secrets/mosquitto-acl", in: files)
+        #expect(aclFile.isSecret)
+        let rules = acl(aclFile.contents)
+        #expect(rules["healthcheck"] == ["topic read $SYS/#"])
+        #expect(rules["homeassistant"] == ["topic readwrite #"])
+        #expect(rules["devices"] == ["topic readwrite #"], "a user without rules keeps working as before")
+        #expect(Set(rules.keys) == ["healthcheck", "homeassistant", "devices"])
+        // Mounted where mosquitto.conf looks for it, owned by Mosquitto's user, like the password file.
+        let secrets = try #require(try services(files)["mosquitto"]?["secrets"] as? [[String: Any]])
+        let mounted = try #require(secrets.first { $0["target"] as? String == "mosquitto-acl" })
+        #expect(mounted["uid"] as? String == "1883" && mounted["mode"] as? Int == 0o400)
+    }
+
+    @Test func mqttACLRulesFromTheSpecReplaceAUsersDefault() throws {
+        let yaml = baseYAML + """
+
+            mqtt:
+              users: [homeassistant, devices, sensors]
+              acl:
+                - {user: devices, access: readwrite, topic: "tele/+/state"}
+                - {user: devices, access: read, topic: "cmnd/#"}
+                - {user: devices, access: deny, topic: "$SYS/#"}
+            """
+        let spec = try #require(SpecLoader.load(yaml: yaml).spec)
+        #expect(Validator.validate(spec).errors.isEmpty)
+        let rules = acl(try file("secrets/mosquitto-acl", in: render(spec)).contents)
+        #expect(rules["devices"] == ["topic readwrite tele/+/state", "topic read cmnd/#", "topic deny $SYS/#"])
+        #expect(rules["sensors"] == ["topic readwrite #"])
+        #expect(rules["homeassistant"] == ["topic readwrite #"])
+        #expect(rules["healthcheck"] == ["topic read $SYS/#"])
+    }
+
+    @Test(arguments: [("homeassistant", "a/b"), ("nobody", "a/b"), ("healthcheck", "a/b"), ("devices", "a/#/b"), ("devices", "a b"),
+                      ("devices", "a/b+"), ("devices", ""), ("devices", "a\nuser homeassistant"), ("devices", "a/b#")])
+    func badMQTTACLRulesAreRefused(user: String, topic: String) throws {
+        var spec = RenderCase.vipMesh.spec
+        spec.mqtt.acl = [.init(user: user, access: .read, topic: topic)]
+        #expect(!Validator.validate(spec).errors.isEmpty, "\(user) \(topic)")
+    }
+
+    @Test func mqttACLRuleWithAnUnknownAccessIsRefusedWhileLoading() {
+        let loaded = SpecLoader.load(yaml: baseYAML + "\nmqtt:\n  acl:\n    - {user: devices, access: all, topic: \"#\"}\n")
+        #expect(loaded.spec == nil && loaded.diagnostics.contains { $0.message.contains("\"all\" is not one of") })
+    }
+
+    @Test func portainerHasAnAgentSecretAndAnOwnNetwork() throws {
+        let spec = RenderCase.arbiterMdns.spec
+        let files = try render(spec)
+        let stack = try file("stack.yml", in: files)
+        #expect(stack.isSecret, "the stack file holds AGENT_SECRET: it must be written 0600")
+        let services = try services(files)
+        let secret = fixedSecrets(spec)[SecretCatalog.portainerAgent]
+        for name in ["portainer-agent", "portainer"] {
+            let service = try #require(services[name])
+            #expect((service["environment"] as? [String: Any])?["AGENT_SECRET"] as? String == secret, "\(name)")
+            let networks = try #require(service["networks"] as? [String: Any])
+            #expect(Array(networks.keys) == [Renderer.Names.portainerNetwork], "\(name) must be on its own network only")
+            #expect(networks[Renderer.Names.appNetwork] == nil && networks[Renderer.Names.databaseNetwork] == nil)
+        }
+        let homeAssistant = try #require(services["homeassistant"]?["networks"] as? [String: Any])
+        #expect(homeAssistant[Renderer.Names.portainerNetwork] == nil)
+        let top = try #require(try Yams.load(yaml: stack.contents) as? [String: Any])
+        #expect((top["networks"] as? [String: Any])?[Renderer.Names.portainerNetwork] != nil)
+        // Without Portainer, the stack file holds no secret and has no Portainer network.
+        let plain = try file("stack.yml", in: render(RenderCase.vipMesh.spec))
+        #expect(!plain.isSecret && !plain.contents.contains("portainer"))
+    }
+}

@@ -1,12 +1,15 @@
 /// Files installed on the nodes themselves (not in the stack): keepalived for the VIP, avahi for mDNS names.
+/// keepalived's files hold the VRRP password, so they are secret (0600 wherever they are written).
 enum NodeFiles {
-    static func files(_ spec: ClusterSpec) -> [RenderedFile] {
+    static func files(_ spec: ClusterSpec, _ secrets: SecretValues) -> [RenderedFile] {
         switch spec.sensorAddress {
         case .none:
             return []
         case .vip(let vip):
+            let authPass = SecretCatalog.vrrpAuthPass(secrets[SecretCatalog.vrrp], cluster: spec.name)
             var files = spec.nodes.enumerated().map { index, node in
-                RenderedFile(path: "keepalived/\(node.name).conf", contents: keepalived(spec, vip, node: node, rank: index))
+                RenderedFile(path: "keepalived/\(node.name).conf",
+                             contents: keepalived(spec, vip, node: node, rank: index, authPass: authPass), isSecret: true)
             }
             if let name = vip.mdnsName {
                 files.append(RenderedFile(path: "avahi/hosts", contents: """
@@ -34,7 +37,10 @@ enum NodeFiles {
         Int(SHA512.hash(Array("haha vrrp \(spec.name)".utf8))[0]) % 254 + 1
     }
 
-    static func keepalived(_ spec: ClusterSpec, _ vip: ClusterSpec.SensorAddress.VIP, node: ClusterSpec.Node, rank: Int) -> String {
+    /// VRRP adverts carry `authPass` (keepalived's plain-text authentication: it keeps a stray or misconfigured
+    /// router on the LAN from joining, not an attacker who can read the LAN); with unicast, `check_unicast_src`
+    /// drops adverts whose source is not one of the peers.
+    static func keepalived(_ spec: ClusterSpec, _ vip: ClusterSpec.SensorAddress.VIP, node: ClusterSpec.Node, rank: Int, authPass: String) -> String {
         let priority = max(10, 200 - rank * 10)
         let unicast = spec.nodes.allSatisfy { IPv4Address($0.address) != nil }
         var lines = [
@@ -61,12 +67,17 @@ enum NodeFiles {
             "  virtual_router_id \(routerID(spec))",
             "  priority \(priority)",
             "  advert_int 1",
+            "  authentication {",
+            "    auth_type PASS",
+            "    auth_pass \(authPass)",
+            "  }",
         ]
         if unicast {
             lines.append("  unicast_src_ip \(node.address)")
             lines.append("  unicast_peer {")
             lines += spec.nodes.filter { $0.name != node.name }.map { "    \($0.address)" }
             lines.append("  }")
+            lines.append("  check_unicast_src")
         }
         lines += [
             "  virtual_ipaddress {",

@@ -43,6 +43,7 @@ public struct Renderer: Sendable {
         public static let databaseAlias = "galera"
         public static let databaseNetwork = "db"
         public static let appNetwork = "app"
+        public static let portainerNetwork = "portainer"
         public static func galera(_ node: String) -> String { "galera-\(node)" }
         public static func galeraVolume(_ node: String) -> String { "galera-\(node)-data" }
         public static let nodeLabel = "haha.node"
@@ -59,7 +60,7 @@ public struct Renderer: Sendable {
         if spec.routing == .proxy {
             files.append(RenderedFile(path: "haproxy/haproxy.cfg", contents: ProxyFiles.config(spec)))
         }
-        files += NodeFiles.files(spec)
+        files += NodeFiles.files(spec, secrets)
 
         let secretFiles: [RenderedFile] = [
             RenderedFile(path: "secrets/\(SecretCatalog.mariadbRoot)", contents: secrets[SecretCatalog.mariadbRoot], isSecret: true),
@@ -67,22 +68,27 @@ public struct Renderer: Sendable {
             RenderedFile(path: "secrets/galera-sst.cnf", contents: GaleraFiles.sstOptions(spec, secrets), isSecret: true),
             RenderedFile(path: "secrets/galera-init.sql", contents: GaleraFiles.initSQL(spec, secrets), isSecret: true),
             RenderedFile(path: "secrets/mosquitto-passwd", contents: MosquittoFiles.passwordFile(spec, secrets), isSecret: true),
-            RenderedFile(path: "secrets/\(SecretCatalog.mqttHealthcheck)", contents: secrets[SecretCatalog.mqttHealthcheck], isSecret: true),
+            RenderedFile(path: "secrets/mosquitto-acl", contents: MosquittoFiles.aclFile(spec), isSecret: true),
+            RenderedFile(path: "secrets/mosquitto-sub-options", contents: MosquittoFiles.healthcheckOptions(secrets), isSecret: true),
             RenderedFile(path: "secrets/homeassistant-secrets.yaml", contents: HomeAssistantFiles.secrets(spec, secrets), isSecret: true),
         ]
         files += secretFiles
-        let stack = StackBuilder(spec: spec, phase: phase, contents: Dictionary(uniqueKeysWithValues: (files).map { ($0.path, $0.contents) })).build()
+        let stack = StackBuilder(spec: spec, phase: phase, contents: Dictionary(uniqueKeysWithValues: (files).map { ($0.path, $0.contents) }),
+                                 secrets: secrets).build()
         let encoder = YAMLEncoder()
         encoder.options.sortKeys = true
         encoder.options.indent = 2
         let body = try encoder.encode(stack)
+        // Portainer's agent reads its secret only from the environment (no _FILE variant): then the stack file
+        // holds it and is itself a secret file (0600).
+        let holdsSecret = spec.portainer.enabled
         let header = """
             # Docker Swarm stack for the haha cluster "\(spec.name)", rendered by `haha render` from haha.yaml.
             # `haha up` deploys it; to deploy it by hand, see "Deploying by hand" in haha's README.
             # Configs and secrets carry a content hash in their names: a changed file becomes a new object.
-
+            \(holdsSecret ? "# It holds Portainer's AGENT_SECRET (the agent reads no secret file): keep it private (0600).\n" : "")
             """
-        files.insert(RenderedFile(path: "stack.yml", contents: header + body), at: 0)
+        files.insert(RenderedFile(path: "stack.yml", contents: header + body, isSecret: holdsSecret), at: 0)
         return files
     }
 

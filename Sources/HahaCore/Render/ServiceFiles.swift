@@ -1,17 +1,26 @@
 import Foundation
 
-/// Mosquitto's configuration and password file.
+/// Mosquitto's configuration, password file and ACL file.
 enum MosquittoFiles {
+    /// The health check's options for `mosquitto_sub` (`$XDG_CONFIG_HOME/mosquitto_sub`, one option per line), so
+    /// that its password is read from a file and never appears on a command line.
+    static func healthcheckOptions(_ secrets: SecretValues) -> String {
+        "-u \(healthcheckUser)\n-P \(secrets[SecretCatalog.mqttHealthcheck])\n"
+    }
+
+    static let healthcheckUser = "healthcheck"
+
     static func config(_ spec: ClusterSpec) -> String {
         """
         # Mosquitto configuration for the haha cluster, written once to the shared volume by `haha up`.
         # It is yours to edit; haha never overwrites it. Users and passwords come from the Swarm secret
-        # mosquitto-passwd (rendered from haha's secrets directory).
+        # mosquitto-passwd, who may use which topics from mosquitto-acl (both rendered by haha from haha.yaml).
 
-        # Listen on all interfaces; every client must log in.
+        # Listen on all interfaces; every client must log in and may use only the topics its ACL grants.
         listener \(spec.mqtt.port)
         allow_anonymous false
         password_file /run/secrets/mosquitto-passwd
+        acl_file /run/secrets/mosquitto-acl
 
         # Keep retained messages and persistent sessions on the replicated volume, and save them
         # after every change (the default saves every 30 minutes and loses the rest on a crash).
@@ -32,10 +41,28 @@ enum MosquittoFiles {
     /// Mosquitto 2 password file: `user:$7$101$SALT$HASH` (PBKDF2-HMAC-SHA512, 101 iterations, base64).
     /// The salt is derived from the password and user so that rendering stays deterministic.
     static func passwordFile(_ spec: ClusterSpec, _ secrets: SecretValues) -> String {
-        let users = [("healthcheck", SecretCatalog.mqttHealthcheck)] + spec.mqtt.users.map { ($0, SecretCatalog.mqttUser($0)) }
+        let users = [(healthcheckUser, SecretCatalog.mqttHealthcheck)] + spec.mqtt.users.map { ($0, SecretCatalog.mqttUser($0)) }
         return users.map { user, secret in
             passwordLine(user: user, password: secrets[secret])
         }.joined(separator: "\n") + "\n"
+    }
+
+    /// Mosquitto ACL file: healthcheck may only read the broker's `$SYS` topics; homeassistant, and every user
+    /// without rules in `mqtt.acl`, may read and write every topic (`#` does not cover `$SYS`); the others get their rules.
+    static func aclFile(_ spec: ClusterSpec) -> String {
+        var lines = [
+            "# Mosquitto ACL for the haha cluster, rendered by haha from haha.yaml (mqtt.users, mqtt.acl): a Swarm secret.",
+            "# A user not listed here may use no topic.",
+            "",
+            "user \(healthcheckUser)",
+            "topic read $SYS/#",
+        ]
+        for user in spec.mqtt.users {
+            let rules = user == "homeassistant" ? [] : spec.mqtt.acl.filter { $0.user == user }
+            lines += ["", "user \(user)"]
+            lines += rules.isEmpty ? ["topic readwrite #"] : rules.map { "topic \($0.access.rawValue) \($0.topic)" }
+        }
+        return lines.joined(separator: "\n") + "\n"
     }
 
     static func passwordLine(user: String, password: String, salt explicitSalt: [UInt8]? = nil) -> String {

@@ -6,6 +6,8 @@ struct StackBuilder {
     var phase: Renderer.DeployPhase = .steady
     /// Rendered contents by path, for content-addressed config and secret names.
     let contents: [String: String]
+    /// For the one value that cannot be a Swarm secret: Portainer's `AGENT_SECRET`.
+    let secrets: SecretValues
 
     private let readOnlyRoot = 256  // 0400
     private let readAll = 292  // 0444
@@ -109,7 +111,8 @@ struct StackBuilder {
 
         // Mosquitto: one broker, persistence on the Gluster mount, saved on every change.
         let passwd = secret("mosquitto_passwd", "secrets/mosquitto-passwd")
-        let health = secret("mqtt_healthcheck_password", "secrets/\(SecretCatalog.mqttHealthcheck)")
+        let acl = secret("mosquitto_acl", "secrets/mosquitto-acl")
+        let health = secret("mqtt_healthcheck_options", "secrets/mosquitto-sub-options")
         stack.services[Names.mosquitto] = S.Service(
             image: spec.images.mosquitto,
             command: nil,
@@ -121,12 +124,14 @@ struct StackBuilder {
             configs: nil,
             secrets: [
                 S.FileReference(source: passwd, target: "mosquitto-passwd", uid: "1883", gid: "1883", mode: readOnlyRoot),
-                S.FileReference(source: health, target: SecretCatalog.mqttHealthcheck, uid: "1883", gid: "1883", mode: readOnlyRoot),
+                S.FileReference(source: acl, target: "mosquitto-acl", uid: "1883", gid: "1883", mode: readOnlyRoot),
+                // mosquitto_sub reads $XDG_CONFIG_HOME/mosquitto_sub: the password never is an argument `ps` shows.
+                S.FileReference(source: health, target: "mosquitto_sub", uid: "1883", gid: "1883", mode: readOnlyRoot),
             ],
             networks: [Names.appNetwork: S.ServiceNetwork()],
             ports: proxied ? nil : [S.Port(target: spec.mqtt.port, published: spec.mqtt.port, mode: "ingress")],
             healthcheck: S.Healthcheck(
-                test: ["CMD-SHELL", "mosquitto_sub -h 127.0.0.1 -p \(spec.mqtt.port) -u healthcheck -P \"$$(cat /run/secrets/\(SecretCatalog.mqttHealthcheck))\" -t '$$SYS/broker/uptime' -C 1 -W 5 >/dev/null"],
+                test: ["CMD-SHELL", "XDG_CONFIG_HOME=/run/secrets mosquitto_sub -h 127.0.0.1 -p \(spec.mqtt.port) -t '$$SYS/broker/uptime' -C 1 -W 5 >/dev/null"],
                 interval: "10s", timeout: "8s", retries: 3, startPeriod: "30s"),
             deploy: S.Deploy(
                 mode: "replicated", replicas: 1, endpointMode: proxied ? "dnsrr" : "vip",
@@ -165,29 +170,35 @@ struct StackBuilder {
         var dbNetwork = S.Network(attachable: false)
         if spec.database.encryptedNetwork { dbNetwork.driverOpts = ["encrypted": "true"] }
         stack.networks = [Names.databaseNetwork: dbNetwork, Names.appNetwork: S.Network(attachable: false)]
+        if spec.portainer.enabled { stack.networks[Names.portainerNetwork] = S.Network(attachable: false) }
         stack.configs = configs
         stack.secrets = secrets
         return stack
     }
 
-    /// Portainer (optional, off by default): an agent on every node and the server on a data node.
-    /// Its images contain no shell or HTTP client, so Swarm can only watch the process; no health check.
+    /// Portainer (optional, off by default): an agent on every node and the server on a data node, alone on
+    /// their own network (the agent holds the Docker socket: nothing of Home Assistant's may reach it), the
+    /// agent answering only a server that knows `AGENT_SECRET`. Their images contain no shell or HTTP client,
+    /// so Swarm can only watch the process; no health check.
     private func addPortainer(to stack: inout StackFile, mount: String) {
+        let agentSecret = ["AGENT_SECRET": secrets[SecretCatalog.portainerAgent]]
         stack.services["portainer-agent"] = S.Service(
             image: spec.images.portainerAgent,
+            environment: agentSecret,
             volumes: [
                 S.Mount(type: "bind", source: "/var/run/docker.sock", target: "/var/run/docker.sock"),
                 S.Mount(type: "bind", source: "/var/lib/docker/volumes", target: "/var/lib/docker/volumes"),
             ],
-            networks: [Names.appNetwork: S.ServiceNetwork()],
+            networks: [Names.portainerNetwork: S.ServiceNetwork()],
             deploy: S.Deploy(mode: "global", endpointMode: "dnsrr",
                              restartPolicy: S.RestartPolicy(condition: "any", delay: "5s"),
                              labels: ["org.haha.component": "portainer"]))
         stack.services["portainer"] = S.Service(
             image: spec.images.portainer,
             command: ["-H", "tcp://tasks.portainer-agent:9001", "--tlsskipverify"],
+            environment: agentSecret,
             volumes: [S.Mount(type: "bind", source: "\(mount)/portainer", target: "/data")],
-            networks: [Names.appNetwork: S.ServiceNetwork()],
+            networks: [Names.portainerNetwork: S.ServiceNetwork()],
             ports: [S.Port(target: 9443, published: spec.portainer.port, mode: spec.routing == .proxy ? "host" : "ingress")],
             deploy: S.Deploy(mode: "replicated", replicas: 1, endpointMode: spec.routing == .proxy ? "dnsrr" : "vip",
                              placement: S.Placement(constraints: ["node.labels.\(Names.roleLabel) == data"]),

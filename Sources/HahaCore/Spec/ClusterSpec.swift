@@ -80,7 +80,22 @@ public struct ClusterSpec: Sendable, Equatable, Codable {
         public var port: Int = 1883
         /// Broker users; each gets a password file `mqtt-USER-password` in the secrets directory.
         public var users: [String] = ["homeassistant", "devices"]
+        /// Topic rules for the broker's ACL file. A user with rules gets exactly those; a user without any may
+        /// read and write every topic. homeassistant always may; healthcheck may only read `$SYS/#`.
+        public var acl: [TopicRule] = []
         public init() {}
+
+        public struct TopicRule: Sendable, Equatable, Codable {
+            public enum Access: String, Sendable, Codable, CaseIterable { case read, write, readwrite, deny }
+            public var user: String
+            public var access: Access
+            public var topic: String
+            public init(user: String, access: Access, topic: String) {
+                self.user = user
+                self.access = access
+                self.topic = topic
+            }
+        }
     }
 
     public struct HomeAssistant: Sendable, Equatable, Codable {

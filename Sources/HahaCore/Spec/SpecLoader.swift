@@ -113,10 +113,23 @@ public enum SpecLoader {
             spec.database.memoryLimit = r.string(f["memoryLimit"], path: "database.memoryLimit") ?? spec.database.memoryLimit
             spec.database.encryptedNetwork = r.bool(f["encryptedNetwork"], path: "database.encryptedNetwork") ?? spec.database.encryptedNetwork
         }
-        if let f = r.mapping(top["mqtt"], path: "mqtt", allowed: ["port", "users"]) {
+        if let f = r.mapping(top["mqtt"], path: "mqtt", allowed: ["port", "users", "acl"]) {
             spec.mqtt.port = r.int(f["port"], path: "mqtt.port", range: 1...65535) ?? spec.mqtt.port
             if let users = r.sequence(f["users"], path: "mqtt.users") {
                 spec.mqtt.users = users.enumerated().compactMap { r.string($1, path: "mqtt.users[\($0)]") }
+            }
+            if let rules = r.sequence(f["acl"], path: "mqtt.acl") {
+                spec.mqtt.acl = rules.enumerated().compactMap { index, item in
+                    let path = "mqtt.acl[\(index)]"
+                    guard let rule = r.mapping(item, path: path, allowed: ["user", "access", "topic"]) else { return nil }
+                    let missing = ["user", "access", "topic"].filter { rule[$0] == nil }
+                    if !missing.isEmpty { r.error(path, item, "an ACL rule needs user, access and topic; missing \(missing.joined(separator: ", "))") }
+                    let access = r.oneOf(rule["access"], path: "\(path).access", ClusterSpec.MQTT.TopicRule.Access.allCases.map(\.rawValue))
+                    guard let user = r.string(rule["user"], path: "\(path).user"),
+                          let access = access.flatMap(ClusterSpec.MQTT.TopicRule.Access.init(rawValue:)),
+                          let topic = r.string(rule["topic"], path: "\(path).topic") else { return nil }
+                    return ClusterSpec.MQTT.TopicRule(user: user, access: access, topic: topic)
+                }
             }
         }
         if let f = r.mapping(top["homeAssistant"], path: "homeAssistant", allowed: ["timeZone", "port", "name", "memoryLimit", "recorderScheme"]) {

@@ -88,6 +88,17 @@ public enum Grammar {
         text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "._~-".contains($0)) }
     }
 
+    /// An MQTT topic filter for Mosquitto's ACL file: 1–256 visible ASCII characters (no space, so it stays one
+    /// word on its line), levels split by `/`, `+` only as a whole level, `#` only as the whole last level.
+    public static func isTopicFilter(_ text: String) -> Bool {
+        guard !text.isEmpty, text.count <= 256, text.unicodeScalars.allSatisfy({ (0x21...0x7e).contains($0.value) }) else { return false }
+        let levels = text.split(separator: "/", omittingEmptySubsequences: false)
+        return levels.enumerated().allSatisfy { index, level in
+            if level.contains("#") { return level == "#" && index == levels.count - 1 }
+            return !level.contains("+") || level == "+"
+        }
+    }
+
     /// Whether all of an ASCII text matches (non-ASCII text never does).
     private static func whole<Output>(_ text: String, _ regex: Regex<Output>) -> Bool {
         text.unicodeScalars.allSatisfy(\.isASCII) && text.wholeMatch(of: regex) != nil

@@ -113,6 +113,14 @@ public enum Validator {
         if !spec.mqtt.users.contains("homeassistant") {
             error("mqtt.users", "the MQTT users must include homeassistant (Home Assistant's own connection to the broker)")
         }
+        for (index, rule) in spec.mqtt.acl.enumerated() {
+            if rule.user == "homeassistant" || !spec.mqtt.users.contains(rule.user) {
+                error("mqtt.acl[\(index)].user", "\"\(rule.user)\" is not one of mqtt.users other than homeassistant (which always may read and write every topic)")
+            }
+            if !Grammar.isTopicFilter(rule.topic) {
+                error("mqtt.acl[\(index)].topic", "\"\(rule.topic)\" is not an MQTT topic filter: 1–256 visible ASCII characters without spaces, + only as a whole level, # only as the whole last level")
+            }
+        }
         if !Grammar.isTimeZone(spec.homeAssistant.timeZone) {
             error("homeAssistant.timeZone", "\"\(spec.homeAssistant.timeZone)\" is not an IANA time zone such as Europe/Berlin or UTC")
         }

@@ -35,7 +35,7 @@ public struct SensorAddressSetup: Sendable {
                         // Someone else's keepalived configuration: keep it beside ours.
                         try await runner.shell("cp -n \(Self.keepalivedConf) \(Self.keepalivedConf).haha-backup", timeout: 30)
                     }
-                    try await cluster.write(conf.contents, to: Self.keepalivedConf, mode: "0644", on: runner)
+                    try await cluster.write(conf.contents, to: Self.keepalivedConf, mode: conf.isSecret ? "0600" : "0644", on: runner)
                     try await runner.shell(Self.restart("keepalived"), timeout: 60)
                     changed = true
                 }
