@@ -266,7 +266,7 @@ private func blockedReason(_ plan: GaleraPlan) -> String? {
             let reason = try #require(blockedReason(plan))
             #expect(reason.contains("split brain"))
             #expect(reason.contains("a (size 1"))
-            #expect(reason.contains("--force-bootstrap"))
+            #expect(reason.contains("haha recover --from NODE"))
         }
 
         @Test func primaryMembersWithDifferentClusterUUIDsAreASplitBrain() throws {
@@ -314,7 +314,7 @@ private func blockedReason(_ plan: GaleraPlan) -> String? {
             ])
             let reason = try #require(blockedReason(plan))
             #expect(reason.contains("b is unreachable"))
-            #expect(reason.contains("haha recover --force-bootstrap a"))
+            #expect(reason.contains("haha recover --from a"))
         }
 
         @Test func noMembersIsBlocked() {
@@ -325,22 +325,45 @@ private func blockedReason(_ plan: GaleraPlan) -> String? {
     // MARK: Plan: recovery after a stop or a crash
 
     @Suite struct PlanRecover {
-        @Test func theUniqueSafeMemberWinsEvenOverAHigherSeqno() {
+        @Test func theUniqueSafeMemberWinsWhenNoKnownPositionIsHigher() {
             let plan = GaleraRecovery.plan([
-                stopped("a", 0, seqno: 200),
+                stopped("a", 0, seqno: 150),
                 stopped("b", 1, seqno: 150, safe: true),
                 stopped("c", 2, seqno: 100),
             ])
             #expect(plan == .recover(from: "b", seqno: 150, markSafe: false))
         }
 
-        @Test func theUniqueSafeMemberNeedsNoRecoveryOfTheOthers() {
+        @Test func aHigherKnownSeqnoOverridesTheSafeFlag() {
+            // The flag is a claim; a member further ahead proves it stale (a forced bootstrap happened since).
+            let plan = GaleraRecovery.plan([
+                stopped("a", 0, seqno: 200),
+                stopped("b", 1, seqno: 150, safe: true),
+                stopped("c", 2, seqno: 100),
+            ])
+            #expect(plan == .recover(from: "a", seqno: 200, markSafe: true))
+        }
+
+        @Test func theSafeMemberWaitsUntilEveryPositionIsKnown() {
             let plan = GaleraRecovery.plan([
                 stopped("a", 0, seqno: -1),
                 stopped("b", 1, seqno: -1),
                 stopped("c", 2, seqno: 300, safe: true),
             ])
-            #expect(plan == .recover(from: "c", seqno: 300, markSafe: false))
+            #expect(plan == .needRecovery(nodes: ["a", "b"]))
+            let recovered = GaleraRecovery.plan([
+                stopped("a", 0, seqno: -1, recovered: 300),
+                stopped("b", 1, seqno: -1, recovered: 310),
+                stopped("c", 2, seqno: 300, safe: true),
+            ])
+            #expect(recovered == .recover(from: "b", seqno: 310, markSafe: true))
+        }
+
+        @Test func theUUIDFromWsrepRecoverCountsForDisagreement() {
+            var crashed = stopped("b", 1, seqno: -1, recovered: 40)
+            crashed.recoveredUUID = otherUUID
+            let plan = GaleraRecovery.plan([stopped("a", 0, seqno: 30), crashed, stopped("c", 2, seqno: 20)])
+            #expect(blockedReason(plan)?.contains("b has cluster UUID \(otherUUID)") == true)
         }
 
         @Test func theUniqueSafeMemberIsEnoughWhenAnotherIsUnreachable() {
@@ -490,7 +513,7 @@ private func blockedReason(_ plan: GaleraPlan) -> String? {
             let reason = try #require(blockedReason(plan))
             #expect(reason.contains("a and c have cluster UUID \(clusterUUID)"))
             #expect(reason.contains("b has cluster UUID \(otherUUID)"))
-            #expect(reason.contains("haha recover --force-bootstrap NODE"))
+            #expect(reason.contains("haha recover --from NODE"))
         }
 
         @Test func uuidDisagreementWinsOverASafeMember() {
@@ -519,14 +542,56 @@ private func blockedReason(_ plan: GaleraPlan) -> String? {
             #expect(reason.contains("b is unreachable"))
             #expect(reason.contains("most advanced reachable member is c (seqno 410)"))
             #expect(reason.contains("Bring b back"))
-            #expect(reason.contains("haha recover --force-bootstrap c"))
+            #expect(reason.contains("haha recover --from c"))
         }
 
         @Test func severalUnreachableMembersAreAllNamed() throws {
             let plan = GaleraRecovery.plan([unreachable("a", 0), unreachable("b", 1), stopped("c", 2, seqno: 3)])
             let reason = try #require(blockedReason(plan))
             #expect(reason.contains("a and b are unreachable"))
-            #expect(reason.contains("haha recover --force-bootstrap c"))
+            #expect(reason.contains("haha recover --from c"))
+        }
+    }
+
+    // MARK: Forced bootstrap
+
+    @Suite struct Forced {
+        @Test func namesEveryCommitThatWouldBeDiscarded() throws {
+            var other = stopped("c", 2, seqno: 5)
+            other.recoveredUUID = otherUUID
+            let report = try #require(GaleraRecovery.forcedBootstrap([
+                stopped("a", 0, seqno: 100), stopped("b", 1, seqno: 130), other, unreachable("d", 3),
+            ], from: "a"))
+            #expect(report.seqno == 100)
+            #expect(report.markSafe)
+            #expect(report.losses == [
+                "b is at seqno 130: its last 30 committed transactions would be discarded",
+                "c holds another cluster's data (uuid \(otherUUID)): all of it would be replaced",
+                "d is unreachable: whatever it committed beyond seqno 100 would be discarded when it returns",
+            ])
+        }
+
+        @Test func theMostAdvancedMemberLosesNothing() throws {
+            let report = try #require(GaleraRecovery.forcedBootstrap([
+                stopped("a", 0, seqno: 100), stopped("b", 1, seqno: 130, safe: true), stopped("c", 2, seqno: -1, recovered: 129),
+            ], from: "b"))
+            #expect(report.losses.isEmpty)
+            #expect(!report.markSafe)
+        }
+
+        @Test func anUnknownMemberIsNamed() {
+            #expect(GaleraRecovery.forcedBootstrap([stopped("a", 0, seqno: 1), stopped("b", 1, seqno: -1)], from: "a")?.losses
+                == ["b's position is unknown: whatever it has beyond seqno 1 would be discarded"])
+            #expect(GaleraRecovery.forcedBootstrap([stopped("a", 0, seqno: 1)], from: "x") == nil)
+        }
+
+        @Test func theGrastateWrittenForBootstrapCarriesTheRecoveredPosition() {
+            let text = GaleraRecovery.grastateForBootstrap(crashedState, seqno: 1234)
+            #expect(GraState.parse(text) == GraState(uuid: clusterUUID, seqno: 1234, safeToBootstrap: true))
+            #expect(text.hasPrefix("# GALERA saved state\nversion: 2.1\n"))
+            // A clean shutdown's seqno is kept as it is.
+            let clean = "uuid: \(clusterUUID)\nseqno: 77\nsafe_to_bootstrap: 0\n"
+            #expect(GraState.parse(GaleraRecovery.grastateForBootstrap(clean, seqno: 5))?.seqno == 77)
         }
     }
 

@@ -34,6 +34,11 @@ final class ScriptedRunner: CommandRunner, @unchecked Sendable {
         // The user is -l's argument and the host follows --: neither can be read as an ssh option.
         #expect(Array(sent.suffix(5)) == ["-l", "pi", "--", "10.1.0.11", "sudo -n timeout -k 5 30 gluster volume info 'my vol'"])
         #expect(!sent.contains { $0.contains("@") })
+        // The control socket sits in a private directory of this user, never at a guessable path in /tmp itself.
+        let control = try #require(sent.first { $0.hasPrefix("ControlPath=") })
+        #expect(control == "ControlPath=/tmp/haha-ssh-\(geteuid())/%C")
+        var info = stat()
+        #expect(lstat("/tmp/haha-ssh-\(geteuid())", &info) == 0 && info.st_mode & 0o777 == 0o700 && info.st_uid == geteuid())
     }
 
     @Test func rootNeedsNoSudoAndDefaultPortIsImplicit() async throws {

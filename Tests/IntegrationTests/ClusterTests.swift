@@ -87,19 +87,48 @@ struct ClusterTests {
             #expect(check.succeeded, "\(runner.target): Home Assistant's config dir is not on the Gluster mount")
         }
 
-        // A second run changes nothing.
-        let second = try await run([haha, "up", "--config", specPath], in: scratch.path, timeout: 600)
-        #expect(second.exitCode == 0)
+        // A second run changes nothing; two at once: one of them refuses and names the holder of the lock.
+        let directory = scratch.path
+        async let one = run([haha, "up", "--config", specPath], in: directory, timeout: 600)
+        async let two = run([haha, "up", "--config", specPath], in: directory, timeout: 600)
+        let pair = try await [one, two]
+        let refused = pair.filter { $0.exitCode != 0 }
+        #expect(refused.count == 1, "two haha up at once: \(pair.map(\.exitCode))")
+        #expect(refused.first?.errorOutput.contains("another haha run holds the lock on this cluster: haha up (pid") == true,
+                "\(refused.first?.errorOutput ?? "")")
+        let second = try #require(pair.first { $0.exitCode == 0 })
         #expect(second.errorOutput.contains("no changes"), "second haha up changed something:\n\(second.errorOutput)")
+        // A run from another machine holds the cluster's lock: refused, with its holder named.
+        try await ssh[0].shell("mkdir -p /var/lib/haha/lock && echo 'haha up (pid 1 on laptop, since then, token x)' > /var/lib/haha/lock/holder", timeout: 30)
+        let blocked = try await run([haha, "up", "--config", specPath], in: scratch.path, timeout: 120)
+        #expect(blocked.exitCode != 0)
+        #expect(blocked.errorOutput.contains("holds the lock on n1: haha up (pid 1 on laptop"), "\(blocked.errorOutput)")
+        try await ssh[0].shell("rm -rf /var/lib/haha/lock", timeout: 30)
 
-        // Power cut of every node, then a commit made just before it must still be there.
+        // Power cuts: n3 first, then a commit on the two that remain, then n1 and n2. n3 is now behind:
+        // `haha recover --from n3` shows the commit it would drop and, unconfirmed, bootstraps nothing.
         _ = try await sql("CREATE DATABASE IF NOT EXISTS haha_e2e; CREATE TABLE IF NOT EXISTS haha_e2e.probe (id INT PRIMARY KEY, note TEXT); REPLACE INTO haha_e2e.probe VALUES (1, 'before the power cut')", node: "n2", on: ssh[1])
-        for node in spec.nodes { #expect(try await run([haha, "lab", "kill", node.name] + lab, in: scratch.path).exitCode == 0) }
+        #expect(try await run([haha, "lab", "kill", "n3"] + lab, in: scratch.path).exitCode == 0)
+        try await waitUntil("n1 and n2 to form a Primary Component of 2", timeout: 120) {
+            try await sql("SHOW STATUS LIKE 'wsrep_cluster_size'", node: "n1", on: ssh[0]).hasSuffix("2")
+        }
+        _ = try await sql("REPLACE INTO haha_e2e.probe VALUES (2, 'only n1 and n2 have this')", node: "n1", on: ssh[0])
+        for node in ["n1", "n2"] { #expect(try await run([haha, "lab", "kill", node] + lab, in: scratch.path).exitCode == 0) }
         for node in spec.nodes { #expect(try await run([haha, "lab", "start", node.name] + lab, in: scratch.path).exitCode == 0) }
+        for runner in ssh {
+            try await waitUntil("\(runner.target) to answer after the power cut", timeout: 180, interval: 2) {
+                try await runner.run(Command(["docker", "info"], timeout: 20)).succeeded
+            }
+        }
+        let preview = try await run([haha, "recover", "--config", specPath, "--from", "n3"], in: scratch.path, timeout: 1200)
+        #expect(preview.exitCode == 2, "haha recover without --yes must not bootstrap:\n\(preview.errorOutput)")
+        #expect(preview.output.contains("starting from n3"), "\(preview.output)\n\(preview.errorOutput)")
+        #expect(preview.output.contains("n1 is at seqno") && preview.output.contains("would be discarded"), "\(preview.output)")
         let recovered = try await run([haha, "up", "--config", specPath], in: scratch.path, timeout: 2400)
         #expect(recovered.exitCode == 0, "haha up after the power cut failed:\n\(recovered.errorOutput)")
         for (node, runner) in zip(spec.nodes, ssh) {
             #expect(try await sql("SELECT note FROM haha_e2e.probe WHERE id = 1", node: node.name, on: runner) == "before the power cut", "\(node.name)")
+            #expect(try await sql("SELECT note FROM haha_e2e.probe WHERE id = 2", node: node.name, on: runner) == "only n1 and n2 have this", "\(node.name)")
         }
 
         // haha down leaves the nodes as they were.

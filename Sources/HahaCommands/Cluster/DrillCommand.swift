@@ -42,7 +42,9 @@ struct DrillCommand: AsyncParsableCommand {
             restore = { node, _ in try await driver.start(node.name) }
         }
         let result = try await StepPrinter().step("Failover drill") {
-            try await Drill(cluster: cluster).run(healthcheckPassword: secrets[SecretCatalog.mqttHealthcheck], fail: fail, restore: restore, timeout: timeout)
+            try await ClusterLock.holding(cluster, command: "drill") {
+                try await Drill(cluster: cluster).run(healthcheckPassword: secrets[SecretCatalog.mqttHealthcheck], fail: fail, restore: restore, timeout: timeout)
+            }
         }
         if json { return try Console.json(result) }
         let broker = result.mqttSeconds.map { String(format: "the broker after %.1f s on %@", $0, result.brokerNode) }

@@ -19,10 +19,20 @@ struct UpCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let started = ContinuousClock.now
-        let workspace = try spec.loadValid()
-        let secrets = try workspace.readSecrets()
+        // A secret a newer haha needs (for example after an upgrade) is created, never an existing one changed;
+        // the spec is valid before anything is written, and its secrets are checked after.
+        let workspace = try spec.loadValid(checkingSecrets: false)
+        let created = try workspace.generateMissingSecrets()
+        if !created.isEmpty { Console.error("created missing secrets: \(created.joined(separator: ", "))") }
+        let diagnostics = workspace.validate(checkingSecrets: true)
+        if diagnostics.hasErrors { throw DiagnosticsError(file: spec.path, diagnostics: diagnostics) }
         let cluster = Cluster(workspace: workspace, log: { Console.error("   \($0)") })
+        try await ClusterLock.holding(cluster, command: "up") { try await converge(workspace, cluster) }
+    }
+
+    func converge(_ workspace: Workspace, _ cluster: Cluster) async throws {
+        let started = ContinuousClock.now
+        let secrets = try workspace.readSecrets()
         let steps = StepPrinter()
         var changes: [String] = []
         func track(_ name: String, _ changed: Bool) { if changed { changes.append(name) } }

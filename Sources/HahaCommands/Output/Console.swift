@@ -1,4 +1,5 @@
 import Foundation
+import HahaSystem
 
 /// The one place output goes: results to stdout, progress and diagnostics to stderr.
 enum Console {
@@ -6,8 +7,9 @@ enum Console {
         FileHandle.standardOutput.write(Data((text + "\n").utf8))
     }
 
-    static func error(_ text: String) {
-        FileHandle.standardError.write(Data((text + "\n").utf8))
+    /// Progress and errors; every secret haha read is replaced by its name (`Redaction`).
+    static func error(_ text: String, terminator: String = "\n") {
+        FileHandle.standardError.write(Data((Redaction.apply(text) + terminator).utf8))
     }
 
     static func json<T: Encodable>(_ value: T) throws {

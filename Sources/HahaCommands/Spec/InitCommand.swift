@@ -53,6 +53,9 @@ struct InitCommand: AsyncParsableCommand {
     @Flag(help: "Overwrite an existing spec file (existing secrets are kept).")
     var force = false
 
+    @Flag(help: "Do not record the nodes' SSH host keys now: accept whatever key each node shows first (ssh's accept-new).")
+    var trustOnFirstUse = false
+
     func validate() throws {
         if nodes.isEmpty { throw ValidationError("give the nodes with --node NAME=ADDRESS (at least three for automatic failover)") }
         for entry in nodes + (arbiter.map { [$0] } ?? []) where parse(entry) == nil {
@@ -78,7 +81,14 @@ struct InitCommand: AsyncParsableCommand {
         } else if let mdnsHostname {
             cluster.sensorAddress = .mdnsHostname(mdnsHostname)
         }
-        try SpecFileWriter.write(cluster, to: spec.path, force: force, header: [])
+        try SpecFileWriter.refuseOverwrite(spec.path, force: force)
+        var knownHosts: String?
+        if !trustOnFirstUse {
+            Console.error("recording the SSH host keys of \(cluster.nodes.map(\.name).joined(separator: ", ")) (ssh-keyscan)")
+            knownHosts = try await HostKeys.scan(cluster.nodes)
+            cluster.knownHostsFile = "known_hosts"
+        }
+        try SpecFileWriter.write(cluster, to: spec.path, force: force, header: [], knownHosts: knownHosts)
     }
 
     private func parse(_ entry: String) -> (String, String)? {
@@ -92,10 +102,14 @@ extension ClusterSpec.Routing: ExpressibleByArgument {}
 
 /// Shared by `init` and `inventory import`: validate, write the spec, create missing secrets, say what's next.
 enum SpecFileWriter {
-    static func write(_ cluster: ClusterSpec, to path: String, force: Bool, header: [String]) throws {
+    static func refuseOverwrite(_ path: String, force: Bool) throws {
         if FileManager.default.fileExists(atPath: path), !force {
             throw HahaError.alreadyExists("\(path) already exists", next: "pass --force to overwrite it (its secrets directory is kept), or --config OTHER.yaml")
         }
+    }
+
+    static func write(_ cluster: ClusterSpec, to path: String, force: Bool, header: [String], knownHosts: String? = nil) throws {
+        try refuseOverwrite(path, force: force)
         let problems = Validator.validate(cluster)
         if problems.hasErrors {
             throw DiagnosticsError(file: path, diagnostics: problems)
@@ -105,8 +119,12 @@ enum SpecFileWriter {
         guard SpecLoader.load(yaml: text).spec == cluster else {
             throw HahaError(.failed, "internal error: the spec written for \(path) does not read back the same", next: "please report this")
         }
-        try writeFileAtomically(path, contents: text)
         let workspace = Workspace(specPath: path, spec: cluster)
+        if let knownHosts, let file = cluster.knownHostsFile {
+            try writeFileAtomically(workspace.resolve(file), contents: knownHosts)
+            Console.error("recorded the nodes' host keys in \(workspace.resolve(file)); a changed key is refused from now on")
+        }
+        try writeFileAtomically(path, contents: text)
         let created = try workspace.generateMissingSecrets()
         for warning in problems.warnings { Console.error(warning.formatted(file: path)) }
         Console.error("wrote \(path) (\(cluster.nodes.count) nodes)")

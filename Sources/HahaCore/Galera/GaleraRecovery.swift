@@ -45,7 +45,7 @@ public enum GaleraRecovery {
     ///
     /// Galera refuses to bootstrap from a member whose file says `safe_to_bootstrap: 0` (it was not the last to
     /// leave the Primary Component, or it crashed). Only call this for the member `plan(_:)` chose, with
-    /// `markSafe: true`, or on an explicit `--force-bootstrap` from the user.
+    /// `markSafe: true`, or on an explicit `haha recover --from NODE` from the user.
     public static func markSafeToBootstrap(_ text: String) -> String {
         // Split on "\n" scalars: as Characters, "\r\n" is one grapheme that never equals "\n".
         var lines = text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false)
@@ -88,24 +88,27 @@ public enum GaleraRecovery {
     ///    `.bootstrapNew` from the first member in `order`. If some member is unreachable it may hold the
     ///    only copy of the data (a new cluster would then overwrite it when it returns): `.blocked`.
     /// 3. **Members with data disagree on the cluster UUID** (ignoring the nil UUID of members that never
-    ///    joined): they hold unrelated histories and whichever bootstraps wipes the others: `.blocked`, naming
-    ///    which nodes hold which UUID; the user chooses with `haha recover --force-bootstrap NODE`.
-    /// 4. **Exactly one member with data says `safe_to_bootstrap: 1`**: Galera wrote that on the last member
-    ///    to leave the Primary Component after a clean shutdown, so it holds every committed write:
-    ///    `.recover` from it (even if another member is unreachable: nothing can be newer than the last
-    ///    member of the last Primary Component). If two or more say so (possible only after a split brain
-    ///    was force-bootstrapped on both sides), the flag proves nothing and the seqno rules below decide.
-    /// 5. **Some member's position is unknown** — `grastate.dat` missing or `seqno: -1` (it crashed or was
+    ///    joined; the UUID `--wsrep-recover` reported counts over the one in `grastate.dat`): they hold unrelated
+    ///    histories and whichever bootstraps wipes the others: `.blocked`, naming which nodes hold which UUID;
+    ///    the user chooses with `haha recover --from NODE`.
+    /// 4. **Some member's position is unknown** — `grastate.dat` missing or `seqno: -1` (it crashed or was
     ///    still running when its state was read) and no `recovered` seqno yet: `.needRecovery` with those
     ///    nodes; the caller runs `mariadbd --wsrep-recover` on each (for a member still running, it may use
-    ///    `wsrep_last_committed` instead) and fills `recovered`, then plans again.
+    ///    `wsrep_last_committed` instead) and fills `recovered`, then plans again. Every known position is
+    ///    compared before anything is chosen, also when a member says `safe_to_bootstrap: 1`.
+    /// 5. **Exactly one member with data says `safe_to_bootstrap: 1`** and no reachable member has a higher
+    ///    position: Galera wrote that on the last member to leave the Primary Component after a clean shutdown,
+    ///    so it holds every committed write: `.recover` from it (even if another member is unreachable: nothing
+    ///    can be newer than the last member of the last Primary Component). If another member is further
+    ///    ahead, or two or more say so (possible only after a split brain was forced on both sides), the flag
+    ///    proves nothing and the seqno rules below decide.
     /// 6. **Some member is unreachable** (state unknown): it may be the one with the newest commits:
     ///    `.blocked`, naming it, the most advanced reachable member and the two ways out — bring the node
-    ///    back, or `haha recover --force-bootstrap NODE` accepting the possible loss.
+    ///    back, or `haha recover --from NODE` accepting the possible loss.
     /// 7. Otherwise **`.recover` from the most advanced member**: the highest effective seqno (the
     ///    `grastate.dat` seqno, or `recovered` when that was -1), ties broken by `order` (the first wins, so
     ///    every node taking the decision independently agrees). `markSafe` is true when its `grastate.dat`
-    ///    says `safe_to_bootstrap: 0`: the tool must set it to 1 (`markSafeToBootstrap(_:)`) or Galera
+    ///    says `safe_to_bootstrap: 0`: the tool must set it to 1 (`grastateForBootstrap(_:seqno:)`) or Galera
     ///    refuses to bootstrap.
     public static func plan(_ members: [GaleraMember]) -> GaleraPlan {
         let members = members.sorted { ($0.order, $0.node) < ($1.order, $1.node) }
@@ -138,7 +141,7 @@ public enum GaleraRecovery {
                     No reachable member has a database yet, but \(list(unreachable.map(\.node))) \
                     \(unreachable.count == 1 ? "is" : "are") unreachable and may hold the only copy of the data; \
                     a new cluster would overwrite it when \(unreachable.count == 1 ? "it returns" : "they return"). \
-                    Bring \(unreachable.count == 1 ? "it" : "them") back, or run `haha recover --force-bootstrap \
+                    Bring \(unreachable.count == 1 ? "it" : "them") back, or run `haha recover --from \
                     \(members[0].node)` to start an empty cluster anyway.
                     """)
             }
@@ -148,15 +151,16 @@ public enum GaleraRecovery {
         // 3. Unrelated histories.
         if let reason = uuidDisagreement(withData) { return .blocked(reason: reason) }
 
-        // 4. Galera's own verdict: the last member to leave the Primary Component.
-        let safe = withData.filter { $0.grastate?.safeToBootstrap == true }
-        if safe.count == 1, let chosen = safe.first {
-            return .recover(from: chosen.node, seqno: chosen.effectiveSeqno ?? -1, markSafe: false)
-        }
-
-        // 5. Positions that must be recovered before comparing.
+        // 4. Positions that must be recovered before comparing.
         let unknown = withData.filter { $0.effectiveSeqno == nil }
         if !unknown.isEmpty { return .needRecovery(nodes: unknown.map(\.node)) }
+
+        // 5. Galera's own verdict, when no known position contradicts it.
+        let safe = withData.filter { $0.grastate?.safeToBootstrap == true }
+        let highest = withData.compactMap(\.effectiveSeqno).max() ?? -1
+        if safe.count == 1, let chosen = safe.first, (chosen.effectiveSeqno ?? -1) >= highest {
+            return .recover(from: chosen.node, seqno: chosen.effectiveSeqno ?? -1, markSafe: false)
+        }
 
         // 7 (computed before 6 so a refusal can name the best candidate).
         let best = mostAdvanced(withData)
@@ -170,13 +174,59 @@ public enum GaleraRecovery {
                 \(one ? "it" : "they") may hold commits no reachable member has, and bootstrapping without \
                 \(one ? "it" : "them") could lose them. The most advanced reachable member is \(best.node) \
                 (seqno \(best.effectiveSeqno ?? -1)). Bring \(list(names)) back, or run \
-                `haha recover --force-bootstrap \(best.node)` to accept losing whatever only \
+                `haha recover --from \(best.node)` to accept losing whatever only \
                 \(one ? "it has" : "they have").
                 """)
         }
 
         return .recover(from: best.node, seqno: best.effectiveSeqno ?? -1,
                         markSafe: best.grastate?.safeToBootstrap == false)
+    }
+
+    // MARK: - Forced bootstrap
+
+    /// What bootstrapping from `node` against the planner's advice would cost: one line per other member that
+    /// holds commits `node` lacks or whose position is unknown. Every member's position must be known
+    /// (`needRecovery` answered) for the losses to be exact; unknown ones are listed as such.
+    public static func forcedBootstrap(_ members: [GaleraMember], from node: String) -> ForcedBootstrap? {
+        guard let chosen = members.first(where: { $0.node == node }) else { return nil }
+        let base = chosen.effectiveSeqno ?? -1
+        var losses: [String] = []
+        for member in members.sorted(by: { $0.order < $1.order }) where member.node != node {
+            guard member.reachable else {
+                losses.append("\(member.node) is unreachable: whatever it committed beyond seqno \(base) would be discarded when it returns")
+                continue
+            }
+            guard member.hasData else { continue }
+            if let theirs = member.historyUUID, let ours = chosen.historyUUID, theirs != ours {
+                losses.append("\(member.node) holds another cluster's data (uuid \(theirs)): all of it would be replaced")
+                continue
+            }
+            guard let seqno = member.effectiveSeqno else {
+                losses.append("\(member.node)'s position is unknown: whatever it has beyond seqno \(base) would be discarded")
+                continue
+            }
+            if seqno > base {
+                losses.append("\(member.node) is at seqno \(seqno): its last \(seqno - base) committed transaction\(seqno - base == 1 ? "" : "s") would be discarded")
+            }
+        }
+        return ForcedBootstrap(from: node, seqno: base, losses: losses,
+                               markSafe: chosen.grastate?.safeToBootstrap != true)
+    }
+
+    /// A member's `grastate.dat` made ready to bootstrap: `safe_to_bootstrap: 1` and, when the file says
+    /// `seqno: -1` (a crash), the position `--wsrep-recover` found — without it Galera would start a new
+    /// history. Every other line is kept. This is the text haha writes; nothing else edits the file.
+    public static func grastateForBootstrap(_ text: String, seqno: Int64) -> String {
+        let marked = markSafeToBootstrap(text)
+        guard GraState.parse(marked)?.seqno == -1 else { return marked }
+        var lines = marked.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false)
+            .map { String(String.UnicodeScalarView($0)) }
+        for index in lines.indices {
+            guard let (key, _) = GraState.keyValue(lines[index]), key == "seqno" else { continue }
+            lines[index] = "seqno:   \(seqno)" + (lines[index].hasSuffix("\r") ? "\r" : "")
+        }
+        return lines.joined(separator: "\n")
     }
 
     // MARK: - Helpers
@@ -192,7 +242,7 @@ public enum GaleraRecovery {
     }
 
     private static func splitPrimaryReason(_ primary: [GaleraMember]) -> String? {
-        let uuids = Set(primary.compactMap { $0.grastate?.uuid }.filter { $0 != nilUUID })
+        let uuids = Set(primary.compactMap(\.historyUUID))
         let largest = primary.compactMap(\.clusterSize).max()
         let tooMany = largest.map { primary.count > $0 } ?? false
         guard uuids.count > 1 || tooMany else { return nil }
@@ -203,7 +253,7 @@ public enum GaleraRecovery {
         return """
             More than one Primary Component is running (split brain): \(list(detail)). Each may have accepted \
             writes the other lacks, so none is chosen automatically. Decide which side to keep, stop the \
-            members of the other side, and run `haha recover --force-bootstrap NODE` with a node of the side \
+            members of the other side, and run `haha recover --from NODE` with a node of the side \
             you keep (the others will receive a full copy of its data).
             """
     }
@@ -211,7 +261,7 @@ public enum GaleraRecovery {
     private static func uuidDisagreement(_ withData: [GaleraMember]) -> String? {
         var byUUID: [(uuid: String, nodes: [String])] = []
         for member in withData {
-            guard let uuid = member.grastate?.uuid, uuid != nilUUID else { continue }
+            guard let uuid = member.historyUUID else { continue }
             if let index = byUUID.firstIndex(where: { $0.uuid == uuid }) {
                 byUUID[index].nodes.append(member.node)
             } else {
@@ -223,7 +273,7 @@ public enum GaleraRecovery {
         return """
             The members' data belong to different clusters: \(groups.joined(separator: "; ")). Whichever \
             bootstraps, the others' data would be overwritten. Decide which data to keep and run \
-            `haha recover --force-bootstrap NODE` with one of its nodes (or move the other data directories \
+            `haha recover --from NODE` with one of its nodes (or move the other data directories \
             aside first if they matter).
             """
     }
@@ -339,10 +389,12 @@ public struct GaleraMember: Sendable, Equatable {
     /// The seqno from `mariadbd --wsrep-recover` (or `wsrep_last_committed` for a running member) when the
     /// `grastate.dat` seqno was -1.
     public var recovered: Int64?
+    /// The cluster UUID `mariadbd --wsrep-recover` reported with `recovered`, when it ran.
+    public var recoveredUUID: String?
 
     public init(node: String, order: Int, reachable: Bool = true, hasData: Bool = false, running: Bool = false,
                 clusterStatus: String? = nil, localState: Int? = nil, clusterSize: Int? = nil,
-                grastate: GraState? = nil, recovered: Int64? = nil) {
+                grastate: GraState? = nil, recovered: Int64? = nil, recoveredUUID: String? = nil) {
         self.node = node
         self.order = order
         self.reachable = reachable
@@ -353,6 +405,15 @@ public struct GaleraMember: Sendable, Equatable {
         self.clusterSize = clusterSize
         self.grastate = grastate
         self.recovered = recovered
+        self.recoveredUUID = recoveredUUID
+    }
+
+    /// The history the member's data belongs to: the UUID `--wsrep-recover` read from the data itself, else the
+    /// one in `grastate.dat`; nil when neither names a cluster (never joined).
+    public var historyUUID: String? {
+        if let uuid = recoveredUUID?.lowercased(), uuid != GaleraRecovery.nilUUID { return uuid }
+        if let uuid = grastate?.uuid, uuid != GaleraRecovery.nilUUID { return uuid }
+        return nil
     }
 
     /// The member's last committed seqno as far as known: the `grastate.dat` seqno unless it is -1, else
@@ -363,6 +424,23 @@ public struct GaleraMember: Sendable, Equatable {
     }
 
     var isPrimary: Bool { clusterStatus?.lowercased() == "primary" }
+}
+
+/// A bootstrap the user forces from one member: what it discards on the others.
+public struct ForcedBootstrap: Sendable, Equatable {
+    public var from: String
+    public var seqno: Int64
+    /// One sentence per member that would lose commits (empty: nothing is lost).
+    public var losses: [String]
+    /// The member's `grastate.dat` must be marked `safe_to_bootstrap: 1` first.
+    public var markSafe: Bool
+
+    public init(from: String, seqno: Int64, losses: [String], markSafe: Bool) {
+        self.from = from
+        self.seqno = seqno
+        self.losses = losses
+        self.markSafe = markSafe
+    }
 }
 
 /// What to do to bring the Galera cluster (back) up; see `GaleraRecovery.plan(_:)` for the rules.

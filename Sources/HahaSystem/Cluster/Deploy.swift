@@ -53,8 +53,11 @@ public struct Deploy: Sendable {
             try await cluster.write(file.contents, to: "\(Self.directory).new/\(file.path)", mode: file.isSecret ? "0600" : "0644", on: primary)
         }
         try await primary.shell("rm -rf \(Self.directory) && mv \(Self.directory).new \(Self.directory)", timeout: 30)
-        try await primary.shell("cd \(Self.directory) && docker stack deploy --prune --resolve-image never -c stack.yml \(shellQuote(stack))", timeout: 300)
+        // Swarm keeps the secrets in its encrypted raft log once deployed: the plaintext copies go at once,
+        // also when the deploy fails.
+        try await primary.shell("cd \(Self.directory) && { docker stack deploy --prune --resolve-image never -c stack.yml \(shellQuote(stack)); status=$?; rm -rf secrets; exit $status; }", timeout: 300)
         try await cluster.write(digest + "\n", to: "\(Self.directory)/stack.digest", on: primary)
+        try await cluster.write(phase.name + "\n", to: "\(Self.directory)/phase", on: primary)
         return true
     }
 
@@ -80,10 +83,10 @@ public struct Deploy: Sendable {
     }
 
     /// `SHOW STATUS` of a running member, through its own container (the root password never leaves it).
+    /// Empty when the server does not answer (starting, or failing to join).
     func wsrepStatus(_ container: String, on runner: any CommandRunner) async throws -> [String: String] {
-        let sql = "SHOW STATUS WHERE Variable_name IN ('wsrep_cluster_status','wsrep_local_state','wsrep_cluster_size','wsrep_last_committed')"
-        let result = try await runner.run(Command(["docker", "exec", container, "sh", "-c",
-            "mariadb -uroot -p\"$(cat /run/secrets/\(SecretCatalog.mariadbRoot))\" -N -B -e \"\(sql)\""], timeout: 30))
+        let sql = "SHOW STATUS WHERE Variable_name IN ('wsrep_cluster_status','wsrep_local_state','wsrep_cluster_size','wsrep_last_committed','wsrep_cluster_state_uuid')"
+        let result = try await runner.run(Command(["docker", "exec", container, "sh", "-c", Self.asRoot(sql)], timeout: 30))
         var values: [String: String] = [:]
         for line in result.output.split(separator: "\n") {
             let parts = line.split(separator: "\t")
@@ -92,13 +95,31 @@ public struct Deploy: Sendable {
         return values
     }
 
-    /// Where a member's data volume lives on its node, or nil when the volume does not exist.
-    func volumePath(_ node: String, on runner: any CommandRunner) async throws -> String? {
-        let result = try await runner.run(Command(["docker", "volume", "inspect", "--format", "{{.Mountpoint}}", galeraVolume(node)], timeout: 30))
-        return result.succeeded ? result.output.trimmingCharacters(in: .whitespacesAndNewlines) : nil
+    /// A shell script that runs `sql` as MariaDB's root inside a member's container. The password goes from the
+    /// secret file to the client through an option file on a pipe: never an argument that `ps` shows.
+    static func asRoot(_ sql: String) -> String {
+        """
+        mariadb --defaults-extra-file=/dev/fd/3 -uroot -N -B -e \(shellQuote(sql)) 3<<HAHA_SQL
+        [client]
+        password=$(cat /run/secrets/\(SecretCatalog.mariadbRoot))
+        HAHA_SQL
+        """
     }
 
-    /// What each member's node says: data present, grastate, running status.
+    /// Where a member's data volume lives on its node, nil when Docker says it does not exist; a doubt otherwise.
+    func volumePath(_ node: String, on runner: any CommandRunner) async throws -> String? {
+        let volume = galeraVolume(node)
+        let answer = try await runner.decide(
+            ["docker", "volume", "inspect", "--format", "{{.Mountpoint}}", volume], question: "the database volume \(volume) exists",
+            // Docker 20.10 says "volume NAME not found", later engines "get NAME: no such volume".
+            isNo: { $0.exitCode == 1 && ($0.said.contains("no such volume") || $0.said.contains("volume \(volume.lowercased()) not found")) },
+            valid: { $0.output.trimmingCharacters(in: .whitespacesAndNewlines).hasPrefix("/") },
+            check: "run `docker volume ls` on \(node); the Docker engine must answer")
+        return answer?.output.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// What each member's node says: data present, grastate, running status. A node ssh cannot reach is
+    /// `reachable: false` (the planner never bootstraps around it); any other probe without an answer stops.
     public func members() async throws -> [GaleraMember] {
         var members: [GaleraMember] = []
         for (order, node) in spec.dataNodes.enumerated() {
@@ -107,31 +128,45 @@ public struct Deploy: Sendable {
             let path: String?
             do {
                 path = try await volumePath(node.name, on: runner)
-            } catch {
+            } catch let error as HahaError where error.code == .doubt && error.message.contains("(exit 255)") {
                 member.reachable = false
                 members.append(member)
                 continue
             }
             if let path {
-                let grastate = try await runner.run(Command(["cat", "\(path)/grastate.dat"], timeout: 30))
-                member.hasData = try await runner.run(Command(["test", "-d", "\(path)/mysql"], timeout: 30)).succeeded
-                if grastate.succeeded { member.grastate = GraState.parse(grastate.output) }
+                let grastate = try await runner.decide(
+                    ["cat", "\(path)/grastate.dat"], question: "\(node.name)'s grastate.dat exists",
+                    isNo: { $0.exitCode == 1 && $0.said.contains("no such file") },
+                    check: "run `ls -l \(path)` on \(node.name)")
+                member.hasData = try await runner.decide(
+                    ["test", "-d", "\(path)/mysql"], question: "\(node.name) holds a database",
+                    // `test` says nothing; an exit 1 with words is sudo or the shell failing, not an answer.
+                    isNo: { $0.exitCode == 1 && $0.errorOutput.isEmpty }, check: "run `ls -l \(path)` on \(node.name)") != nil
+                if let grastate { member.grastate = GraState.parse(grastate.output) }
             }
             if let id = try await container(service(Renderer.Names.galera(node.name)), on: runner) {
-                let status = try await wsrepStatus(id, on: runner)
+                // A server that does not answer is not in a Primary Component; it is then stopped and its position
+                // read from its data before anything is decided, so a wrong "not running" loses nothing.
+                var status: [String: String] = [:]
+                for attempt in 0..<3 {
+                    status = try await wsrepStatus(id, on: runner)
+                    if !status.isEmpty { break }
+                    if attempt < 2 { try await Task.sleep(for: .seconds(1)) }
+                }
                 member.running = !status.isEmpty
                 member.clusterStatus = status["wsrep_cluster_status"]
                 member.localState = status["wsrep_local_state"].flatMap { Int($0) }
                 member.clusterSize = status["wsrep_cluster_size"].flatMap { Int($0) }
                 member.recovered = status["wsrep_last_committed"].flatMap { Int64($0) }
+                member.recoveredUUID = status["wsrep_cluster_state_uuid"]
             }
             members.append(member)
         }
         return members
     }
 
-    /// `mariadbd --wsrep-recover` on a stopped member's data: its last committed seqno.
-    func recoverPosition(_ node: ClusterSpec.Node) async throws -> Int64? {
+    /// `mariadbd --wsrep-recover` on a stopped member's data: the history and last committed seqno it holds.
+    func recoverPosition(_ node: ClusterSpec.Node) async throws -> (uuid: String, seqno: Int64)? {
         let runner = cluster.runner(node)
         let result = try await runner.run(Command([
             "docker", "run", "--rm", "--network", "none", "-v", "\(galeraVolume(node.name)):/var/lib/mysql",
@@ -141,9 +176,33 @@ public struct Deploy: Sendable {
             "--wsrep-cluster-address=gcomm://", "--wsrep-recover",
         ], timeout: 300))
         let log = result.output + result.errorOutput
-        if let position = GaleraRecovery.parseRecoveredPosition(log) { return position.seqno }
+        if let position = GaleraRecovery.parseRecoveredPosition(log) { return position }
         cluster.log("\(node.name): --wsrep-recover gave no position (exit \(result.exitCode)):\n" + log.split(separator: "\n").suffix(6).joined(separator: "\n"))
         return nil
+    }
+
+    /// Stops the members that are not in a Primary Component and reads each one's position from its data.
+    func recoverPositions(_ nodes: [String], into members: inout [GaleraMember]) async throws {
+        for name in nodes {
+            guard let node = spec.nodes.first(where: { $0.name == name }) else { continue }
+            cluster.log("finding \(name)'s last committed transaction (mariadbd --wsrep-recover)")
+            try await stopMember(name)
+            if let index = members.firstIndex(where: { $0.node == name }) {
+                let position = try await recoverPosition(node)
+                members[index].recovered = position?.seqno
+                members[index].recoveredUUID = position?.uuid
+                members[index].running = false
+            }
+        }
+    }
+
+    func stopMember(_ name: String) async throws {
+        guard let node = spec.nodes.first(where: { $0.name == name }) else { return }
+        // The service may not exist (a stack removed by `haha down`); what counts is that no container runs.
+        _ = try await cluster.runner(cluster.primary).run(Command(["docker", "service", "scale", "-d", "\(service(Renderer.Names.galera(name)))=0"], timeout: 60))
+        try await waitUntil("\(name)'s database to stop", timeout: 180) {
+            try await container(service(Renderer.Names.galera(name)), on: cluster.runner(node)) == nil
+        }
     }
 
     /// Brings Galera to a Primary Component of every data node, bootstrapping only from the most advanced member.
@@ -151,23 +210,20 @@ public struct Deploy: Sendable {
         var members = try await members()
         var plan = GaleraRecovery.plan(members)
         if case .needRecovery(let nodes) = plan {
-            // Stop the stale members before reading their data.
-            for name in nodes {
-                guard let node = spec.nodes.first(where: { $0.name == name }) else { continue }
-                cluster.log("finding \(name)'s last committed transaction (mariadbd --wsrep-recover)")
-                _ = try await cluster.runner(cluster.primary).run(Command(["docker", "service", "scale", "-d", "\(service(Renderer.Names.galera(name)))=0"], timeout: 60))
-                try await waitUntil("\(name)'s database to stop", timeout: 180) {
-                    try await container(service(Renderer.Names.galera(name)), on: cluster.runner(node)) == nil
-                }
-                if let index = members.firstIndex(where: { $0.node == name }) {
-                    members[index].recovered = try await recoverPosition(node)
-                    members[index].running = false
-                }
-            }
+            try await recoverPositions(nodes, into: &members)
             plan = GaleraRecovery.plan(members)
         }
         switch plan {
-        case .healthy:
+        case .healthy(let primaryMembers):
+            // An `up` stopped between bootstrap and steady left the lone bootstrapper carrying the bootstrap
+            // flag: finish that sequence (the others join first) instead of restarting the only member.
+            if let phase = try await deployedPhase(), phase != "steady" {
+                let recorded = phase.split(separator: " ").dropFirst().first.map(String.init)
+                let from = recorded.flatMap { name in primaryMembers.contains(name) ? name : nil } ?? primaryMembers[0]
+                cluster.log("resuming an interrupted Galera bootstrap from \(from) (deployed phase: \(phase))")
+                try await finishBootstrap(from: from)
+                return true
+            }
             return try await deploy(.steady)
         case .blocked(let reason):
             throw HahaError(.invalidState, "Galera cannot be started safely: \(reason)")
@@ -180,24 +236,46 @@ public struct Deploy: Sendable {
             return true
         case .recover(let from, let seqno, let markSafe):
             cluster.log("Galera recovery: \(from) has the most recent commit (seqno \(seqno)); bootstrapping from it")
-            if let node = spec.nodes.first(where: { $0.name == from }), let member = members.first(where: { $0.node == from }) {
-                // Bootstrap from the recovered position: a crashed member's grastate says seqno -1 and
-                // safe_to_bootstrap 0; without its real position Galera would start a new history.
-                var edits: [String] = []
-                if markSafe { edits.append("-e 's/^safe_to_bootstrap:.*/safe_to_bootstrap: 1/'") }
-                if member.grastate?.seqno == -1 { edits.append("-e 's/^seqno:.*/seqno:   \(seqno)/'") }
-                let runner = cluster.runner(node)
-                if !edits.isEmpty, let path = try await volumePath(from, on: runner) {
-                    try await runner.shell("sed -i \(edits.joined(separator: " ")) \(shellQuote(path))/grastate.dat", timeout: 30)
-                }
+            if let member = members.first(where: { $0.node == from }), markSafe || member.grastate?.seqno == -1 {
+                try await prepareBootstrap(from, seqno: seqno)
             }
             try await bootstrap(from: from)
             return true
         }
     }
 
-    /// Bootstrap → the others join → the bootstrap flag removed, each phase waited for.
-    func bootstrap(from member: String) async throws {
+    /// Rewrites the bootstrapper's `grastate.dat` with `GaleraRecovery.grastateForBootstrap` (safe to bootstrap,
+    /// and the recovered position when it says -1): read, changed in Swift, written to a temporary file with
+    /// the original's owner and mode, and renamed over it.
+    func prepareBootstrap(_ name: String, seqno: Int64) async throws {
+        guard let node = spec.nodes.first(where: { $0.name == name }) else { return }
+        let runner = cluster.runner(node)
+        guard let path = try await volumePath(name, on: runner) else {
+            throw HahaError(.invalidState, "\(name)'s database volume \(galeraVolume(name)) disappeared", next: "run `docker volume ls` on \(name)")
+        }
+        let file = "\(path)/grastate.dat"
+        let current = try await runner.check(["cat", file], timeout: 30).output
+        let updated = GaleraRecovery.grastateForBootstrap(current, seqno: seqno)
+        guard updated != current else { return }
+        try await runner.shell("""
+            cat > \(shellQuote(file)).haha-tmp && chown --reference=\(shellQuote(file)) \(shellQuote(file)).haha-tmp \
+              && chmod --reference=\(shellQuote(file)) \(shellQuote(file)).haha-tmp && sync \(shellQuote(file)).haha-tmp \
+              && mv \(shellQuote(file)).haha-tmp \(shellQuote(file))
+            """, input: Data(updated.utf8), timeout: 30)
+    }
+
+    /// The phase of the stack last deployed (`steady`, `bootstrap`, `joining`), nil before the first deploy.
+    func deployedPhase() async throws -> String? {
+        let answer = try await cluster.runner(cluster.primary).decide(
+            ["cat", "\(Self.directory)/phase"], question: "a Galera bootstrap was left unfinished",
+            isNo: { $0.exitCode == 1 && $0.said.contains("no such file") },
+            check: "run `ls -l \(Self.directory)` on \(cluster.primary.name)")
+        return answer.map { $0.output.trimmingCharacters(in: .whitespacesAndNewlines) }
+    }
+
+    /// Bootstrap → the others join → the bootstrap flag removed, each phase waited for. `expected` are the
+    /// members that must be Synced at the end (all data nodes, or the reachable ones in a forced recovery).
+    func bootstrap(from member: String, expected: [ClusterSpec.Node]? = nil) async throws {
         guard let node = spec.nodes.first(where: { $0.name == member }) else { return }
         let runner = cluster.runner(node)
         let memberService = service(Renderer.Names.galera(member))
@@ -206,25 +284,76 @@ public struct Deploy: Sendable {
             guard let id = try await container(memberService, on: runner, healthy: true) else { return false }
             return try await wsrepStatus(id, on: runner)["wsrep_cluster_status"] == "Primary"
         }
+        try await finishBootstrap(from: member, expected: expected)
+    }
+
+    /// The others join the bootstrapper; when every member is Synced the flag is removed.
+    func finishBootstrap(from member: String, expected: [ClusterSpec.Node]? = nil) async throws {
         try await deploy(.joining(member: member))
         // Joiners count in wsrep_cluster_size as soon as they connect, long before their state transfer ends:
         // wait until every member is Synced, or removing the flag would restart the donor mid-transfer.
-        try await waitSynced()
+        try await waitSynced(expected)
         try await deploy(.steady)
-        try await waitSynced()
+        try await waitSynced(expected)
     }
 
-    /// Every member runs, is healthy and sees the whole cluster.
-    public func waitSynced() async throws {
-        let size = String(spec.dataNodes.count)
+    /// Every expected member (default: every data node) runs, is healthy and is Synced in a cluster that size.
+    public func waitSynced(_ expected: [ClusterSpec.Node]? = nil) async throws {
+        let nodes = expected ?? spec.dataNodes
+        let size = String(nodes.count)
         try await waitUntil("every Galera member synced in a cluster of \(size)", timeout: 900, interval: 2) {
-            for node in spec.dataNodes {
+            for node in nodes {
                 let runner = cluster.runner(node)
                 guard let id = try await container(service(Renderer.Names.galera(node.name)), on: runner, healthy: true) else { return false }
                 let status = try await wsrepStatus(id, on: runner)
-                guard status["wsrep_cluster_size"] == size, status["wsrep_local_state"] == "4" else { return false }
+                guard let seen = status["wsrep_cluster_size"].flatMap(Int.init), seen >= nodes.count,
+                      status["wsrep_local_state"] == "4" else { return false }
             }
             return true
+        }
+    }
+
+    // MARK: Forced recovery (`haha recover --from NODE`)
+
+    /// Reads what every member holds for a forced bootstrap from `node`: the members that are not serving are
+    /// stopped and their positions read from their data. Refuses while a Primary Component runs.
+    public func forcedBootstrapReport(from node: String) async throws -> (members: [GaleraMember], report: ForcedBootstrap) {
+        guard spec.dataNodes.contains(where: { $0.name == node }) else {
+            throw HahaError.invalidArgument("\(node) is not a data node of this cluster",
+                                            next: "choose one of \(spec.dataNodes.map(\.name).joined(separator: ", "))")
+        }
+        var members = try await members()
+        if case .healthy(let primary) = GaleraRecovery.plan(members) {
+            throw HahaError(.invalidState, "a Primary Component is running on \(primary.joined(separator: ", ")): there is nothing to recover, and a second one would split the database",
+                            next: "run `haha up`: the other members join the running one")
+        }
+        let unknown = members.filter { $0.reachable && $0.hasData && ($0.effectiveSeqno == nil || $0.running) }.map(\.node)
+        try await recoverPositions(unknown, into: &members)
+        guard let chosen = members.first(where: { $0.node == node }), chosen.reachable, chosen.hasData, chosen.effectiveSeqno != nil,
+              let report = GaleraRecovery.forcedBootstrap(members, from: node) else {
+            throw HahaError(.invalidState, "\(node) has no database whose position could be read, so it cannot be the one to start from",
+                            next: "choose a member that holds data (see `haha status`)")
+        }
+        return (members, report)
+    }
+
+    /// Bootstraps from the chosen member: every reachable member stopped, its `grastate.dat` prepared, then the
+    /// usual bootstrap → join → steady, waiting for the reachable members only.
+    public func forceBootstrap(_ report: ForcedBootstrap, members: [GaleraMember]) async throws {
+        let reachable = members.filter(\.reachable).map(\.node)
+        for name in reachable { try await stopMember(name) }
+        try await prepareBootstrap(report.from, seqno: report.seqno)
+        try await bootstrap(from: report.from, expected: spec.dataNodes.filter { reachable.contains($0.name) })
+    }
+}
+
+extension Renderer.DeployPhase {
+    /// How the phase is recorded on the primary node (`/var/lib/haha/deploy/phase`): `steady`, `bootstrap n1`, `joining n1`.
+    var name: String {
+        switch self {
+        case .steady: return "steady"
+        case .bootstrap(let member): return "bootstrap \(member)"
+        case .joining(let member): return "joining \(member)"
         }
     }
 }

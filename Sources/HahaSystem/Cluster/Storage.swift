@@ -49,10 +49,10 @@ public struct Storage: Sendable {
         }
         let primary = cluster.runner(cluster.primary)
 
-        // Trusted pool.
-        let pool = try await primary.output(["gluster", "pool", "list"], timeout: 60)
+        // Trusted pool: peers compared by exact address.
+        let pool = GlusterOutput.pool(try await primary.output(["gluster", "pool", "list"], timeout: 60))
         for node in spec.nodes where node.name != cluster.primary.name {
-            if !pool.contains(node.address) {
+            if !pool.contains(where: { $0.host == node.address }) {
                 try await primary.check(["gluster", "peer", "probe", node.address], timeout: 60,
                                         hint: "glusterd must run on \(node.name) and TCP 24007 must be open between the nodes")
                 changed = true
@@ -60,12 +60,12 @@ public struct Storage: Sendable {
         }
         try await waitUntil("all Gluster peers connected", timeout: 60) {
             let list = try await primary.output(["gluster", "pool", "list"], timeout: 30)
-            return list.split(separator: "\n").filter { $0.contains("Connected") }.count == spec.nodes.count
+            return GlusterOutput.pool(list).filter(\.connected).count == spec.nodes.count
         }
 
-        // Volume.
-        let info = try await primary.run(Command(["gluster", "volume", "info", volume], timeout: 60))
-        if !info.succeeded {
+        // Volume: created only when Gluster says for certain that it does not exist, on bricks no volume uses.
+        if try await volumeExists(primary) == false {
+            try await refuseBricksOfOtherVolumes(primary)
             _ = try await cluster.onAll(brickNodes) { _, runner in
                 // A brick kept by `haha down` still carries the old volume's identity; Gluster refuses it until
                 // that is cleared. Its files stay and become the new volume's content.
@@ -102,13 +102,44 @@ public struct Storage: Sendable {
         return changed
     }
 
+    /// Whether the volume exists: only Gluster's own "does not exist" is a no; anything else is a doubt.
+    func volumeExists(_ primary: any CommandRunner) async throws -> Bool {
+        let answer = try await primary.decide(
+            ["gluster", "volume", "info", volume], question: "Gluster volume \(volume) exists", timeout: 60,
+            isNo: { $0.said.contains("volume \(volume.lowercased()) does not exist") },
+            valid: { GlusterOutput.bricks($0.output)[volume] != nil },
+            check: "run `gluster volume info \(volume)` and `gluster pool list` on \(cluster.primary.name); glusterd must be running and every peer connected")
+        return answer != nil
+    }
+
+    /// A brick path that another volume uses is never cleared or reused.
+    func refuseBricksOfOtherVolumes(_ primary: any CommandRunner) async throws {
+        let answer = try await primary.decide(
+            ["gluster", "volume", "info", "all"], question: "the bricks of \(volume) are free", timeout: 60,
+            isNo: { $0.said.contains("no volumes present") },
+            check: "run `gluster volume info all` on \(cluster.primary.name)")
+        let used = GlusterOutput.bricks(answer?.output ?? "")
+        let ours = Set(brickNodes.map { "\($0.address):\(spec.storage.brickPath)" })
+        for (other, bricks) in used.sorted(by: { $0.key < $1.key }) {
+            let shared = bricks.filter(ours.contains)
+            if !shared.isEmpty {
+                throw HahaError(.invalidState, "\(shared.joined(separator: ", ")) already belong\(shared.count == 1 ? "s" : "") to the Gluster volume \(other); haha never touches a brick of an existing volume",
+                                next: "choose another storage.brickPath in haha.yaml, or remove the volume \(other) yourself if it is no longer used")
+            }
+        }
+    }
+
     func mount(_ runner: any CommandRunner) async throws -> Bool {
         let mountPath = spec.storage.mountPath
         let check = try await runner.run(Command(["sh", "-c", "grep -qxF \(shellQuote(fstabLine)) /etc/fstab && mountpoint -q \(shellQuote(mountPath))"], timeout: 30))
         if check.succeeded { return false }
         try await runner.shell("""
             mkdir -p \(shellQuote(mountPath))
-            grep -qxF \(shellQuote(fstabLine)) /etc/fstab || printf '%s\\n%s\\n' \(shellQuote(Self.fstabMarker)) \(shellQuote(fstabLine)) >> /etc/fstab
+            if ! grep -qxF \(shellQuote(fstabLine)) /etc/fstab; then
+              cp -p /etc/fstab /etc/fstab.haha-tmp
+              printf '%s\\n%s\\n' \(shellQuote(Self.fstabMarker)) \(shellQuote(fstabLine)) >> /etc/fstab.haha-tmp
+              sync /etc/fstab.haha-tmp && mv /etc/fstab.haha-tmp /etc/fstab
+            fi
             mountpoint -q \(shellQuote(mountPath)) || mount \(shellQuote(mountPath))
             """, timeout: 90, hint: "check `gluster volume status \(volume)` on the node")
         return true

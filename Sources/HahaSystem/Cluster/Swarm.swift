@@ -33,6 +33,25 @@ public struct Swarm: Sendable {
         for node in spec.nodes { states[node.name] = try await state(cluster.runner(node)) }
 
         var managerNode = spec.nodes.first { states[$0.name]?.state == "active" && states[$0.name]?.control == true }
+        let inSwarm = spec.nodes.filter { (states[$0.name]?.state ?? "inactive") != "inactive" }
+        if managerNode == nil, !inSwarm.isEmpty {
+            // Nodes of a swarm whose managers have no quorum yet (a restart, a power cut): a new swarm beside it would
+            // split the cluster. Wait for the raft to elect a leader; never init over it.
+            cluster.log("waiting for the Swarm managers to regain quorum (\(inSwarm.map { "\($0.name): \(states[$0.name]?.state ?? "?")" }.joined(separator: ", ")))")
+            do {
+                try await waitUntil("a Swarm manager with quorum", timeout: 240, interval: 2) {
+                    for node in inSwarm {
+                        let state = try await state(cluster.runner(node))
+                        states[node.name] = state
+                        if state.state == "active" && state.control { managerNode = node; return true }
+                    }
+                    return false
+                }
+            } catch let error as HahaError where error.code == .timeout {
+                throw HahaError(.invalidState, "\(inSwarm.map(\.name).joined(separator: ", ")) belong to a swarm whose managers have no quorum (4 minutes waited)",
+                                next: "run `docker node ls` on a node; bring back the missing managers, or if most of them are lost for good run `docker swarm init --force-new-cluster --advertise-addr ADDRESS` on a survivor, then `haha up`")
+            }
+        }
         if managerNode == nil {
             let first = cluster.primary
             try await cluster.runner(first).check(["docker", "swarm", "init", "--advertise-addr", first.address, "--dispatcher-heartbeat", "1s"], timeout: 60)
@@ -47,8 +66,7 @@ public struct Swarm: Sendable {
         let workerToken = try await manager.output(["docker", "swarm", "join-token", "-q", "worker"])
         for (index, node) in spec.nodes.enumerated() where states[node.name]?.state != "active" {
             let token = index < 5 ? managerToken : workerToken
-            try await cluster.runner(node).check(["docker", "swarm", "join", "--advertise-addr", node.address, "--token", token, "\(managerNode.address):2377"],
-                                                 timeout: 90, hint: "TCP 2377, 7946 and UDP 4789, 7946 must be open between the nodes")
+            try await join(node, token: token, manager: managerNode)
             try await Marker.set(Marker.swarm, on: cluster.runner(node))
             states[node.name] = try await state(cluster.runner(node))
             changed = true
@@ -66,6 +84,36 @@ public struct Swarm: Sendable {
         }
         return changed
     }
+
+    /// `docker swarm join` through the Engine API on the node's socket, with the token on stdin: never in an argv that
+    /// `ps` shows on the node or on this machine, never in an error message. The request is sent by the node's
+    /// `perl-base` (Essential in Debian, so present wherever Docker runs), the only HTTP client every node has.
+    func join(_ node: ClusterSpec.Node, token: String, manager: ClusterSpec.Node) async throws {
+        let body = try JSONSerialization.data(withJSONObject: [
+            "ListenAddr": "0.0.0.0:2377", "AdvertiseAddr": node.address,
+            "RemoteAddrs": ["\(manager.address):2377"], "JoinToken": token,
+        ], options: [.sortedKeys])
+        let result = try await cluster.runner(node).run(Command(["perl", "-MIO::Socket::UNIX", "-e", Self.joinScript], input: body, timeout: 90))
+        guard result.succeeded else {
+            var redacted = result
+            redacted.stdout = Data(result.output.replacingOccurrences(of: token, with: "[join token]").utf8)
+            redacted.stderr = Data(result.errorOutput.replacingOccurrences(of: token, with: "[join token]").utf8)
+            throw CommandError(target: cluster.runner(node).target, command: "POST /swarm/join to the Docker socket (the join token on stdin)",
+                               result: redacted, hint: "TCP 2377, 7946 and UDP 4789, 7946 must be open between the nodes")
+        }
+    }
+
+    /// Reads a JSON body on stdin, POSTs it to /swarm/join on the Docker socket, prints the engine's answer on failure.
+    static let joinScript = #"""
+        local $/; my $body = <STDIN>;
+        my $s = IO::Socket::UNIX->new(Peer => "/var/run/docker.sock") or die "cannot open /var/run/docker.sock: $!\n";
+        print $s "POST /swarm/join HTTP/1.0\r\nHost: docker\r\nContent-Type: application/json\r\nContent-Length: " . length($body) . "\r\n\r\n" . $body;
+        my $answer = join("", <$s>);
+        my ($code) = $answer =~ m{^HTTP/\S+ (\d+)};
+        exit 0 if defined $code && $code == 200;
+        my ($message) = $answer =~ m{"message":"((?:[^"\\]|\\.)*)"};
+        print STDERR "docker: ", ($message // $answer), "\n"; exit 1;
+        """#
 }
 
 /// Files under /var/lib/haha/state on a node that record what haha created there, so `haha down`

@@ -59,8 +59,11 @@ public struct Teardown: Sendable {
             let mountPath = spec.storage.mountPath
             try await runner.shell("""
                 if mountpoint -q \(shellQuote(mountPath)); then umount \(shellQuote(mountPath)) || umount -l \(shellQuote(mountPath)); fi
-                grep -vxF \(shellQuote(Storage.fstabMarker)) /etc/fstab | grep -vxF \(shellQuote(storage.fstabLine)) > /etc/fstab.haha-new || true
-                cat /etc/fstab.haha-new > /etc/fstab && rm -f /etc/fstab.haha-new
+                if grep -qxF -e \(shellQuote(Storage.fstabMarker)) -e \(shellQuote(storage.fstabLine)) /etc/fstab; then
+                  cp -p /etc/fstab /etc/fstab.haha-tmp
+                  { grep -vxF \(shellQuote(Storage.fstabMarker)) /etc/fstab | grep -vxF \(shellQuote(storage.fstabLine)); } > /etc/fstab.haha-tmp || true
+                  sync /etc/fstab.haha-tmp && mv /etc/fstab.haha-tmp /etc/fstab
+                fi
                 rmdir \(shellQuote(mountPath)) 2>/dev/null || true
                 """, timeout: 120)
             return kept

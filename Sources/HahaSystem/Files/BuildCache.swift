@@ -37,6 +37,25 @@ public final class FileLock: Sendable {
         return FileLock(path: path, descriptor: descriptor)
     }
 
+    /// Takes the lock if nobody holds it; nil when another process does.
+    public static func attempt(_ path: String) throws -> FileLock? {
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw HahaError.io("cannot open the lock file \(path): \(String(cString: strerror(errno)))") }
+        if flock(descriptor, LOCK_EX | LOCK_NB) == 0 { return FileLock(path: path, descriptor: descriptor) }
+        let error = errno
+        close(descriptor)
+        guard error == EWOULDBLOCK else { throw HahaError.io("cannot lock \(path): \(String(cString: strerror(error)))") }
+        return nil
+    }
+
+    /// Replaces the lock file's text (who holds it), for a second run to report.
+    public func describe(_ text: String) {
+        _ = ftruncate(descriptor, 0)
+        let bytes = Array(text.utf8)
+        _ = bytes.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, 0) }
+    }
+
     /// Releases the lock (closing the descriptor drops the `flock`).
     public func release() { close(descriptor) }
 }

@@ -1,6 +1,6 @@
 /// haha's error type: a code, what failed, and what to do next.
 public struct HahaError: Error, Sendable, CustomStringConvertible {
-    public enum Code: String, Sendable { case invalidArgument, notFound, alreadyExists, invalidState, timeout, io, failed }
+    public enum Code: String, Sendable { case invalidArgument, notFound, alreadyExists, invalidState, timeout, io, failed, doubt, locked }
 
     public var code: Code
     public var message: String

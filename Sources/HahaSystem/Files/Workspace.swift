@@ -89,6 +89,7 @@ public struct Workspace: Sendable {
             }
             values[name] = text.trimmingCharacters(in: .whitespacesAndNewlines)
         }
+        Redaction.register(values)
         return SecretValues(values)
     }
 

@@ -162,6 +162,12 @@ public struct LabDriver: Sendable {
 
     func writeSpec() throws -> Workspace {
         let spec = layout.spec(images: LabLayout.serviceImages)
+        // The lab's spec obeys the same grammar as a user's (a hostile --name or layout never reaches a node).
+        let problems = Validator.validate(spec)
+        if problems.hasErrors {
+            throw HahaError(.invalidArgument, "the lab's spec is not valid:\n" + problems.errors.map { "  \($0.formatted(file: specPath))" }.joined(separator: "\n"),
+                            next: "choose another --name (a DNS label) or --subnet")
+        }
         let text = SpecWriter.yaml(spec, header: ["The lab cluster \"\(layout.name)\", written by `haha lab up`; it is rewritten on every lab up."])
         try writeFileAtomically(specPath, contents: text)
         let workspace = Workspace(specPath: specPath, spec: spec)
