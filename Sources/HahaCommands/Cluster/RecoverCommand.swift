@@ -8,8 +8,8 @@ struct RecoverCommand: AsyncParsableCommand {
         commandName: "recover",
         abstract: "Start the database from the member you choose, when `haha up` refuses to guess which one holds every commit.",
         discussion: """
-            Shows what each member holds and what starting from NODE would discard on the others, asks for confirmation
-            (or --yes), then bootstraps Galera from NODE; the others receive a full copy of its data. To read the
+            Shows what each member holds and what starting from NODE would discard on the others, asks for confirmation \
+            (or --yes), then bootstraps Galera from NODE; the others receive a full copy of its data. To read the \
             positions, members that are not serving (no Primary Component runs) are stopped first.
             """)
 
