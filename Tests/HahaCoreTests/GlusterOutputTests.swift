@@ -39,3 +39,18 @@ import Testing
         #expect(GlusterOutput.bricks("No volumes present\n").isEmpty)
     }
 }
+
+@Suite struct GlusterVolumeOptionsTests {
+    @Test func deadClientsAreDroppedWithinSecondsAndOnlyTheNodesMayMount() {
+        let spec = ClusterSpec(nodes: [.init(name: "a", address: "10.0.0.1"), .init(name: "b", address: "10.0.0.2"),
+                                       .init(name: "c", address: "10.0.0.3")])
+        let options = GlusterVolumeOptions.wanted(spec)
+        #expect(options["auth.allow"] == "127.0.0.1,10.0.0.1,10.0.0.2,10.0.0.3")
+        // Keepalive: idle time + interval × count bounds how long a dead client's lock survives.
+        let idle = Int(options["server.keepalive-time"] ?? "") ?? 99
+        let interval = Int(options["server.keepalive-interval"] ?? "") ?? 99
+        let count = Int(options["server.keepalive-count"] ?? "") ?? 99
+        #expect(idle + interval * count <= 15)
+        #expect((Int(options["server.tcp-user-timeout"] ?? "") ?? 42) <= 15)
+    }
+}

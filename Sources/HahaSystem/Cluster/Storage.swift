@@ -80,12 +80,9 @@ public struct Storage: Sendable {
             try await primary.check(createArguments, timeout: 120)
             changed = true
         }
-        let wanted = [
-            "auth.allow": (["127.0.0.1"] + spec.nodes.map(\.address)).joined(separator: ","),
-            "network.ping-timeout": String(spec.storage.pingTimeout),
-        ]
         let current = try await primary.output(["gluster", "volume", "info", volume], timeout: 60)
-        for (key, value) in wanted.sorted(by: { $0.key < $1.key }) where !current.contains("\(key): \(value)") {
+        let set = Set(current.split(whereSeparator: \.isNewline).map { String($0).trimmingCharacters(in: .whitespaces) })
+        for (key, value) in GlusterVolumeOptions.wanted(spec).sorted(by: { $0.key < $1.key }) where !set.contains("\(key): \(value)") {
             try await primary.check(["gluster", "volume", "set", volume, key, value], timeout: 60)
             changed = true
         }
