@@ -64,7 +64,24 @@ public struct Swarm: Sendable {
         let manager = cluster.runner(managerNode)
         let managerToken = try await manager.output(["docker", "swarm", "join-token", "-q", "manager"])
         let workerToken = try await manager.output(["docker", "swarm", "join-token", "-q", "worker"])
-        for (index, node) in spec.nodes.enumerated() where states[node.name]?.state != "active" {
+        // A member still reconnecting after a restart ("pending", "error") is waited for; joining it again would fail
+        // ("already part of a swarm"). Only nodes outside any swarm ("inactive") join.
+        let reconnecting = spec.nodes.filter { ![nil, "active", "inactive"].contains(states[$0.name]?.state) }
+        if !reconnecting.isEmpty {
+            cluster.log("waiting for \(reconnecting.map(\.name).joined(separator: ", ")) to reconnect to the swarm")
+            let back: Void? = try? await waitUntil("\(reconnecting.map(\.name).joined(separator: ", ")) active in the swarm", timeout: 180, interval: 2) {
+                for node in reconnecting {
+                    states[node.name] = try await state(cluster.runner(node))
+                }
+                return reconnecting.allSatisfy { states[$0.name]?.state == "active" }
+            }
+            if back == nil {
+                let stuck = reconnecting.map { "\($0.name): \(states[$0.name]?.state ?? "?")" }.joined(separator: ", ")
+                throw HahaError(.invalidState, "swarm members did not reconnect within 3 minutes (\(stuck))",
+                                next: "look at `docker info` and the engine's log on those nodes, then run `haha up` again")
+            }
+        }
+        for (index, node) in spec.nodes.enumerated() where states[node.name]?.state == "inactive" {
             let token = index < 5 ? managerToken : workerToken
             try await join(node, token: token, manager: managerNode)
             try await Marker.set(Marker.swarm, on: cluster.runner(node))
