@@ -6,8 +6,8 @@ public enum GlusterVolumeOptions {
     /// (Home Assistant's `.ha_run.lock`) until it drops that client's connection — by default after
     /// `server.tcp-user-timeout` 42 s with unacknowledged data, or never on an idle connection without keepalive.
     /// With keepalive probes after 5 s idle, every 2 s, 3 unanswered, a dead client is dropped within about 11 s.
-    /// Measured on the lab: a power cut of the node running Home Assistant went from 51–56 s to 29–42 s
-    /// (docs/benchmarks.md). They apply to connections made after they are set: a node's mount picks them up at its
+    /// Its effect on a power-cut failover is not settled yet: 28.6–54.8 s over 6 lab runs against 51–56 s over 2
+    /// without (docs/benchmarks.md); Swarm's own detection varies more. They apply to connections made after they are set: a node's mount picks them up at its
     /// next mount (reboot). `network.ping-timeout` is the client's side: how long a mount waits for a dead brick.
     public static func wanted(_ spec: ClusterSpec) -> [String: String] {
         [

@@ -34,7 +34,13 @@ public struct ClusterLock: Sendable {
         let token = UUID().uuidString
         let holder = "haha \(command) (pid \(pid) on \(host), since \(since), token \(token))"
         guard let local = try FileLock.attempt(path) else {
-            let who = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+            // The holder describes itself right after taking the lock: give it a moment to do so.
+            var who: String?
+            for _ in 0..<20 {
+                who = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+                if who?.isEmpty == false { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
             throw HahaError(.locked, "another haha run holds the lock on this cluster: \(who?.nonEmpty ?? "a haha process on this machine")",
                             next: "wait for it to finish (the lock is \(path))")
         }

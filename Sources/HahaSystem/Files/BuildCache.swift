@@ -51,9 +51,10 @@ public final class FileLock: Sendable {
 
     /// Replaces the lock file's text (who holds it), for a second run to report.
     public func describe(_ text: String) {
-        _ = ftruncate(descriptor, 0)
+        // Written first, cut to length after: a reader never sees an empty file while a holder is described.
         let bytes = Array(text.utf8)
         _ = bytes.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, 0) }
+        _ = ftruncate(descriptor, off_t(bytes.count))
     }
 
     /// Releases the lock (closing the descriptor drops the `flock`).
