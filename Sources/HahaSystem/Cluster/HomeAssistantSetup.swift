@@ -73,7 +73,7 @@ public struct HomeAssistantSetup: Sendable {
         let tokens = try await request("POST", "auth/token", form: ["grant_type": "refresh_token", "refresh_token": refreshToken, "client_id": Self.clientID])
         guard tokens.status == 200, let access = (tokens.json as? [String: Any])?["access_token"] as? String else {
             throw HahaError(.failed, "Home Assistant refused haha's refresh token (HTTP \(tokens.status))",
-                            next: "if the owner was changed by hand, delete haha-secrets/homeassistant-refresh-token and create a token in the UI")
+                            next: "if the owner was changed by hand, delete haha-secrets/homeassistant-refresh-token and run `haha up` again: it logs in with the owner password")
         }
         return access
     }

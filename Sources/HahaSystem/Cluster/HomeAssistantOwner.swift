@@ -1,0 +1,101 @@
+import Foundation
+import HahaCore
+
+/// The parts of Home Assistant's onboarding and login the owner decision uses; a fake stands in for it in tests.
+public protocol HomeAssistantOnboarding: Sendable {
+    /// Whether the owner account still has to be created.
+    func needsOwner() async throws -> Bool
+    /// Creates the owner and returns a refresh token.
+    func createOwner(name: String, password: String) async throws -> String
+    /// Logs in as the owner with this password: a refresh token, or nil when Home Assistant refuses the password.
+    func logIn(password: String) async throws -> String?
+}
+
+extension HomeAssistantSetup: HomeAssistantOnboarding {}
+
+/// The refresh token haha keeps beside the secrets (it does not expire; access tokens are minted from it).
+public struct RefreshTokenFile: Sendable {
+    public var path: String
+    public init(path: String) { self.path = path }
+
+    /// The stored token; nil when there is no file or it is empty.
+    public func read() throws -> String? {
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        do {
+            let token = try String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            return token.isEmpty ? nil : token
+        } catch {
+            throw HahaError.io("cannot read \(path): \(error.localizedDescription)")
+        }
+    }
+
+    public func store(_ token: String) throws {
+        try writePrivateFile(path, contents: token + "\n")
+    }
+}
+
+extension Workspace {
+    public var refreshTokenFile: RefreshTokenFile { RefreshTokenFile(path: "\(secretsDirectory)/homeassistant-refresh-token") }
+}
+
+/// Home Assistant's owner: created by haha, or proven to be haha's by logging in with the stored password.
+/// An owner someone else created is refused (issue #9): haha would otherwise configure a Home Assistant it does not control.
+public enum OwnerAccount {
+    public enum Outcome: Sendable, Equatable {
+        /// haha created the owner and stored its refresh token.
+        case created
+        /// The owner exists and haha holds its refresh token.
+        case tokenStored
+        /// The owner exists, no token was stored, and the stored password logged in; the token is stored now.
+        case loggedIn
+    }
+
+    public static func ensure(_ ha: some HomeAssistantOnboarding, password: String, passwordFile: String, tokens: RefreshTokenFile,
+                              configDirectory: String) async throws -> Outcome {
+        if try await ha.needsOwner() {
+            try tokens.store(try await ha.createOwner(name: "Administrator", password: password))
+            return .created
+        }
+        if try tokens.read() != nil { return .tokenStored }
+        guard let refresh = try await ha.logIn(password: password) else {
+            throw HahaError(.invalidState, """
+                Home Assistant already has an owner that haha did not create: the password in \(passwordFile) does not log in \
+                as \(HomeAssistantSetup.ownerUsername), so haha refuses to go on (it would configure a Home Assistant someone else controls)
+                """, next: """
+                if that owner is yours, put its password in \(passwordFile) (user \(HomeAssistantSetup.ownerUsername)) and run `haha up` again; \
+                to start Home Assistant afresh instead, remove .storage/onboarding, .storage/auth and .storage/auth_provider.homeassistant \
+                from \(configDirectory) on the Gluster volume and run `haha up` again
+                """)
+        }
+        try tokens.store(refresh)
+        return .loggedIn
+    }
+}
+
+extension HomeAssistantSetup {
+    /// The login flow a browser uses (`auth/login_flow`), as the owner; nil when the password is refused.
+    public func logIn(password: String) async throws -> String? {
+        let flow = try await request("POST", "auth/login_flow", json: [
+            "client_id": Self.clientID, "handler": ["homeassistant", NSNull()], "redirect_uri": Self.clientID,
+        ])
+        guard flow.status == 200, let flowID = (flow.json as? [String: Any])?["flow_id"] as? String else {
+            throw HahaError(.failed, "Home Assistant did not start a login flow (HTTP \(flow.status)): \(String(decoding: flow.body.prefix(300), as: UTF8.self))")
+        }
+        let answer = try await request("POST", "auth/login_flow/\(flowID)", json: [
+            "client_id": Self.clientID, "username": Self.ownerUsername, "password": password,
+        ])
+        let step = answer.json as? [String: Any]
+        guard answer.status == 200, let step else {
+            throw HahaError(.failed, "Home Assistant's login flow failed (HTTP \(answer.status)): \(String(decoding: answer.body.prefix(300), as: UTF8.self))")
+        }
+        guard step["type"] as? String == "create_entry", let code = step["result"] as? String else {
+            // A form again, with errors such as invalid_auth: the password was refused.
+            return nil
+        }
+        let tokens = try await request("POST", "auth/token", form: ["grant_type": "authorization_code", "code": code, "client_id": Self.clientID])
+        guard tokens.status == 200, let refresh = (tokens.json as? [String: Any])?["refresh_token"] as? String else {
+            throw HahaError(.failed, "Home Assistant gave no token after the owner logged in (HTTP \(tokens.status))")
+        }
+        return refresh
+    }
+}

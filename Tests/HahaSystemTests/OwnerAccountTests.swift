@@ -1,0 +1,95 @@
+import Foundation
+import HahaCore
+import Testing
+@testable import HahaSystem
+
+/// A Home Assistant that answers onboarding and login from a script, and records what haha asked.
+final class FakeOnboarding: HomeAssistantOnboarding, @unchecked Sendable {
+    let ownerMissing: Bool
+    /// The password the existing owner logs in with (nil: no login succeeds).
+    let ownerPassword: String?
+    private let lock = NSLock()
+    private var _calls: [String] = []
+    var calls: [String] { lock.withLock { _calls } }
+
+    init(ownerMissing: Bool, ownerPassword: String? = nil) {
+        self.ownerMissing = ownerMissing
+        self.ownerPassword = ownerPassword
+    }
+
+    func needsOwner() async throws -> Bool {
+        lock.withLock { _calls.append("needsOwner") }
+        return ownerMissing
+    }
+
+    func createOwner(name: String, password: String) async throws -> String {
+        lock.withLock { _calls.append("createOwner \(password)") }
+        return "refresh-created"
+    }
+
+    func logIn(password: String) async throws -> String? {
+        lock.withLock { _calls.append("logIn \(password)") }
+        return password == ownerPassword ? "refresh-login" : nil
+    }
+}
+
+/// Issue #9: haha takes over only an owner it created or whose password it holds.
+@Suite struct OwnerAccountTests {
+    let directory: String
+    init() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("owner-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    }
+
+    var tokens: RefreshTokenFile { RefreshTokenFile(path: "\(directory)/homeassistant-refresh-token") }
+
+    func ensure(_ ha: FakeOnboarding) async throws -> OwnerAccount.Outcome {
+        try await OwnerAccount.ensure(ha, password: "stored-pw", passwordFile: "\(directory)/homeassistant-owner-password",
+                                      tokens: tokens, configDirectory: "/mnt/haha/homeassistant")
+    }
+
+    @Test func aMissingOwnerIsCreatedAndItsTokenStoredPrivately() async throws {
+        let ha = FakeOnboarding(ownerMissing: true)
+        #expect(try await ensure(ha) == .created)
+        #expect(ha.calls == ["needsOwner", "createOwner stored-pw"])
+        #expect(try tokens.read() == "refresh-created")
+        #expect(try FileManager.default.attributesOfItem(atPath: tokens.path)[.posixPermissions] as? Int == 0o600)
+    }
+
+    @Test func anOwnerWithAStoredTokenIsLeftAlone() async throws {
+        try tokens.store("refresh-old")
+        let ha = FakeOnboarding(ownerMissing: false)
+        #expect(try await ensure(ha) == .tokenStored)
+        #expect(ha.calls == ["needsOwner"])
+        #expect(try tokens.read() == "refresh-old")
+    }
+
+    @Test func anOwnerWithoutTokenIsAcceptedWhenTheStoredPasswordLogsIn() async throws {
+        let ha = FakeOnboarding(ownerMissing: false, ownerPassword: "stored-pw")
+        #expect(try await ensure(ha) == .loggedIn)
+        #expect(ha.calls == ["needsOwner", "logIn stored-pw"])
+        #expect(try tokens.read() == "refresh-login")
+    }
+
+    @Test func anOwnerSomeoneElseCreatedIsRefused() async throws {
+        let ha = FakeOnboarding(ownerMissing: false, ownerPassword: "someone-elses")
+        do {
+            _ = try await ensure(ha)
+            Issue.record("an owner haha cannot log in as was accepted")
+        } catch let error as HahaError {
+            #expect(error.code == .invalidState)
+            #expect(error.message.contains("did not create") && error.message.contains("refuses to go on"), "\(error)")
+            #expect(error.message.contains("\(directory)/homeassistant-owner-password"))
+            #expect(error.next?.contains("/mnt/haha/homeassistant") == true && error.next?.contains(".storage/onboarding") == true)
+        }
+        #expect(ha.calls == ["needsOwner", "logIn stored-pw"])
+        #expect(!ha.calls.contains { $0.hasPrefix("createOwner") })
+        #expect(try tokens.read() == nil)
+    }
+
+    @Test func anEmptyTokenFileCountsAsNoToken() async throws {
+        try tokens.store("")
+        let ha = FakeOnboarding(ownerMissing: false)
+        await #expect(throws: HahaError.self) { _ = try await ensure(ha) }
+    }
+}
