@@ -53,7 +53,7 @@ struct SpecOptions: ParsableArguments {
     var config: String?
 
     var path: String {
-        config ?? ProcessInfo.processInfo.environment["HAHA_CONFIG"] ?? "haha.yaml"
+        SpecFiles.path(option: config)
     }
 
     func load() throws -> Workspace { try Workspace.load(specPath: path) }
