@@ -44,9 +44,31 @@ struct ClusterTests {
         var before: [String] = []
         for runner in ssh { before.append(try await runner.shell(Self.nodeState, timeout: 60).output) }
 
-        // haha up, from bare nodes.
+        // haha up, from bare nodes, killed (SIGKILL) in each of its phases; each run resumes where the last one died.
+        // The Swarm phase runs once with n3 unable to reach the managers, so its join fails. All along, every
+        // process on the host (the nodes' processes included) is sampled: no join token or secret may show.
+        let secretsBefore = try workspace.readSecrets()
+        let sampler = try ProcessSampler(values: secretsBefore.all, scratch: scratch)
+        try await killUp(haha, spec: specPath, at: "Gluster volume", after: 3, in: scratch.path)
+        let reject = "OUTPUT -p tcp --dport 2377 -j REJECT --reject-with tcp-reset"
+        try await ssh[2].shell("iptables -I \(reject)", timeout: 30)
+        let failedJoin = try await run([haha, "up", "--config", specPath], in: scratch.path, timeout: 1200)
+        try await ssh[2].shell("iptables -D \(reject)", timeout: 30)
+        #expect(failedJoin.exitCode != 0, "n3's join was blocked, yet haha up succeeded")
+        #expect(failedJoin.errorOutput.contains("n3"), "the failed join does not name n3:\n\(failedJoin.errorOutput)")
+        let joinToken = try await ssh[0].output(["docker", "swarm", "join-token", "-q", "manager"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(joinToken.hasPrefix("SWMTKN-"))
+        for value in secretsBefore.all + [joinToken] {
+            #expect(!(failedJoin.output + failedJoin.errorOutput).contains(value), "the failed haha up printed a secret or the join token")
+        }
+        for (marker, delay) in [("Swarm with", 1.0), ("Galera:", 25), ("Stack ", 2), ("Home Assistant owner", 0.3), ("Sensor address", 1)] {
+            try await killUp(haha, spec: specPath, at: marker, after: delay, in: scratch.path)
+        }
         let first = try await run([haha, "up", "--config", specPath], in: scratch.path, timeout: 2400)
         try #require(first.exitCode == 0, "haha up failed:\n\(first.errorOutput)")
+        let seen = try await sampler.stop()
+        #expect(seen.samples > 100, "the process sampler ran only \(seen.samples) times")
+        #expect(seen.lines.isEmpty, "a join token or secret in a process's arguments:\n\(seen.lines)")
         let secrets = try workspace.readSecrets()
         for value in secrets.all { #expect(!(first.output + first.errorOutput).contains(value), "haha up printed a secret") }
 
@@ -140,6 +162,21 @@ struct ClusterTests {
         }
     }
 
+    /// Starts `haha up` and kills it (SIGKILL, as a power cut of the laptop would) `delay` seconds after the step
+    /// whose title starts with `marker` begins.
+    func killUp(_ haha: String, spec: String, at marker: String, after delay: Double, in directory: String) async throws {
+        let script = #"""
+            log=$(mktemp); "$1" up --config "$2" 2>"$log" & pid=$!
+            while ! grep -qF -- " • $3" "$log"; do
+              if ! kill -0 $pid 2>/dev/null; then wait $pid; echo "haha up exited ($?) before the step '$3':"; cat "$log"; rm -f "$log"; exit 10; fi
+              sleep 0.2
+            done
+            sleep "$4"; kill -9 $pid 2>/dev/null; wait $pid; rc=$?; cat "$log"; rm -f "$log"; exit $rc
+            """#
+        let result = try await run(["sh", "-c", script, "sh", haha, spec, marker, String(delay)], in: directory, timeout: 2400)
+        #expect(result.exitCode == 137, "haha up was to be killed in the step '\(marker)' (exit \(result.exitCode)):\n\(result.output)")
+    }
+
     /// Runs SQL as root inside the node's Galera container; returns the trimmed output.
     func sql(_ statement: String, node: String, on runner: any CommandRunner) async throws -> String {
         let script = "c=$(docker ps -q --filter label=com.docker.swarm.service.name=haha_galera-\(node) | head -n1); [ -n \"$c\" ] || exit 3; "
@@ -164,4 +201,29 @@ struct ClusterTests {
         let tokens = try await ha.request("POST", "auth/token", form: ["grant_type": "authorization_code", "code": code, "client_id": client])
         return try #require((tokens.json as? [String: Any])?["access_token"] as? String)
     }
+}
+
+/// Samples every process's full command line on this machine every 100 ms (the lab nodes' processes are visible
+/// from here too) and keeps the lines that hold one of `values` or a Swarm join token (`SWMTKN-`).
+final class ProcessSampler: @unchecked Sendable {
+    let seen: String, stopFile: String
+    let task: Task<CommandResult, any Error>
+
+    init(values: [String], scratch: Scratch) throws {
+        let patterns = scratch.file("ps-patterns")
+        seen = scratch.file("ps-seen")
+        stopFile = scratch.file("ps-stop")
+        try (values.filter { !$0.isEmpty } + ["SWMTKN-"]).joined(separator: "\n").write(toFile: patterns, atomically: true, encoding: .utf8)
+        let script = #"n=0; while [ ! -e "$3" ]; do ps -eww -o args= | grep -F -f "$1" >> "$2"; n=$((n+1)); sleep 0.1; done; echo $n"#
+        let arguments = ["sh", "-c", script, "sh", patterns, seen, stopFile]
+        task = Task { try await LocalRunner().run(Command(arguments, timeout: 7200)) }
+    }
+
+    func stop() async throws -> (samples: Int, lines: String) {
+        _ = FileManager.default.createFile(atPath: stopFile, contents: nil)
+        let samples = Int(try await task.value.output.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        return (samples, (try? String(contentsOfFile: seen, encoding: .utf8)) ?? "")
+    }
+
+    deinit { _ = FileManager.default.createFile(atPath: stopFile, contents: nil) }
 }

@@ -22,6 +22,17 @@ public struct Cluster: Sendable {
     /// The node that runs cluster-wide commands (Swarm manager, Gluster peer probes, stack deploy).
     public var primary: ClusterSpec.Node { spec.dataNodes.first ?? spec.nodes[0] }
 
+    /// The node that runs cluster-wide commands now: the primary, or, when ssh cannot reach it (a dead first node during
+    /// `haha recover`), the first data node that answers.
+    public func coordinator() async throws -> ClusterSpec.Node {
+        for node in [primary] + spec.dataNodes.filter({ $0.name != primary.name }) {
+            if let answer = try? await runner(node).run(Command(["true"], timeout: 20)), answer.exitCode != 255 { return node }
+            log("\(node.name) does not answer over ssh")
+        }
+        throw HahaError(.failed, "no data node answers over ssh (\(spec.dataNodes.map(\.name).joined(separator: ", ")))",
+                        next: "check that the nodes are powered and on the network: `ssh \(primary.address) true`")
+    }
+
     /// Runs `body` on every node in parallel; collects every failure, so all problems are reported at once.
     public func onAll<T: Sendable>(_ nodes: [ClusterSpec.Node]? = nil,
                                    _ body: @escaping @Sendable (ClusterSpec.Node, any CommandRunner) async throws -> T) async throws -> [String: T] {
@@ -44,6 +55,21 @@ public struct Cluster: Sendable {
         }
         if !failures.isEmpty { throw HahaError(.failed, failures.sorted().joined(separator: "\n")) }
         return results
+    }
+
+    /// Runs `body` on the given nodes (default: all) in parallel and returns the answers of those where it did not
+    /// throw; for probes whose callers decide what a missing answer means.
+    public func eachNode<T: Sendable>(_ nodes: [ClusterSpec.Node]? = nil,
+                                      _ body: @escaping @Sendable (ClusterSpec.Node, any CommandRunner) async throws -> T) async -> [String: T] {
+        await withTaskGroup(of: (String, T?).self) { group in
+            for node in nodes ?? spec.nodes {
+                let runner = self.runner(node)
+                group.addTask { (node.name, try? await body(node, runner)) }
+            }
+            var answers: [String: T] = [:]
+            for await (name, answer) in group { if let answer { answers[name] = answer } }
+            return answers
+        }
     }
 
     /// Writes a file on a node through its runner (root-owned, with the given mode).

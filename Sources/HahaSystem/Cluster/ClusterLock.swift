@@ -1,7 +1,8 @@
 import Foundation
+import HahaCore
 
 /// One writer at a time: `up`, `down`, `drill` and `recover` hold a lock on this machine (a `flock` beside the spec,
-/// dropped by the kernel if haha dies) and one on the cluster's primary node (`/var/lib/haha/lock`, for a run from
+/// dropped by the kernel if haha dies) and one on every reachable node (`/var/lib/haha/lock`, for a run from
 /// another machine). A second run refuses and says who holds it.
 public struct ClusterLock: Sendable {
     public static let remoteDirectory = "/var/lib/haha/lock"
@@ -11,7 +12,8 @@ public struct ClusterLock: Sendable {
     let local: FileLock
     let cluster: Cluster
     let token: String
-    let remote: Bool
+    /// The nodes where this run took the cluster's side of the lock.
+    let nodes: [ClusterSpec.Node]
 
     /// Runs `body` holding both locks; they are released afterwards, also when `body` throws.
     public static func holding<T: Sendable>(_ cluster: Cluster, command: String, _ body: () async throws -> T) async throws -> T {
@@ -45,34 +47,39 @@ public struct ClusterLock: Sendable {
                             next: "wait for it to finish (the lock is \(path))")
         }
         local.describe(holder + "\n")
-        let primary = cluster.runner(cluster.primary)
-        // The holder text arrives on stdin, never in a command line.
+        // The cluster's side of the lock is a directory on every node, so a run from another machine is refused even
+        // when a node (the first one included) is dead. The holder text arrives on stdin, never in a command line.
         let script = """
             holder=$(cat); mkdir -p /var/lib/haha
             if mkdir \(remoteDirectory) 2>/dev/null; then printf '%s\\n' "$holder" > \(remoteDirectory)/holder; exit 0; fi
             echo "age=$(( $(date +%s) - $(stat -c %Y \(remoteDirectory)) ))"; cat \(remoteDirectory)/holder 2>/dev/null; exit 3
             """
-        var result = try await primary.run(Command(["sh", "-c", script], input: Data(holder.utf8), timeout: 30))
-        if result.exitCode == 3, Self.isStale(result.output, host: host) {
-            cluster.log("taking over a lock left by a haha run that is gone: \(Self.holderLine(result.output))")
-            _ = try await primary.run(Command(["rm", "-rf", remoteDirectory], timeout: 30))
-            result = try await primary.run(Command(["sh", "-c", script], input: Data(holder.utf8), timeout: 30))
+        let take = Command(["sh", "-c", script], input: Data(holder.utf8), timeout: 30)
+        let answers = await cluster.eachNode { node, runner -> CommandResult in
+            let first = try await runner.run(take)
+            guard first.exitCode == 3, Self.isStale(first.output, host: host) else { return first }
+            cluster.log("\(node.name): taking over a lock left by a haha run that is gone: \(Self.holderLine(first.output))")
+            _ = try await runner.run(Command(["rm", "-rf", remoteDirectory], timeout: 30))
+            return try await runner.run(take)
         }
-        switch result.exitCode {
-        case 0:
-            return ClusterLock(local: local, cluster: cluster, token: token, remote: true)
-        case 3:
-            local.release()
-            throw HahaError(.locked, "another haha run holds the lock on \(cluster.primary.name): \(Self.holderLine(result.output))",
-                            next: "wait for it to finish; if that run is gone, remove \(remoteDirectory) on \(cluster.primary.name) (it is taken over by itself after \(Int(staleAfter / 3600)) hours)")
-        case 255:
-            cluster.log("\(cluster.primary.name) is unreachable: holding the lock on this machine only")
-            return ClusterLock(local: local, cluster: cluster, token: token, remote: false)
-        default:
-            local.release()
-            throw CommandError(target: primary.target, command: "sh -c <take the lock \(remoteDirectory)>", result: result,
-                               hint: "haha keeps its lock in /var/lib/haha on the primary node: check that it is writable")
+        let taken = cluster.spec.nodes.filter { answers[$0.name]?.exitCode == 0 }
+        let lock = ClusterLock(local: local, cluster: cluster, token: token, nodes: taken)
+        if let (node, held) = cluster.spec.nodes.lazy.compactMap({ node in answers[node.name].flatMap { $0.exitCode == 3 ? (node, $0) : nil } }).first {
+            await lock.release()
+            throw HahaError(.locked, "another haha run holds the lock on \(node.name): \(Self.holderLine(held.output))",
+                            next: "wait for it to finish; if that run is gone, remove \(remoteDirectory) on \(node.name) (it is taken over by itself after \(Int(staleAfter / 3600)) hours)")
         }
+        let unreachable = cluster.spec.nodes.filter { answers[$0.name].map { $0.exitCode == 255 } ?? true }
+        if let (node, failed) = cluster.spec.nodes.lazy.compactMap({ node in answers[node.name].flatMap { [0, 3, 255].contains($0.exitCode) ? nil : (node, $0) } }).first {
+            await lock.release()
+            throw CommandError(target: cluster.runner(node).target, command: "sh -c <take the lock \(remoteDirectory)>", result: failed,
+                               hint: "haha keeps its lock in /var/lib/haha on every node: check that it is writable")
+        }
+        if !unreachable.isEmpty {
+            let holding = taken.isEmpty ? "this machine only" : "this machine and \(taken.map(\.name).joined(separator: ", "))"
+            cluster.log("\(unreachable.map(\.name).joined(separator: ", ")) unreachable: holding the lock on \(holding)")
+        }
+        return lock
     }
 
     /// A lock is stale when it is older than `staleAfter`, or when it was taken on this machine by a process that is gone.
@@ -90,9 +97,10 @@ public struct ClusterLock: Sendable {
     }
 
     func release() async {
-        if remote {
-            let script = "grep -qF \(shellQuote(token)) \(Self.remoteDirectory)/holder 2>/dev/null && rm -rf \(Self.remoteDirectory); true"
-            _ = try? await cluster.runner(cluster.primary).run(Command(["sh", "-c", script], timeout: 30))
+        let script = "grep -qF \(shellQuote(token)) \(Self.remoteDirectory)/holder 2>/dev/null && rm -rf \(Self.remoteDirectory); true"
+        let names = Set(nodes.map(\.name))
+        _ = await cluster.eachNode(cluster.spec.nodes.filter { names.contains($0.name) }) { _, runner in
+            try await runner.run(Command(["sh", "-c", script], timeout: 30))
         }
         local.describe("")
         local.release()

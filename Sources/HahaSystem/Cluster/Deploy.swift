@@ -43,7 +43,7 @@ public struct Deploy: Sendable {
     public func deploy(_ phase: Renderer.DeployPhase) async throws -> Bool {
         let files = try Renderer(spec: spec, secrets: secrets, phase: phase).render()
         let digest = SHA512.hex(Array(SHA512.hash(Array(files.map { $0.path + "\n" + $0.contents }.joined(separator: "\n").utf8)).prefix(16)))
-        let primary = cluster.runner(cluster.primary)
+        let primary = cluster.runner(try await cluster.coordinator())
         let deployed = try await primary.run(Command(["cat", "\(Self.directory)/stack.digest"], timeout: 30)).output
         if deployed.trimmingCharacters(in: .whitespacesAndNewlines) == digest, try await allServicesConverged(primary) {
             return false
@@ -199,7 +199,7 @@ public struct Deploy: Sendable {
     func stopMember(_ name: String) async throws {
         guard let node = spec.nodes.first(where: { $0.name == name }) else { return }
         // The service may not exist (a stack removed by `haha down`); what counts is that no container runs.
-        _ = try await cluster.runner(cluster.primary).run(Command(["docker", "service", "scale", "-d", "\(service(Renderer.Names.galera(name)))=0"], timeout: 60))
+        _ = try await cluster.runner(try await cluster.coordinator()).run(Command(["docker", "service", "scale", "-d", "\(service(Renderer.Names.galera(name)))=0"], timeout: 60))
         try await waitUntil("\(name)'s database to stop", timeout: 180) {
             try await container(service(Renderer.Names.galera(name)), on: cluster.runner(node)) == nil
         }
@@ -266,10 +266,11 @@ public struct Deploy: Sendable {
 
     /// The phase of the stack last deployed (`steady`, `bootstrap`, `joining`), nil before the first deploy.
     func deployedPhase() async throws -> String? {
-        let answer = try await cluster.runner(cluster.primary).decide(
+        let coordinator = try await cluster.coordinator()
+        let answer = try await cluster.runner(coordinator).decide(
             ["cat", "\(Self.directory)/phase"], question: "a Galera bootstrap was left unfinished",
             isNo: { $0.exitCode == 1 && $0.said.contains("no such file") },
-            check: "run `ls -l \(Self.directory)` on \(cluster.primary.name)")
+            check: "run `ls -l \(Self.directory)` on \(coordinator.name)")
         return answer.map { $0.output.trimmingCharacters(in: .whitespacesAndNewlines) }
     }
 
@@ -348,7 +349,7 @@ public struct Deploy: Sendable {
 }
 
 extension Renderer.DeployPhase {
-    /// How the phase is recorded on the primary node (`/var/lib/haha/deploy/phase`): `steady`, `bootstrap n1`, `joining n1`.
+    /// How the phase is recorded on the coordinating node (`/var/lib/haha/deploy/phase`): `steady`, `bootstrap n1`, `joining n1`.
     var name: String {
         switch self {
         case .steady: return "steady"
