@@ -110,7 +110,7 @@ import Testing
         let scratch = try Scratch()
         let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("HahaCoreTests/Fixtures/seed-inventory.ini").path
-        let imported = try await run([haha, "inventory", "import", fixture], in: scratch.path)
+        let imported = try await run([haha, "inventory", "import", fixture, "--trust-on-first-use"], in: scratch.path)
         #expect(imported.exitCode == 0, "\(imported.errorOutput)")
         #expect(imported.errorOutput.contains("ssh-copy-id"))
         let spec = try String(contentsOfFile: scratch.file("haha.yaml"), encoding: .utf8)
@@ -180,6 +180,26 @@ import Testing
         #expect(result.errorOutput.contains("hosts.ini:2: error: nodes[0].user:"), "\(result.errorOutput)")
         #expect(result.errorOutput.contains("hosts.ini:4: error: nodes[2].address:"), "\(result.errorOutput)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path) == ["hosts.ini"])
+    }
+
+    /// An imported inventory's host keys are recorded as `init` records them: a node that shows none refuses the import
+    /// and nothing is written (loopback port 1: nothing listens there).
+    @Test func inventoryImportRecordsHostKeysOrRefuses() async throws {
+        let haha = try Built.requireHaha()
+        let scratch = try Scratch()
+        try """
+            [hacluster]
+            pi1 ansible_host=127.0.0.1 ansible_port=1
+            pi2 ansible_host=127.0.0.2 ansible_port=1
+            pi3 ansible_host=127.0.0.3 ansible_port=1
+            """.write(toFile: scratch.file("hosts.ini"), atomically: true, encoding: .utf8)
+        let refused = try await run([haha, "inventory", "import", "hosts.ini"], in: scratch.path)
+        #expect(refused.exitCode != 0, "an import without host keys went through")
+        #expect(refused.errorOutput.contains("--trust-on-first-use"), "\(refused.errorOutput)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path) == ["hosts.ini"])
+        let trusted = try await run([haha, "inventory", "import", "hosts.ini", "--trust-on-first-use"], in: scratch.path)
+        #expect(trusted.exitCode == 0, "\(trusted.errorOutput)")
+        #expect(!(try String(contentsOfFile: scratch.file("haha.yaml"), encoding: .utf8)).contains("knownHostsFile"))
     }
 
     /// Issue #9's first finding: an out-of-range prefix length trapped (illegal instruction) in `haha init`.

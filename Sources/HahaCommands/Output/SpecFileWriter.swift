@@ -3,6 +3,15 @@ import HahaSystem
 
 /// Shared by `init` and `inventory import`: write the spec (`SpecFiles`), then say what was written and what's next.
 enum SpecFileWriter {
+    /// Records the nodes' host keys (ssh-keyscan) unless the user opted into trust on first use; returns them for `write`.
+    static func recordHostKeys(_ cluster: inout ClusterSpec, trustOnFirstUse: Bool) async throws -> String? {
+        if trustOnFirstUse { return nil }
+        Console.error("recording the SSH host keys of \(cluster.nodes.map(\.name).joined(separator: ", ")) (ssh-keyscan)")
+        let knownHosts = try await HostKeys.scan(cluster.nodes)
+        cluster.knownHostsFile = "known_hosts"
+        return knownHosts
+    }
+
     static func write(_ cluster: ClusterSpec, to path: String, force: Bool, header: [String], knownHosts: String? = nil) throws {
         let written = try SpecFiles.write(cluster, to: path, force: force, header: header, knownHosts: knownHosts)
         if let file = written.knownHostsPath {

@@ -55,12 +55,7 @@ struct InitCommand: AsyncParsableCommand {
     func run() async throws {
         var cluster = draft.spec
         try SpecFiles.refuseOverwrite(spec.path, force: force)
-        var knownHosts: String?
-        if !trustOnFirstUse {
-            Console.error("recording the SSH host keys of \(cluster.nodes.map(\.name).joined(separator: ", ")) (ssh-keyscan)")
-            knownHosts = try await HostKeys.scan(cluster.nodes)
-            cluster.knownHostsFile = "known_hosts"
-        }
+        let knownHosts = try await SpecFileWriter.recordHostKeys(&cluster, trustOnFirstUse: trustOnFirstUse)
         try SpecFileWriter.write(cluster, to: spec.path, force: force, header: [], knownHosts: knownHosts)
     }
 }

@@ -32,6 +32,9 @@ struct InventoryImportCommand: AsyncParsableCommand {
     @Flag(help: "Overwrite an existing spec file (existing secrets are kept).")
     var force = false
 
+    @Flag(help: "Do not record the nodes' SSH host keys now: accept whatever key each node shows first (ssh's accept-new).")
+    var trustOnFirstUse = false
+
     func validate() throws {
         if let vip, ClusterSpec.SensorAddress.VIP.parse(vip, interface: vipInterface) == nil {
             throw ValidationError("--vip \"\(vip)\" is not \(ClusterSpec.SensorAddress.VIP.syntax)")
@@ -52,6 +55,9 @@ struct InventoryImportCommand: AsyncParsableCommand {
             cluster.sensorAddress = .mdnsHostname("hacluster")
         }
         for notice in result.notices { Console.error("note: \(notice)") }
-        try SpecFileWriter.write(cluster, to: spec.path, force: force, header: ["Imported from the Ansible inventory \(file), group [\(group)]."])
+        try SpecFiles.refuseOverwrite(spec.path, force: force)
+        let knownHosts = try await SpecFileWriter.recordHostKeys(&cluster, trustOnFirstUse: trustOnFirstUse)
+        try SpecFileWriter.write(cluster, to: spec.path, force: force, header: ["Imported from the Ansible inventory \(file), group [\(group)]."],
+                                 knownHosts: knownHosts)
     }
 }
