@@ -153,6 +153,33 @@ struct ClusterTests {
             #expect(try await sql("SELECT note FROM haha_e2e.probe WHERE id = 2", node: node.name, on: runner) == "only n1 and n2 have this", "\(node.name)")
         }
 
+        // n1 dies for good (its SD card) and the others lose power too. With n1 still dead, a confirmed
+        // `haha recover --from n2 --yes` starts the database from n2: the lock and the cluster-wide commands go to the
+        // nodes that answer. n1 then comes back and `haha up` rejoins it; nothing committed is lost.
+        _ = try await sql("REPLACE INTO haha_e2e.probe VALUES (3, 'before n1 died')", node: "n2", on: ssh[1])
+        for node in ["n1", "n2", "n3"] { #expect(try await run([haha, "lab", "kill", node] + lab, in: scratch.path).exitCode == 0) }
+        for node in ["n2", "n3"] { #expect(try await run([haha, "lab", "start", node] + lab, in: scratch.path).exitCode == 0) }
+        for runner in ssh.dropFirst() {
+            try await waitUntil("\(runner.target) to answer after the power cut", timeout: 180, interval: 2) {
+                try await runner.run(Command(["docker", "info"], timeout: 20)).succeeded
+            }
+        }
+        let forced = try await run([haha, "recover", "--config", specPath, "--from", "n2", "--yes"], in: scratch.path, timeout: 1800)
+        #expect(forced.exitCode == 0, "haha recover --from n2 --yes with n1 dead failed:\n\(forced.output)\n\(forced.errorOutput)")
+        #expect(forced.output.contains("n1"), "the report does not mention the dead n1:\n\(forced.output)")
+        for (node, runner) in zip(spec.nodes, ssh).dropFirst() {
+            #expect(try await sql("SELECT note FROM haha_e2e.probe WHERE id = 3", node: node.name, on: runner) == "before n1 died", "\(node.name)")
+        }
+        #expect(try await run([haha, "lab", "start", "n1"] + lab, in: scratch.path).exitCode == 0)
+        try await waitUntil("n1 to answer after its return", timeout: 180, interval: 2) {
+            try await ssh[0].run(Command(["docker", "info"], timeout: 20)).succeeded
+        }
+        let rejoined = try await run([haha, "up", "--config", specPath], in: scratch.path, timeout: 2400)
+        #expect(rejoined.exitCode == 0, "haha up after n1's return failed:\n\(rejoined.errorOutput)")
+        for (node, runner) in zip(spec.nodes, ssh) {
+            #expect(try await sql("SELECT note FROM haha_e2e.probe WHERE id = 3", node: node.name, on: runner) == "before n1 died", "\(node.name)")
+        }
+
         // haha down leaves the nodes as they were.
         let down = try await run([haha, "down", "--config", specPath], in: scratch.path, timeout: 900)
         #expect(down.exitCode == 0, "haha down failed:\n\(down.errorOutput)")

@@ -123,12 +123,9 @@ public enum GaleraRecovery {
         if !primary.isEmpty {
             if let reason = splitPrimaryReason(primary) { return .blocked(reason: reason) }
             guard primary.contains(where: { $0.localState == GaleraMember.syncedState }) else {
-                let states = primary.map { "\($0.node) (wsrep_local_state \($0.localState.map(String.init) ?? "unknown"))" }
-                return .blocked(reason: """
-                    A Primary Component is running on \(list(states)) but no member of it is Synced yet \
-                    (a state transfer is probably in progress). Nothing is bootstrapped beside a live Primary \
-                    Component; wait for it to finish and run the command again.
-                    """)
+                // A donor or joiner mid state transfer (an `up` cut off right after the others started joining):
+                // nothing is bootstrapped beside it; the caller waits for the transfer and plans again.
+                return .transferring(primaryMembers: primary.map(\.node))
             }
             return .healthy(primaryMembers: primary.map(\.node))
         }
@@ -454,6 +451,9 @@ public enum GaleraPlan: Sendable, Equatable {
     case recover(from: String, seqno: Int64, markSafe: Bool)
     /// Run `mariadbd --wsrep-recover` on these members, fill `recovered`, and plan again.
     case needRecovery(nodes: [String])
+    /// A Primary Component runs on these members but none is Synced yet: a state transfer is in progress. Wait for
+    /// it and plan again; never bootstrap beside it.
+    case transferring(primaryMembers: [String])
     /// Refuse: bootstrapping could lose committed writes. The reason says why and what the user can do.
     case blocked(reason: String)
 }

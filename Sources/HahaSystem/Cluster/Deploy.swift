@@ -209,6 +209,15 @@ public struct Deploy: Sendable {
     public func convergeGalera() async throws -> Bool {
         var members = try await members()
         var plan = GaleraRecovery.plan(members)
+        if case .transferring(let nodes) = plan {
+            cluster.log("a state transfer is in progress in the Primary Component on \(nodes.joined(separator: ", ")): waiting for it to finish")
+            try await waitUntil("the state transfer on \(nodes.joined(separator: ", ")) to finish (a member Synced)", timeout: 900, interval: 3) {
+                members = try await self.members()
+                plan = GaleraRecovery.plan(members)
+                if case .transferring = plan { return false }
+                return true
+            }
+        }
         if case .needRecovery(let nodes) = plan {
             try await recoverPositions(nodes, into: &members)
             plan = GaleraRecovery.plan(members)
@@ -227,6 +236,9 @@ public struct Deploy: Sendable {
             return try await deploy(.steady)
         case .blocked(let reason):
             throw HahaError(.invalidState, "Galera cannot be started safely: \(reason)")
+        case .transferring(let nodes):
+            throw HahaError(.invalidState, "a state transfer in the Primary Component on \(nodes.joined(separator: ", ")) did not finish",
+                            next: "look at the members' logs (`docker service logs \(service("galera-" + (nodes.first ?? "")))`), then run `haha up` again")
         case .needRecovery(let nodes):
             throw HahaError(.invalidState, "the last committed transaction of \(nodes.joined(separator: ", ")) is still unknown after --wsrep-recover",
                             next: "look at the member's log (`docker service logs \(service("galera-" + (nodes.first ?? "")))`)")
@@ -324,9 +336,11 @@ public struct Deploy: Sendable {
                                             next: "choose one of \(spec.dataNodes.map(\.name).joined(separator: ", "))")
         }
         var members = try await members()
-        if case .healthy(let primary) = GaleraRecovery.plan(members) {
+        switch GaleraRecovery.plan(members) {
+        case .healthy(let primary), .transferring(let primary):
             throw HahaError(.invalidState, "a Primary Component is running on \(primary.joined(separator: ", ")): there is nothing to recover, and a second one would split the database",
                             next: "run `haha up`: the other members join the running one")
+        default: break
         }
         let unknown = members.filter { $0.reachable && $0.hasData && ($0.effectiveSeqno == nil || $0.running) }.map(\.node)
         try await recoverPositions(unknown, into: &members)
@@ -342,6 +356,8 @@ public struct Deploy: Sendable {
     /// usual bootstrap → join → steady, waiting for the reachable members only.
     public func forceBootstrap(_ report: ForcedBootstrap, members: [GaleraMember]) async throws {
         let reachable = members.filter(\.reachable).map(\.node)
+        // The members are services: nothing can be stopped or bootstrapped until the raft has a leader again.
+        _ = try await Swarm(cluster: cluster).managerWithQuorum(purpose: "start the database from \(report.from)")
         for name in reachable { try await stopMember(name) }
         try await prepareBootstrap(report.from, seqno: report.seqno)
         try await bootstrap(from: report.from, expected: spec.dataNodes.filter { reachable.contains($0.name) })

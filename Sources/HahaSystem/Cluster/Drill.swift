@@ -40,16 +40,7 @@ public struct Drill: Sendable {
         let spec = cluster.spec
         // A drill starts from a whole cluster: a Swarm with a leader and every Galera member synced. Taking a node
         // away while the previous one is still rejoining loses the database's Primary Component (docs/benchmarks.md).
-        var found: (any CommandRunner)?
-        do {
-            try await waitUntil("a Swarm manager with quorum", timeout: 120, interval: 2) {
-                found = try await Swarm(cluster: cluster).manager()
-                return found != nil
-            }
-        } catch let error as HahaError where error.code == .timeout {
-            throw HahaError(.invalidState, "no Swarm manager answers (2 minutes waited)", next: "run `haha status`, then `haha up`")
-        }
-        guard let manager = found else { throw HahaError(.invalidState, "no Swarm manager answers", next: "run `haha up` first") }
+        let manager = try await Swarm(cluster: cluster).managerWithQuorum(purpose: "run a drill")
         cluster.log("waiting until every Galera member is synced before taking a node away")
         try await Deploy(cluster: cluster, secrets: SecretValues([:])).waitSynced()
         let ha = "\(spec.stackName)_\(Renderer.Names.homeAssistant)"
