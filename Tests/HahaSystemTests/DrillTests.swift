@@ -58,6 +58,48 @@ import Testing
         #expect(n1.history.filter { $0.sequence > drain && $0.sequence < active && $0.command.pretty.contains("service ps haha_homeassistant") }.count >= 1)
     }
 
+    @Test func aFailoverIsMeasuredThroughASurvivorAndTheNodeIsPutBack() async throws {
+        // n1 (the observer) answers on loopback: HTTP 401 as Home Assistant does without a token, and an accepting broker.
+        let http = try LoopbackServer.unauthorizedHTTP()
+        let broker = try LoopbackServer.acceptingBroker()
+        defer { http.stop(); broker.stop() }
+        let spec = Fixtures.spec {
+            $0.nodes[0].address = "127.0.0.1"
+            $0.homeAssistant.port = http.port
+            $0.mqtt.port = broker.port
+        }
+        let (cluster, runners) = Fixtures.cluster(spec)
+        let n1 = runners["n1"]!
+        let drained: @Sendable () -> Bool = { n1.ran("--availability drain") }
+        for (name, runner) in runners {
+            runner.on({ $0.starts(with: ["docker", "info", "--format"]) }, stdout: "active true \(Self.swarmID(name))\n")
+            runner.on({ $0.starts(with: ["docker", "ps", "-q", "--filter"]) }, stdout: "5b1e7d2c9a40\n")
+            runner.on({ $0.starts(with: ["docker", "exec", "5b1e7d2c9a40"]) }, stdout: "wsrep_cluster_size\t3\nwsrep_cluster_status\tPrimary\nwsrep_local_state\t4\n")
+        }
+        // Both services run on pi-2 (n2) and move once it is drained: Home Assistant to pi-3, the broker to pi-1.
+        n1.on({ $0.starts(with: ["docker", "service", "ps", "haha_homeassistant"]) }) { _ in
+            .scripted(stdout: drained() ? "pi-3 Running 1 second ago\n" : "pi-2 Running 3 hours ago\n")
+        }
+        n1.on({ $0.starts(with: ["docker", "service", "ps", "haha_mosquitto"]) }) { _ in
+            .scripted(stdout: drained() ? "pi-1 Running 1 second ago\n" : "pi-2 Running 3 hours ago\n")
+        }
+        n1.on({ $0.starts(with: ["docker", "node", "inspect"]) }) { command in
+            .scripted(stdout: command.arguments[3].replacingOccurrences(of: "pi-", with: "n") + "\n")
+        }
+        n1.on({ $0 == ["docker", "node", "ls", "-q", "--filter", "node.label=haha.node=n2"] }, stdout: Self.swarmID("n2") + "\n")
+
+        let result = try await Drill(cluster: cluster).run(healthcheckPassword: "pw", timeout: 30)
+        #expect(result.failedNode == "n2")
+        #expect(result.homeAssistantNode == "n3")
+        #expect(result.brokerNode == "n1")
+        #expect(result.mqttSeconds != nil)
+        #expect(result.homeAssistantSeconds < 30)
+        #expect(Changing.commands(runners, ["docker node update"]) == [
+            "n1: docker node update --availability active \(Self.swarmID("n2"))",
+            "n1: docker node update --availability drain \(Self.swarmID("n2"))",
+        ])
+    }
+
     @Test func aGivenCutAndRestoreReplaceTheDrainAndGetTheVictim() async throws {
         let (cluster, runners) = Self.runningCluster()
         let seen = Seen()
