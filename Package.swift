@@ -31,8 +31,9 @@ let package = Package(
             exclude: ["Recipes"],
             swiftSettings: strict),
         .testTarget(name: "HahaCoreTests", dependencies: ["HahaCore"], exclude: ["Golden", "Fixtures"], swiftSettings: strict),
-        .testTarget(name: "HahaSystemTests", dependencies: ["HahaSystem"], swiftSettings: strict),
-        .testTarget(name: "IntegrationTests", dependencies: ["HahaSystem", "HahaCore"], swiftSettings: strict),
+        .target(name: "HahaTestSupport", dependencies: ["HahaSystem", "HahaCore"], path: "Tests/HahaTestSupport", swiftSettings: strict),
+        .testTarget(name: "HahaSystemTests", dependencies: ["HahaSystem", "HahaTestSupport"], swiftSettings: strict),
+        .testTarget(name: "IntegrationTests", dependencies: ["HahaSystem", "HahaCore", "HahaTestSupport"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,30 +1,26 @@
 import Foundation
 import HahaCore
+import HahaTestSupport
 import Testing
 @testable import HahaSystem
 
 /// Every probe whose answer decides a destructive step: when it fails (ssh 255, timeout 124, garbage), haha stops
 /// with a doubt naming the node and the command, and nothing destructive runs on any node.
 @Suite struct DoubtTests {
-    static let addresses = ["n1": "10.1.0.11", "n2": "10.1.0.12", "n3": "10.1.0.13"]
-
     /// Three scripted nodes; `script` adds answers per node before the defaults (first match wins).
     static func cluster(_ script: (String, ScriptedRunner) -> Void) -> (Cluster, [String: ScriptedRunner]) {
-        let spec = ClusterSpec(nodes: ["n1", "n2", "n3"].map { .init(name: $0, address: addresses[$0]!) })
-        var runners: [String: ScriptedRunner] = [:]
-        for node in spec.nodes {
-            let runner = ScriptedRunner()
-            script(node.name, runner)
+        let (cluster, runners) = Fixtures.cluster(Fixtures.spec(), script)
+        for runner in runners.values {
             // A deploy that gets this far fails at once: no test waits for a bootstrap that cannot happen.
             runner.on({ $0.last?.contains("docker stack deploy") == true }, exit: 1, stderr: "scripted stop")
-            runners[node.name] = runner
         }
-        let pool = "UUID\tHostname\tState\n" + ["n2", "n3"].map { "u-\($0)\t\(addresses[$0]!)\tConnected" }.joined(separator: "\n")
+        let pool = "UUID\tHostname\tState\n" + ["n2", "n3"].map { "u-\($0)\t\(address($0))\tConnected" }.joined(separator: "\n")
             + "\nu-n1\tlocalhost\tConnected\n"
-        runners["n1"]!.on({ $0.starts(with: ["gluster", "pool", "list"]) }, stdout: pool)
-        let cluster = Cluster(workspace: Workspace(specPath: "/tmp/haha.yaml", spec: spec), runners: runners)
+        runners["n1"]?.on({ $0.starts(with: ["gluster", "pool", "list"]) }, stdout: pool)
         return (cluster, runners)
     }
+
+    static func address(_ node: String) -> String { Fixtures.spec().nodes.first { $0.name == node }?.address ?? "" }
 
     static let destructive = ["setfattr", "volume create", "rm -rf", "stack deploy", "service scale", "grastate.dat.haha-tmp",
                               "--wsrep-recover", "volume rm"]

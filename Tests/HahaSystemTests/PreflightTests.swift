@@ -1,5 +1,6 @@
 import Foundation
 import HahaCore
+import HahaTestSupport
 import Testing
 @testable import HahaSystem
 
@@ -11,15 +12,10 @@ import Testing
     }
 
     func cluster(_ answers: [String: (Int32, String, String)]) -> Cluster {
-        let spec = ClusterSpec(nodes: ["n1", "n2", "n3", "n4"].enumerated().map { .init(name: $1, address: "10.1.0.1\($0 + 1)") })
-        var runners: [String: any CommandRunner] = [:]
-        for node in spec.nodes {
-            let runner = ScriptedRunner()
-            let (exit, stdout, stderr) = answers[node.name] ?? (0, Self.facts(), "")
+        Fixtures.cluster(Fixtures.spec(nodes: 4)) { name, runner in
+            let (exit, stdout, stderr) = answers[name] ?? (0, Self.facts(), "")
             runner.on({ _ in true }, exit: exit, stdout: stdout, stderr: stderr)
-            runners[node.name] = runner
-        }
-        return Cluster(workspace: Workspace(specPath: "/tmp/haha.yaml", spec: spec), runners: runners)
+        }.0
     }
 
     @Test func healthyNodesPass() async throws {

@@ -1,26 +1,8 @@
 import Foundation
 import HahaCore
+import HahaTestSupport
 import Testing
 @testable import HahaSystem
-
-/// A scripted runner: records commands and answers from a script, for testing logic without machines.
-final class ScriptedRunner: CommandRunner, @unchecked Sendable {
-    let target = "scripted"
-    private let lock = NSLock()
-    private var script: [(matches: @Sendable ([String]) -> Bool, result: CommandResult)] = []
-    private(set) var commands: [Command] = []
-
-    func on(_ matches: @escaping @Sendable ([String]) -> Bool, exit: Int32 = 0, stdout: String = "", stderr: String = "") {
-        lock.withLock { script.append((matches, CommandResult(exitCode: exit, stdout: Data(stdout.utf8), stderr: Data(stderr.utf8)))) }
-    }
-
-    func run(_ command: Command) async throws -> CommandResult {
-        lock.withLock {
-            commands.append(command)
-            return script.first { $0.matches(command.arguments) }?.result ?? CommandResult(exitCode: 0)
-        }
-    }
-}
 
 @Suite struct RunnerTests {
     @Test func sshWrapsTheRemoteCommandInTimeoutAndSudo() async throws {

@@ -1,0 +1,173 @@
+import Foundation
+import HahaCore
+import HahaTestSupport
+import Testing
+@testable import HahaSystem
+
+extension RenderingSteps {
+    /// Images, the stack and Galera as scripted nodes: a fresh cluster gets the pulls, the deploy and the bootstrap
+    /// sequence; the same nodes, now running the stack, see no changing command on a second run.
+    @Suite struct DeployTests {
+        static let uuid = "8bcf4a34-aedb-11e6-a3e8-5b3cf6a8e4f3"
+        static let secrets = SecretValues([:])
+
+        // MARK: Images
+
+        /// Nodes whose image store holds an image once `docker pull` of it ran there.
+        static func imageCluster(_ spec: ClusterSpec) -> (Cluster, [String: ScriptedRunner]) {
+            Fixtures.cluster(spec) { _, runner in
+                runner.on({ $0.starts(with: ["docker", "image", "inspect"]) }) { command in
+                    let image = command.arguments.last ?? ""
+                    return runner.ran("docker pull \(image)")
+                        ? .scripted(stdout: "sha256:0f5a0c7e2d6b4c1e9a8f7d6c5b4a3928171615141312111009080706050403\n")
+                        : .scripted(exit: 1, stderr: "Error response from daemon: No such image: \(image)\n")
+                }
+            }
+        }
+
+        @Test func everyDataNodePullsTheStackImagesOnceAndASecondRunPullsNothing() async throws {
+            let (cluster, runners) = Self.imageCluster(Fixtures.spec())
+            let deploy = Deploy(cluster: cluster, secrets: Self.secrets)
+            #expect(try await deploy.pullImages() == true)
+            let images = cluster.spec.images
+            for name in ["n1", "n2", "n3"] {
+                #expect(Changing.commands([name: runners[name]!], Changing.images)
+                    == [images.homeAssistant, images.mariadb, images.mosquitto].sorted().map { "\(name): docker pull \($0)" })
+            }
+            let before = Changing.commands(runners, Changing.images)
+            #expect(try await deploy.pullImages() == false)
+            #expect(Changing.commands(runners, Changing.images) == before)
+        }
+
+        @Test func anArbiterPullsOnlyTheProxyItRuns() async throws {
+            let spec = Fixtures.spec(arbiters: ["n3"]) { $0.routing = .proxy }
+            let (cluster, runners) = Self.imageCluster(spec)
+            _ = try await Deploy(cluster: cluster, secrets: Self.secrets).pullImages()
+            #expect(Changing.commands(["n3": runners["n3"]!], Changing.images) == ["n3: docker pull haproxy:3.2"])
+            #expect(Changing.commands(["n1": runners["n1"]!], Changing.images).count == 4)
+        }
+
+        // MARK: Stack and Galera
+
+        /// Nodes that behave like a swarm running the stack once `docker stack deploy` ran on the primary: files written
+        /// on the primary read back, services report their replicas, each member's volume, grastate.dat and container
+        /// exist, and each member answers `SHOW STATUS` as Synced in a Primary Component of three.
+        static func stackCluster(_ spec: ClusterSpec = Fixtures.spec()) -> (Cluster, [String: ScriptedRunner]) {
+            let (cluster, runners) = Fixtures.cluster(spec)
+            let primary = runners["n1"]!
+            let deployed: @Sendable () -> Bool = { primary.ran("docker stack deploy") }
+            for (name, runner) in runners {
+                let volume = "haha_galera-\(name)-data"
+                let path = "/var/lib/docker/volumes/\(volume)/_data"
+                runner.on({ $0.starts(with: ["docker", "volume", "inspect"]) }) { _ in
+                    deployed() ? .scripted(stdout: path + "\n") : .scripted(exit: 1, stderr: "Error response from daemon: get \(volume): no such volume\n")
+                }
+                runner.on({ $0 == ["cat", "\(path)/grastate.dat"] },
+                          stdout: "# GALERA saved state\nversion: 2.1\nuuid:    \(uuid)\nseqno:   -1\nsafe_to_bootstrap: 0\n")
+                runner.on({ $0.starts(with: ["docker", "ps", "-q", "--filter", "label=com.docker.swarm.service.name=haha_galera-\(name)"]) }) { _ in
+                    .scripted(stdout: deployed() ? "3f2a9c1b7d4e\n" : "")
+                }
+                runner.on({ $0.starts(with: ["docker", "exec", "3f2a9c1b7d4e"]) }, stdout: """
+                    wsrep_cluster_size\t3
+                    wsrep_cluster_state_uuid\t\(uuid)
+                    wsrep_cluster_status\tPrimary
+                    wsrep_last_committed\t42
+                    wsrep_local_state\t4
+
+                    """)
+            }
+            for file in ["stack.digest", "phase"] {
+                let path = "/var/lib/haha/deploy/\(file)"
+                primary.on({ $0 == ["cat", path] }) { _ in
+                    primary.written(path).map { .scripted(stdout: $0) } ?? .scripted(exit: 1, stderr: "cat: \(path): No such file or directory\n")
+                }
+            }
+            primary.on({ $0.starts(with: ["docker", "service", "ls"]) }) { _ in
+                .scripted(stdout: deployed() ? "1/1\n1/1\n1/1\n1/1\n1/1\n" : "")
+            }
+            return (cluster, runners)
+        }
+
+        @Test func theStackIsWrittenDeployedAndRecordedAndASecondDeployChangesNothing() async throws {
+            let (cluster, runners) = Self.stackCluster()
+            let deploy = Deploy(cluster: cluster, secrets: Self.secrets)
+            #expect(try await deploy.deploy(.steady) == true)
+            let primary = runners["n1"]!
+            let rendered = try Renderer(spec: cluster.spec, secrets: Self.secrets, phase: .steady).render()
+            for file in rendered {
+                let path = "/var/lib/haha/deploy.new/\(file.path)"
+                #expect(primary.written(path) == file.contents, "\(file.path)")
+                let write = try #require(primary.commands.last { $0.arguments.last?.contains("cat > \(shellQuote(path)).haha-tmp") == true })
+                #expect(write.arguments.last?.contains("chmod \(file.isSecret ? "0600" : "0644")") == true, "\(file.path)")
+            }
+            let deploys = primary.commands.compactMap(\.arguments.last).filter { $0.contains("docker stack deploy") }
+            #expect(deploys == ["cd /var/lib/haha/deploy && { docker stack deploy --prune --resolve-image never -c stack.yml haha; status=$?; rm -rf secrets; exit $status; }"])
+            #expect(primary.written("/var/lib/haha/deploy/phase") == "steady\n")
+            #expect(primary.written("/var/lib/haha/deploy/stack.digest")?.count == 33)
+            // Nothing runs on the other nodes: the primary deploys for the swarm.
+            #expect(runners["n2"]!.commands.isEmpty && runners["n3"]!.commands.isEmpty)
+
+            let before = Changing.commands(runners, Changing.deploy)
+            #expect(try await deploy.deploy(.steady) == false)
+            #expect(Changing.commands(runners, Changing.deploy) == before)
+
+            // Another stack (a changed image) is deployed again.
+            var changed = cluster
+            changed.workspace.spec.images.mosquitto = "eclipse-mosquitto:2.0.22"
+            #expect(try await Deploy(cluster: changed, secrets: Self.secrets).deploy(.steady) == true)
+            #expect(primary.commands.filter { $0.pretty.contains("docker stack deploy") }.count == 2)
+        }
+
+        @Test func aStackWhoseServicesAreNotAllRunningIsDeployedAgain() async throws {
+            let (cluster, runners) = Self.stackCluster()
+            let primary = runners["n1"]!
+            let deploy = Deploy(cluster: cluster, secrets: Self.secrets)
+            try await deploy.deploy(.steady)
+            // Scripts are first-match: this answer goes before the stack's own.
+            let (degraded, _) = Fixtures.cluster(cluster.spec) { name, runner in
+                guard name == "n1" else { return }
+                runner.on({ $0.starts(with: ["docker", "service", "ls"]) }, stdout: "1/1\n0/1\n1/1\n")
+                runner.on({ $0 == ["cat", "/var/lib/haha/deploy/stack.digest"] }, stdout: primary.written("/var/lib/haha/deploy/stack.digest") ?? "")
+            }
+            #expect(try await Deploy(cluster: degraded, secrets: Self.secrets).deploy(.steady) == true)
+        }
+
+        @Test func aNewGaleraClusterBootstrapsJoinsAndSettlesAndASecondRunChangesNothing() async throws {
+            let (cluster, runners) = Self.stackCluster()
+            let deploy = Deploy(cluster: cluster, secrets: Self.secrets)
+            #expect(try await deploy.convergeGalera() == true)
+            let primary = runners["n1"]!
+            // Bootstrap from the first member, the others join, then the steady stack: three deploys in that order.
+            let phases = primary.commands.filter { $0.arguments.last?.contains("cat > /var/lib/haha/deploy/phase.haha-tmp") == true }
+                .compactMap { $0.input.map { String(decoding: $0, as: UTF8.self) } }
+            #expect(phases == ["bootstrap n1\n", "joining n1\n", "steady\n"])
+            #expect(primary.commands.filter { $0.pretty.contains("docker stack deploy") }.count == 3)
+            // A new cluster touches no member's grastate.dat and recovers nothing.
+            #expect(Changing.commands(runners, ["grastate.dat.haha-tmp", "--wsrep-recover", "docker service scale"]) == [])
+            // Every member was asked whether it is Synced.
+            for name in ["n1", "n2", "n3"] {
+                #expect(runners[name]!.commands.contains { $0.arguments.starts(with: ["docker", "exec", "3f2a9c1b7d4e"]) }, "\(name)")
+            }
+
+            let before = Changing.commands(runners, Changing.deploy)
+            #expect(try await deploy.convergeGalera() == false)
+            #expect(Changing.commands(runners, Changing.deploy) == before)
+        }
+
+        @Test func anInterruptedBootstrapIsFinishedNotRestarted() async throws {
+            let (cluster, runners) = Self.stackCluster()
+            let deploy = Deploy(cluster: cluster, secrets: Self.secrets)
+            // An earlier `up` stopped after bootstrapping n2.
+            try await deploy.deploy(.bootstrap(member: "n2"))
+            #expect(try await deploy.convergeGalera() == true)
+            let phases = runners["n1"]!.commands.filter { $0.arguments.last?.contains("cat > /var/lib/haha/deploy/phase.haha-tmp") == true }
+                .compactMap { $0.input.map { String(decoding: $0, as: UTF8.self) } }
+            #expect(phases == ["bootstrap n2\n", "joining n2\n", "steady\n"])
+        }
+    }
+}
+
+/// The suites whose steps render the whole stack. Rendering hashes the Mosquitto passwords (PBKDF2) and takes about
+/// half a second in a debug build, so these tests run one at a time: run together they would hold every thread of
+/// the test process's pool for seconds and make timing tests elsewhere (LocalRunner's timeout, FileLock) fail.
+@Suite(.serialized) enum RenderingSteps {}

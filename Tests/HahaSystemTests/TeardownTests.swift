@@ -1,0 +1,118 @@
+import Foundation
+import HahaCore
+import HahaTestSupport
+import Testing
+@testable import HahaSystem
+
+/// `haha down` on a scripted running cluster: the right commands on every node, in order; data kept unless purged;
+/// and no `rm -rf` of anything but the brick and haha's own directory.
+@Suite struct TeardownTests {
+    static let brick = "/srv/gluster/haha-brick"
+
+    /// A running cluster: n1 manages the swarm and runs the stack (gone once `docker stack rm` ran), every node has
+    /// its Galera volume, brick and swarm marker; n2 is where haha installed glusterfs-server.
+    static func running() -> (Cluster, [String: ScriptedRunner]) {
+        let spec = Fixtures.spec { $0.storage.brickPath = brick }
+        let (cluster, runners) = Fixtures.cluster(spec) { name, runner in
+            runner.on({ $0.starts(with: ["docker", "info", "--format"]) }, stdout: "active true id-\(name)\n")
+            runner.on({ $0 == ["test", "-e", "/var/lib/haha/state/installed-keepalived"] }, exit: 1)
+            if name != "n2" { runner.on({ $0 == ["test", "-e", "/var/lib/haha/state/installed-glusterfs-server"] }, exit: 1) }
+        }
+        let manager = runners["n1"]!
+        manager.on({ $0.starts(with: ["docker", "service", "ls", "-q"]) }) { _ in
+            manager.ran("docker stack rm haha") ? .scripted() : .scripted(stdout: "kq2w1x\nm3v9c0\nz8d4e7\n")
+        }
+        return (cluster, runners)
+    }
+
+    /// The targets of every `rm -rf` any node ran, as argv or inside a script.
+    static func removed(_ runners: [String: ScriptedRunner]) -> Set<String> {
+        var targets: Set<String> = []
+        for command in runners.values.flatMap(\.commands) {
+            if command.arguments.starts(with: ["rm", "-rf"]) { targets.formUnion(command.arguments.dropFirst(2)) }
+            for script in command.arguments where script.contains("rm -rf ") {
+                for part in script.components(separatedBy: "rm -rf ").dropFirst() {
+                    targets.insert(String(part.prefix { !$0.isWhitespace && $0 != ";" }))
+                }
+            }
+        }
+        return targets
+    }
+
+    static func sequence(_ runner: ScriptedRunner, _ text: String) -> [Int] {
+        runner.history.filter { $0.command.pretty.contains(text) || $0.command.arguments.contains { $0.contains(text) } }.map(\.sequence)
+    }
+
+    @Test func downRemovesWhatUpCreatedInOrderAndKeepsTheData() async throws {
+        let (cluster, runners) = Self.running()
+        let kept = try await Teardown(cluster: cluster).run(purge: false)
+        let n1 = runners["n1"]!
+
+        #expect(kept == [
+            "n1: Galera data in Docker volume haha_galera-n1-data", "n2: Galera data in Docker volume haha_galera-n2-data",
+            "n3: Galera data in Docker volume haha_galera-n3-data",
+            "n1: Home Assistant and Mosquitto files in the Gluster brick \(Self.brick)",
+            "n2: Home Assistant and Mosquitto files in the Gluster brick \(Self.brick)",
+            "n3: Home Assistant and Mosquitto files in the Gluster brick \(Self.brick)",
+        ])
+        #expect(Changing.commands(runners, ["docker stack rm"]) == ["n1: docker stack rm haha"])
+        #expect(Changing.commands(runners, ["peer detach"]) == ["n1: gluster --mode=script peer detach 10.1.0.12",
+                                                                "n1: gluster --mode=script peer detach 10.1.0.13"])
+        #expect(Changing.commands(runners, ["docker volume rm", "apt-get"]) == [])
+        #expect(Self.removed(runners) == ["/var/lib/haha/deploy", Marker.directory])
+        let fstab = Storage(cluster: cluster).fstabLine
+        for (name, runner) in runners {
+            let scripts = runner.commands.compactMap(\.arguments.last)
+            #expect(scripts.contains { $0.contains("{ grep -vxF '\(Storage.fstabMarker)' /etc/fstab | grep -vxF '\(fstab)'; } > /etc/fstab.haha-tmp") }, "\(name)")
+            #expect(runner.commands.filter { $0.arguments == ["rm", "-rf", "/var/lib/haha/deploy", Marker.directory] }.count == 1, "\(name)")
+            #expect(runner.commands.filter { $0.arguments == ["docker", "swarm", "leave", "--force"] }.count == 1, "\(name)")
+        }
+
+        // The order across nodes: stack, its containers, per-node state and mounts, the volume, the pool, the swarm.
+        let all = Array(runners.values)
+        let stackRemoved = try #require(Self.sequence(n1, "docker stack rm").first)
+        let containers = all.flatMap { Self.sequence($0, "xargs -r docker rm -f") }
+        let unmounts = all.flatMap { Self.sequence($0, "umount /var/lib/haha/shared") }
+        let volumeStop = try #require(Self.sequence(n1, "volume stop haha force").first)
+        let volumeDelete = try #require(Self.sequence(n1, "volume delete haha").first)
+        let detaches = Self.sequence(n1, "peer detach")
+        let leaves = all.flatMap { Self.sequence($0, "docker swarm leave") }
+        let cleanups = all.flatMap { Self.sequence($0, "rm -rf /var/lib/haha/deploy") }
+        #expect(containers.count == 3 && unmounts.count == 3 && detaches.count == 2 && leaves.count == 3)
+        #expect(containers.allSatisfy { $0 > stackRemoved })
+        #expect(unmounts.allSatisfy { $0 > containers.max()! })
+        #expect(volumeStop > unmounts.max()! && volumeDelete > volumeStop)
+        #expect(detaches.allSatisfy { $0 > volumeDelete })
+        #expect(leaves.allSatisfy { $0 > detaches.max()! })
+        #expect(cleanups.allSatisfy { $0 > leaves.min()! })
+    }
+
+    @Test func purgeRemovesVolumesBricksAndPackagesHahaInstalledAndNothingElse() async throws {
+        let (cluster, runners) = Self.running()
+        let kept = try await Teardown(cluster: cluster).run(purge: true)
+        #expect(kept == [])
+        #expect(Changing.commands(runners, ["docker volume rm"]) == ["n1", "n2", "n3"].map { "\($0): docker volume rm haha_galera-\($0)-data" })
+        // Only the brick path and haha's own directory are ever removed recursively; never the mount or a parent.
+        #expect(Self.removed(runners) == [Self.brick, "/var/lib/haha"])
+        for runner in runners.values {
+            #expect(runner.commands.filter { $0.arguments == ["rm", "-rf", Self.brick] }.count == 1)
+        }
+        // The bricks go only after the volume is deleted.
+        let deleted = try #require(Self.sequence(runners["n1"]!, "volume delete haha").first)
+        #expect(runners.values.flatMap { Self.sequence($0, "rm -rf \(Self.brick)") }.allSatisfy { $0 > deleted })
+        #expect(Changing.commands(runners, ["apt-get"]) == ["n2: sh -c 'DEBIAN_FRONTEND=noninteractive apt-get remove -y glusterfs-server'"])
+    }
+
+    @Test func aSwarmAndBricksHahaDidNotCreateAreLeftAlone() async throws {
+        // No swarm marker, no brick directory, no Gluster volume: nothing to leave, delete or remove.
+        let (cluster, runners) = Fixtures.cluster(Fixtures.spec()) { name, runner in
+            runner.on({ $0.starts(with: ["docker", "info", "--format"]) }, stdout: "active true id-\(name)\n")
+            runner.on({ $0.first == "test" }, exit: 1)
+            runner.on({ $0.starts(with: ["docker", "volume", "inspect"]) }, exit: 1, stderr: "Error response from daemon: get haha_galera-\(name)-data: no such volume\n")
+            runner.on({ $0 == ["gluster", "volume", "info", "haha"] }, exit: 1, stderr: "Volume haha does not exist\n")
+        }
+        _ = try await Teardown(cluster: cluster).run(purge: true)
+        #expect(Changing.commands(runners, ["swarm leave", "volume delete", "volume stop", "docker volume rm", "apt-get"]) == [])
+        #expect(Self.removed(runners) == ["/var/lib/haha"])
+    }
+}
