@@ -117,7 +117,8 @@ actor Counter {
         let waited = Counter()
         let second = Task { try await FileLock.acquire(path) { Task { _ = await waited.increment() } } }
         // However long the first holder keeps it, the second has not got it: it is waiting.
-        let deadline = ContinuousClock.now + .seconds(10)
+        // A generous deadline: on a loaded 2-core machine the waiting task may take seconds to be scheduled.
+        let deadline = ContinuousClock.now + .seconds(120)
         while await waited.value == 0 {
             guard ContinuousClock.now < deadline else {
                 Issue.record("the second acquirer never waited: the lock did not exclude it")

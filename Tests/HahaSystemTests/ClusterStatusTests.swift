@@ -1,5 +1,6 @@
 import Foundation
 import HahaCore
+import HahaTestSupport
 import Testing
 @testable import HahaSystem
 

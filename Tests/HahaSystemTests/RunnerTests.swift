@@ -56,9 +56,10 @@ import Testing
 
     @Test func localRunnerKillsOnTimeout() async throws {
         let start = ContinuousClock.now
-        let result = try await LocalRunner().run(Command(["sleep", "30"], timeout: 1))
+        let result = try await LocalRunner().run(Command(["sleep", "600"], timeout: 1))
         #expect(result.exitCode == 124)
-        #expect(ContinuousClock.now - start < .seconds(10))
+        // Killed, not waited for: far below the 600 s of the command, with room for a loaded machine.
+        #expect(ContinuousClock.now - start < .seconds(300))
     }
 
     @Test func shellQuotingRoundTripsThroughSh() async throws {
