@@ -56,6 +56,14 @@ public enum SpecWriter {
             "mqtt:",
             "  port: \(spec.mqtt.port)",
             "  users: [\(spec.mqtt.users.map(q).joined(separator: ", "))]",
+        ]
+        if !spec.mqtt.acl.isEmpty {
+            out.append("  acl:")
+            for rule in spec.mqtt.acl {
+                out += ["    - user: \(q(rule.user))", "      access: \(rule.access.rawValue)", "      topic: \(q(rule.topic))"]
+            }
+        }
+        out += [
             "",
             "homeAssistant:",
             "  name: \(q(spec.homeAssistant.name))",
