@@ -102,4 +102,46 @@ enum WriterCase: String, CaseIterable, CustomTestStringConvertible {
         #expect(second.spec == first)
         #expect(second.spec?.mqtt.acl == first.mqtt.acl)
     }
+
+    static let readme = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../README.md").standardizedFileURL
+    static let begin = "<!-- spec-fields:begin (generated from SpecSchema.fields; HAHA_UPDATE_README=1 swift test --filter SpecSchema) -->\n"
+    static let end = "<!-- spec-fields:end -->"
+
+    /// The README's field table is the one generated from the schema. `HAHA_UPDATE_README=1 swift test --filter SpecSchema`
+    /// rewrites it after a change to `SpecSchema.fields`.
+    @Test func readmeFieldTableIsGeneratedFromTheSchema() throws {
+        var text = try String(contentsOf: Self.readme, encoding: .utf8)
+        let start = try #require(text.range(of: Self.begin), "README.md has no \(Self.begin)")
+        let stop = try #require(text.range(of: Self.end, range: start.upperBound..<text.endIndex), "README.md has no \(Self.end)")
+        let generated = SpecSchema.markdownTable()
+        if ProcessInfo.processInfo.environment["HAHA_UPDATE_README"] == "1" {
+            text.replaceSubrange(start.upperBound..<stop.lowerBound, with: generated)
+            try text.write(to: Self.readme, atomically: true, encoding: .utf8)
+            return
+        }
+        #expect(String(text[start.upperBound..<stop.lowerBound]) == generated,
+                "README.md's field table differs from SpecSchema.fields; run HAHA_UPDATE_README=1 swift test --filter SpecSchema")
+    }
+
+    /// Every key the loader accepts is in the table and every table key is accepted: a field missing from the table
+    /// is an unknown key, with a hint.
+    @Test func theLoaderAcceptsExactlyTheTablesKeys() throws {
+        #expect(SpecSchema.keys(in: "") == ["apiVersion", "name", "secretsDir", "ssh", "nodes", "sensorAddress", "routing", "storage",
+                                            "database", "mqtt", "homeAssistant", "images", "portainer"])
+        #expect(SpecSchema.keys(in: "nodes[]") == ["name", "address", "user", "port", "identityFile", "role"])
+        #expect(SpecSchema.keys(in: "mqtt.acl[]") == ["user", "access", "topic"])
+        let loaded = SpecLoader.load(yaml: baseYAML + "\nstorage:\n  pingTimeot: 3\n")
+        let problem = try #require(loaded.diagnostics.first)
+        #expect(loaded.diagnostics.count == 1)
+        #expect(problem.message == "unknown key \"pingTimeot\" (did you mean \"pingTimeout\"?); allowed here: volume, brickPath, mountPath, pingTimeout")
+        #expect(problem.line == 15)
+        // Every plain field of the table is read: a non-default value for each one reaches the model.
+        let every = WriterCase.everyField.spec
+        for field in SpecSchema.fields {
+            guard let value = field.yamlValue(every), field.section != "" else { continue }
+            let yaml = baseYAML + "\n\(field.section):\n  \(field.key): \(value)\n"
+            let spec = try #require(SpecLoader.load(yaml: yaml).spec, "\(field.path)")
+            #expect(field.yamlValue(spec) == value, "\(field.path) was not read")
+        }
+    }
 }
