@@ -145,3 +145,38 @@ enum WriterCase: String, CaseIterable, CustomTestStringConvertible {
         }
     }
 }
+
+/// Issue #11: one VIP parser. The loader, the validator (for a VIP built in code) and `--vip` give the same verdict.
+@Suite struct VIPParserTests {
+    typealias VIP = ClusterSpec.SensorAddress.VIP
+
+    @Test(arguments: ["10.1.0/24", "10.1.0.50/40", "10.1.0.50/0", "10.1.0.50/x", "10.1.0.50/", "10.1.0.50/24/8", "pi.local/24", "010.1.0.50"])
+    func theLoaderAndTheValidatorShareTheParsersVerdict(text: String) throws {
+        var verdict: VIP.ParseError?
+        do { _ = try VIP(parsing: text) } catch { verdict = error }
+        let problem = try #require(verdict, "\(text) parsed")
+        let loaded = SpecLoader.load(yaml: baseYAML.replacingOccurrences(of: "10.1.0.50/24", with: "\"\(text)\""))
+        #expect(loaded.diagnostics.map(\.path) == ["sensorAddress.address"])
+        #expect(loaded.diagnostics.first?.message == problem.description)
+        #expect(loaded.diagnostics.first?.line == 12)
+        // A spec built in code skips the loader; the validator asks the same parser.
+        guard case .prefixLength(let length) = problem else { return }
+        var spec = try #require(SpecLoader.load(yaml: baseYAML).spec)
+        spec.sensorAddress = .vip(.init(address: "10.1.0.50", prefixLength: length))
+        #expect(Validator.validate(spec).map(\.message) == [problem.description])
+    }
+
+    @Test func aBuiltVIPWithABadAddressGetsTheParsersMessage() throws {
+        var spec = try #require(SpecLoader.load(yaml: baseYAML).spec)
+        spec.sensorAddress = .vip(.init(address: "10.1.0"))
+        #expect(Validator.validate(spec).map(\.message) == [VIP.ParseError.address("10.1.0").description])
+        #expect(throws: VIP.ParseError.address("10.1.0")) { try VIP(parsing: "10.1.0/24") }
+    }
+
+    @Test func validVIPsParse() throws {
+        let vip = try VIP(parsing: "10.1.0.50/22", interface: "enp1s0", mdnsName: "ha")
+        #expect(vip == VIP(address: "10.1.0.50", prefixLength: 22, interface: "enp1s0", mdnsName: "ha"))
+        #expect(try VIP(parsing: "10.1.0.50").prefixLength == 24)
+        #expect(try vip.checked().address == IPv4Address("10.1.0.50"))
+    }
+}

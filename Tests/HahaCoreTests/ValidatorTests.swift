@@ -331,9 +331,10 @@ import Testing
             edit(&spec)
             #expect(Validator.validate(spec).errors.map(\.path) == [path])
         }
-        #expect(ClusterSpec.SensorAddress.VIP.parse("10.1.0.50/40", interface: "eth0") == nil)
-        #expect(ClusterSpec.SensorAddress.VIP.parse("10.1.0.50/22", interface: "eth0")?.prefixLength == 22)
-        #expect(ClusterSpec.SensorAddress.VIP.parse("10.1.0.50", interface: "eth0")?.prefixLength == 24)
+        typealias VIP = ClusterSpec.SensorAddress.VIP
+        #expect(throws: VIP.ParseError.prefixLength(40)) { try VIP(parsing: "10.1.0.50/40") }
+        #expect(try VIP(parsing: "10.1.0.50/22").prefixLength == 22)
+        #expect(try VIP(parsing: "10.1.0.50").prefixLength == 24)
         let address = try #require(IPv4Address("10.1.0.50"))
         for prefix in [-1, 33, 40, .max, .min] {
             #expect(IPv4Address.netmask(prefixLength: prefix) == nil)

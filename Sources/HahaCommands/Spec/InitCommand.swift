@@ -62,8 +62,8 @@ struct InitCommand: AsyncParsableCommand {
             throw ValidationError("\"\(entry)\" is not NAME=ADDRESS")
         }
         if vip != nil, mdnsHostname != nil { throw ValidationError("choose --vip or --mdns-hostname, not both") }
-        if let vip, ClusterSpec.SensorAddress.VIP.parse(vip, interface: vipInterface) == nil {
-            throw ValidationError("--vip \"\(vip)\" is not \(ClusterSpec.SensorAddress.VIP.syntax)")
+        if let vip {
+            do { _ = try ClusterSpec.SensorAddress.VIP(parsing: vip, interface: vipInterface) } catch { throw ValidationError("--vip: \(error)") }
         }
     }
 
@@ -76,7 +76,7 @@ struct InitCommand: AsyncParsableCommand {
         }
         var cluster = ClusterSpec(name: name, nodes: clusterNodes, routing: routing, secretsDir: secretsDir)
         cluster.homeAssistant.timeZone = timeZone
-        if let vip, let parsed = ClusterSpec.SensorAddress.VIP.parse(vip, interface: vipInterface, mdnsName: mdnsName) {
+        if let vip, let parsed = try? ClusterSpec.SensorAddress.VIP(parsing: vip, interface: vipInterface, mdnsName: mdnsName) {
             cluster.sensorAddress = .vip(parsed)
         } else if let mdnsHostname {
             cluster.sensorAddress = .mdnsHostname(mdnsHostname)

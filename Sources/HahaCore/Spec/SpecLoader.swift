@@ -131,12 +131,13 @@ public enum SpecLoader {
                 if f["address"] == nil { r.error("sensorAddress.address", node, "mode vip needs an address such as 192.168.1.50/24") }
                 return .none
             }
-            guard let vip = ClusterSpec.SensorAddress.VIP.parse(text, interface: r.string(f["interface"], path: "sensorAddress.interface") ?? "eth0",
-                                                                mdnsName: r.string(f["mdnsName"], path: "sensorAddress.mdnsName")) else {
-                r.error("sensorAddress.address", f["address"], "\"\(text)\" is not \(ClusterSpec.SensorAddress.VIP.syntax)")
+            do {
+                return .vip(try ClusterSpec.SensorAddress.VIP(parsing: text, interface: r.string(f["interface"], path: "sensorAddress.interface") ?? "eth0",
+                                                              mdnsName: r.string(f["mdnsName"], path: "sensorAddress.mdnsName")))
+            } catch {
+                r.error("sensorAddress.address", f["address"], error.description)
                 return .none
             }
-            return .vip(vip)
         case "mdns-hostname":
             return .mdnsHostname(r.string(f["hostname"], path: "sensorAddress.hostname") ?? "hacluster")
         default:
