@@ -124,22 +124,23 @@ public enum SpecLoader {
     }
 
     private static func readSensorAddress(_ f: [String: Node], _ node: Node?, _ r: inout YAMLReader) -> ClusterSpec.SensorAddress {
-        let mode = r.oneOf(f["mode"], path: "sensorAddress.mode", ["vip", "mdns-hostname", "none"]) ?? (f["address"] != nil ? "vip" : "none")
+        let mode = r.oneOf(f["mode"], path: "sensorAddress.mode", ClusterSpec.SensorAddress.modes) ?? (f["address"] != nil ? "vip" : "none")
         switch mode {
         case "vip":
             guard let text = r.string(f["address"], path: "sensorAddress.address") else {
                 if f["address"] == nil { r.error("sensorAddress.address", node, "mode vip needs an address such as 192.168.1.50/24") }
                 return .none
             }
+            let interface = r.string(f["interface"], path: "sensorAddress.interface") ?? ClusterSpec.SensorAddress.defaultInterface
+            let mdnsName = r.string(f["mdnsName"], path: "sensorAddress.mdnsName")
             do {
-                return .vip(try ClusterSpec.SensorAddress.VIP(parsing: text, interface: r.string(f["interface"], path: "sensorAddress.interface") ?? "eth0",
-                                                              mdnsName: r.string(f["mdnsName"], path: "sensorAddress.mdnsName")))
+                return .vip(try ClusterSpec.SensorAddress.VIP(parsing: text, interface: interface, mdnsName: mdnsName))
             } catch {
                 r.error("sensorAddress.address", f["address"], error.description)
                 return .none
             }
         case "mdns-hostname":
-            return .mdnsHostname(r.string(f["hostname"], path: "sensorAddress.hostname") ?? "hacluster")
+            return .mdnsHostname(r.string(f["hostname"], path: "sensorAddress.hostname") ?? ClusterSpec.SensorAddress.defaultHostname)
         default:
             return .none
         }
