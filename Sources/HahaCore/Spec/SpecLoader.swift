@@ -92,7 +92,7 @@ public enum SpecLoader {
         spec.knownHostsFile = knownHosts
         // Plain values (text, numbers, flags, choices) come straight from the schema's table.
         for field in SpecSchema.fields(in: "") { field.read(top[field.key], into: &spec, &r) }
-        for section in ["storage", "database", "mqtt", "homeAssistant", "images", "portainer"] {
+        for section in SpecSchema.plainSections {
             guard let f = r.mapping(top[section], path: section, allowed: SpecSchema.keys(in: section)) else { continue }
             for field in SpecSchema.fields(in: section) { field.read(f[field.key], into: &spec, &r) }
             if section == "mqtt" { readMQTTLists(f, into: &spec, &r) }

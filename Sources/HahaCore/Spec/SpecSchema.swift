@@ -45,7 +45,7 @@ public struct SpecField: Sendable {
         case .text: return "text"
         case .number(_, let range): return "number \(range.lowerBound)–\(range.upperBound)"
         case .flag: return "true or false"
-        case .choice(let choices, _, _): return choices.joined(separator: " \\| ")
+        case .choice(let values, _, _): return SpecSchema.choices(values)
         case .custom(let type, _): return type
         }
     }
@@ -101,32 +101,42 @@ public enum SpecSchema {
     static let nodeDirectory = "absolute, normalized, `[A-Za-z0-9._/-]`, not a system directory"
     static let size = "`[1-9][0-9]*` and K, M or G, at most 1024G"
     static let image = "a Docker image reference"
+    static let builtInNode = ClusterSpec.Node(name: "", address: "")
+    static func choices(_ values: [String]) -> String { values.joined(separator: " \\| ") }
+
+    /// The mappings whose plain fields the loader and the writer take from the table, in the writer's order.
+    static let plainSections = ["storage", "database", "mqtt", "homeAssistant", "images", "portainer"]
 
     public static let fields: [SpecField] = [
         .init("apiVersion", .custom(type: "text", default: "(required)"), grammar: "`\(ClusterSpec.apiVersion)`", "the schema version"),
         .init("name", .text(\.name), grammar: label, "the Swarm stack's name"),
-        .init("secretsDir", .text(\.secretsDir), grammar: localPath, "directory of the secret files, relative to this file unless absolute"),
-        .init("ssh.user", .custom(type: "text", default: "`\(ClusterSpec.Node(name: "", address: "").user)`"), grammar: loginName, "SSH user of every node without its own"),
-        .init("ssh.port", .custom(type: "number 1–65535", default: "`\(ClusterSpec.Node(name: "", address: "").port)`"), grammar: port, "SSH port of every node without its own"),
-        .init("ssh.identityFile", .custom(type: "text", default: "(ssh's own)"), grammar: localPath, "private key of every node without its own"),
+        .init("secretsDir", .text(\.secretsDir), grammar: localPath,
+              "directory of the secret files, relative to this file unless absolute"),
+        .init("ssh.user", .custom(type: "text", default: "`\(builtInNode.user)`"), grammar: loginName, "SSH user of every node without its own"),
+        .init("ssh.port", .custom(type: "number 1–65535", default: "`\(builtInNode.port)`"), grammar: port, "SSH port of every node without its own"),
+        .init("ssh.identityFile", .custom(type: "text", default: "(ssh's own)"), grammar: localPath,
+              "private key of every node without its own"),
         .init("ssh.knownHostsFile", .custom(type: "text", default: "(your known_hosts, new hosts trusted on first use)"),
               grammar: localPath + ", no spaces", "the nodes' SSH host keys"),
         .init("nodes", .custom(type: "list", default: "(required)"), grammar: "at least 2 data nodes, at most one arbiter",
               "the machines; 3 data nodes (or 2 and an arbiter) for automatic recovery"),
-        .init("nodes[].name", .custom(type: "text", default: "(required)"), grammar: label + ", unique", "the node's name in Swarm and Gluster"),
-        .init("nodes[].address", .custom(type: "text", default: "(required)"), grammar: "IPv4 or a host name, unique", "where haha reaches the node"),
+        .init("nodes[].name", .custom(type: "text", default: "(required)"), grammar: label + ", unique",
+              "the node's name in Swarm and Gluster"),
+        .init("nodes[].address", .custom(type: "text", default: "(required)"), grammar: "IPv4 or a host name, unique",
+              "where haha reaches the node"),
         .init("nodes[].user", .custom(type: "text", default: "`ssh.user`"), grammar: loginName, "SSH user"),
         .init("nodes[].port", .custom(type: "number 1–65535", default: "`ssh.port`"), grammar: port, "SSH port"),
         .init("nodes[].identityFile", .custom(type: "text", default: "`ssh.identityFile`"), grammar: localPath, "SSH private key"),
-        .init("nodes[].role", .custom(type: ClusterSpec.Node.Role.allCases.map(\.rawValue).joined(separator: " \\| "), default: "`\(ClusterSpec.Node.Role.data.rawValue)`"),
+        .init("nodes[].role", .custom(type: choices(ClusterSpec.Node.Role.allCases.map(\.rawValue)), default: "`\(builtInNode.role.rawValue)`"),
               "an arbiter only keeps quorum (replica 2 + arbiter)"),
         .init("sensorAddress", .custom(type: "mapping", default: "mode `none`"), "where sensors connect"),
-        .init("sensorAddress.mode", .custom(type: ClusterSpec.SensorAddress.modes.joined(separator: " \\| "), default: "`vip` with an address, else `none`"),
+        .init("sensorAddress.mode", .custom(type: choices(ClusterSpec.SensorAddress.modes), default: "`vip` with an address, else `none`"),
               "a floating address (VRRP) that follows a live node, or the original's shared mDNS host name"),
         .init("sensorAddress.address", .custom(type: "text", default: "(required for vip)"),
               grammar: "IPv4`/PREFIX` (prefix 1–32, 24 when left out), free and in the nodes' subnet", "the VIP"),
         .init("sensorAddress.interface", .custom(type: "text", default: "`\(ClusterSpec.SensorAddress.defaultInterface)`"),
-              grammar: "Linux interface name, at most 15 of `[A-Za-z0-9._-]`, not starting with `-`", "the interface that carries the VIP"),
+              grammar: "Linux interface name, at most 15 of `[A-Za-z0-9._-]`, not starting with `-`",
+              "the interface that carries the VIP"),
         .init("sensorAddress.mdnsName", .custom(type: "text", default: "(none)"), grammar: label, "also announce the VIP as NAME.local"),
         .init("sensorAddress.hostname", .custom(type: "text", default: "`\(ClusterSpec.SensorAddress.defaultHostname)`"), grammar: label,
               "mdns-hostname mode: the name every node announces"),
@@ -155,7 +165,7 @@ public enum SpecSchema {
               "topic rules: a user with rules gets exactly those; homeassistant always may use every topic"),
         .init("mqtt.acl[].user", .custom(type: "text", default: "(required)"), grammar: "one of `mqtt.users` but homeassistant",
               "whose rule it is"),
-        .init("mqtt.acl[].access", .custom(type: ClusterSpec.MQTT.TopicRule.Access.allCases.map(\.rawValue).joined(separator: " \\| "),
+        .init("mqtt.acl[].access", .custom(type: choices(ClusterSpec.MQTT.TopicRule.Access.allCases.map(\.rawValue)),
                                            default: "(required)"), "what the user may do"),
         .init("mqtt.acl[].topic", .custom(type: "text", default: "(required)"),
               grammar: "MQTT topic filter, 1–256 visible ASCII characters, `+` and `#` only as whole levels", "the topics"),

@@ -43,7 +43,7 @@ public enum SpecWriter {
             "# mesh: Swarm's routing mesh (needs IPVS); proxy: HAProxy on every node (works everywhere).",
         ]
         out += plain([routing])
-        for section in ["storage", "database", "mqtt", "homeAssistant", "images", "portainer"] {
+        for section in SpecSchema.plainSections {
             out += ["", "\(section):"] + plain(SpecSchema.fields(in: section))
             guard section == "mqtt" else { continue }
             out.append("  users: [\(spec.mqtt.users.map(q).joined(separator: ", "))]")
