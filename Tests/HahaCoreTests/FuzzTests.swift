@@ -146,7 +146,7 @@ struct SplitMix64: RandomNumberGenerator {
             let spec = ClusterSpec(nodes: nodes, sensorAddress: .vip(.init(address: address.description, prefixLength: prefix)))
             let refused = Validator.validate(spec).contains { $0.path == "sensorAddress.address" && $0.message.contains("out of range") }
             #expect(refused == !(1...32).contains(prefix))
-            _ = ClusterSpec.SensorAddress.VIP.parse("\(address)/\(prefix)", interface: "eth0")
+            _ = try? ClusterSpec.SensorAddress.VIP(parsing: "\(address)/\(prefix)")
         }
     }
 }

@@ -36,8 +36,8 @@ struct InventoryImportCommand: AsyncParsableCommand {
     var trustOnFirstUse = false
 
     func validate() throws {
-        if let vip, ClusterSpec.SensorAddress.VIP.parse(vip, interface: vipInterface) == nil {
-            throw ValidationError("--vip \"\(vip)\" is not \(ClusterSpec.SensorAddress.VIP.syntax)")
+        if let vip {
+            do { _ = try ClusterSpec.SensorAddress.VIP(parsing: vip, interface: vipInterface) } catch { throw ValidationError("--vip: \(error)") }
         }
     }
 
@@ -48,7 +48,7 @@ struct InventoryImportCommand: AsyncParsableCommand {
         let result = AnsibleInventory.importNodes(text, group: group)
         if result.diagnostics.hasErrors { throw DiagnosticsError(file: file, diagnostics: result.diagnostics) }
         var cluster = ClusterSpec(nodes: result.nodes)
-        if let vip, let parsed = ClusterSpec.SensorAddress.VIP.parse(vip, interface: vipInterface) {
+        if let vip, let parsed = try? ClusterSpec.SensorAddress.VIP(parsing: vip, interface: vipInterface) {
             cluster.sensorAddress = .vip(parsed)
         } else {
             // The original announced one mDNS host name from every node; keep that behaviour until a VIP is chosen.

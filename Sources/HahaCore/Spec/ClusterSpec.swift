@@ -118,34 +118,64 @@ public struct ClusterSpec: Sendable, Equatable, Codable {
         public struct VIP: Sendable, Equatable, Codable {
             /// The prefix lengths a VIP can have (a /0 network is no subnet to share).
             public static let prefixLengths = 1...32
-            /// What `parse` accepts, for messages.
-            public static let syntax = "ADDRESS or ADDRESS/PREFIX with a prefix length of 1...32"
+            /// What `init(parsing:)` accepts, for messages.
+            public static let syntax = "an IPv4 ADDRESS or ADDRESS/PREFIX with a prefix length of 1...32"
 
-            /// `ADDRESS[/PREFIX]` (prefix 24 when omitted), as given on the command line or in `haha.yaml`;
-            /// nil when there is more than one `/` or the prefix is not a whole number in 1...32.
-            /// The address itself is judged by the validator.
-            public static func parse(_ text: String, interface: String, mdnsName: String? = nil) -> VIP? {
+            /// Why a text or a built VIP is not one.
+            public enum ParseError: Error, Equatable, CustomStringConvertible {
+                /// Not `ADDRESS[/PREFIX]` with a whole-number prefix.
+                case syntax(String)
+                case prefixLength(Int)
+                case address(String)
+
+                public var description: String {
+                    switch self {
+                    case .syntax(let text): return "\"\(text)\" is not \(VIP.syntax)"
+                    case .prefixLength(let length): return "the prefix length /\(length) is out of range: a VIP is \(VIP.syntax)"
+                    case .address(let address): return "\"\(address)\" is not an IPv4 address"
+                    }
+                }
+            }
+
+            /// The one parser of a VIP, for `haha.yaml`, `--vip` and the validator alike: `ADDRESS[/PREFIX]`, prefix 24 when
+            /// left out, the address four decimal octets, the prefix in 1...32.
+            public init(parsing text: String, interface: String = SensorAddress.defaultInterface, mdnsName: String? = nil) throws(ParseError) {
                 let parts = text.split(separator: "/", omittingEmptySubsequences: false)
-                guard parts.count <= 2 else { return nil }
+                guard parts.count <= 2 else { throw .syntax(text) }
                 var prefixLength = 24
                 if parts.count == 2 {
-                    guard parts[1].allSatisfy(\.isASCIIDigit), let parsed = Int(parts[1]), prefixLengths.contains(parsed) else { return nil }
+                    guard !parts[1].isEmpty, parts[1].allSatisfy(\.isASCIIDigit), let parsed = Int(parts[1]) else { throw .syntax(text) }
                     prefixLength = parsed
                 }
-                return VIP(address: String(parts[0]), prefixLength: prefixLength, interface: interface, mdnsName: mdnsName)
+                self.init(address: String(parts[0]), prefixLength: prefixLength, interface: interface, mdnsName: mdnsName)
+                _ = try checked()
+            }
+
+            /// The address and prefix length as the parser accepts them; a VIP built in code is judged here too.
+            public func checked() throws(ParseError) -> (address: IPv4Address, prefixLength: Int) {
+                guard Self.prefixLengths.contains(prefixLength) else { throw .prefixLength(prefixLength) }
+                guard let parsed = IPv4Address(address) else { throw .address(address) }
+                return (parsed, prefixLength)
             }
 
             public var address: String
             public var prefixLength: Int
             public var interface: String
             public var mdnsName: String?
-            public init(address: String, prefixLength: Int = 24, interface: String = "eth0", mdnsName: String? = nil) {
+            public init(address: String, prefixLength: Int = 24, interface: String = SensorAddress.defaultInterface, mdnsName: String? = nil) {
                 self.address = address
                 self.prefixLength = prefixLength
                 self.interface = interface
                 self.mdnsName = mdnsName
             }
         }
+
+        /// The `mode` of each case in `haha.yaml`.
+        public static let modes = ["vip", "mdns-hostname", "none"]
+        /// The name every node announces in mdns-hostname mode unless the spec names one (the original project's).
+        public static let defaultHostname = "hacluster"
+        /// The interface that carries a VIP unless the spec names one.
+        public static let defaultInterface = "eth0"
 
         public var vip: VIP? {
             if case .vip(let vip) = self { return vip }

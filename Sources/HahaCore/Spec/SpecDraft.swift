@@ -30,8 +30,8 @@ public struct SpecDraft: Sendable, Equatable {
             return "\"\(entry)\" is not NAME=ADDRESS"
         }
         if vip != nil, mdnsHostname != nil { return "choose --vip or --mdns-hostname, not both" }
-        if let vip, ClusterSpec.SensorAddress.VIP.parse(vip, interface: vipInterface) == nil {
-            return "--vip \"\(vip)\" is not \(ClusterSpec.SensorAddress.VIP.syntax)"
+        if let vip {
+            do { _ = try ClusterSpec.SensorAddress.VIP(parsing: vip, interface: vipInterface) } catch { return "--vip: \(error)" }
         }
         return nil
     }
@@ -46,7 +46,7 @@ public struct SpecDraft: Sendable, Equatable {
         }
         var cluster = ClusterSpec(name: name, nodes: clusterNodes, routing: routing, secretsDir: secretsDir)
         cluster.homeAssistant.timeZone = timeZone
-        if let vip, let parsed = ClusterSpec.SensorAddress.VIP.parse(vip, interface: vipInterface, mdnsName: mdnsName) {
+        if let vip, let parsed = try? ClusterSpec.SensorAddress.VIP(parsing: vip, interface: vipInterface, mdnsName: mdnsName) {
             cluster.sensorAddress = .vip(parsed)
         } else if let mdnsHostname {
             cluster.sensorAddress = .mdnsHostname(mdnsHostname)

@@ -45,11 +45,8 @@ public enum SpecLoader {
         }
     }
 
-    static let topKeys = ["apiVersion", "name", "ssh", "nodes", "storage", "database", "mqtt", "homeAssistant",
-                          "sensorAddress", "images", "routing", "portainer", "secretsDir"]
-
     private static func read(_ root: Node, _ r: inout YAMLReader) -> ClusterSpec {
-        let top = r.mapping(root, path: "", allowed: topKeys) ?? [:]
+        let top = r.mapping(root, path: "", allowed: SpecSchema.keys(in: "")) ?? [:]
         if let version = r.string(top["apiVersion"], path: "apiVersion") {
             if version != ClusterSpec.apiVersion {
                 r.error("apiVersion", top["apiVersion"], "unsupported apiVersion \"\(version)\"; this haha reads \"\(ClusterSpec.apiVersion)\"")
@@ -59,13 +56,14 @@ public enum SpecLoader {
         }
 
         // SSH defaults shared by all nodes.
-        var defaultUser = "root", defaultPort = 22
+        let builtIn = ClusterSpec.Node(name: "", address: "")
+        var defaultUser = builtIn.user, defaultPort = builtIn.port
         var defaultIdentity: String?
         var knownHosts: String?
-        if let ssh = r.mapping(top["ssh"], path: "ssh", allowed: ["user", "port", "identityFile", "knownHostsFile"]) {
+        if let ssh = r.mapping(top["ssh"], path: "ssh", allowed: SpecSchema.keys(in: "ssh")) {
             knownHosts = r.string(ssh["knownHostsFile"], path: "ssh.knownHostsFile")
             defaultUser = r.string(ssh["user"], path: "ssh.user") ?? defaultUser
-            defaultPort = r.int(ssh["port"], path: "ssh.port", range: 1...65535) ?? defaultPort
+            defaultPort = r.int(ssh["port"], path: "ssh.port", range: Grammar.ports) ?? defaultPort
             defaultIdentity = r.string(ssh["identityFile"], path: "ssh.identityFile")
         }
 
@@ -73,7 +71,7 @@ public enum SpecLoader {
         if let list = r.sequence(top["nodes"], path: "nodes") {
             for (index, item) in list.enumerated() {
                 let path = "nodes[\(index)]"
-                guard let fields = r.mapping(item, path: path, allowed: ["name", "address", "user", "port", "identityFile", "role"]) else { continue }
+                guard let fields = r.mapping(item, path: path, allowed: SpecSchema.keys(in: "nodes[]")) else { continue }
                 let name = r.string(fields["name"], path: "\(path).name")
                 let address = r.string(fields["address"], path: "\(path).address")
                 if fields["name"] == nil { r.error("\(path).name", item, "every node needs a name") }
@@ -82,7 +80,7 @@ public enum SpecLoader {
                 nodes.append(ClusterSpec.Node(
                     name: name ?? "", address: address ?? "",
                     user: r.string(fields["user"], path: "\(path).user") ?? defaultUser,
-                    port: r.int(fields["port"], path: "\(path).port", range: 1...65535) ?? defaultPort,
+                    port: r.int(fields["port"], path: "\(path).port", range: Grammar.ports) ?? defaultPort,
                     identityFile: r.string(fields["identityFile"], path: "\(path).identityFile") ?? defaultIdentity,
                     role: role.flatMap(ClusterSpec.Node.Role.init(rawValue:)) ?? .data))
             }
@@ -92,87 +90,57 @@ public enum SpecLoader {
 
         var spec = ClusterSpec(nodes: nodes)
         spec.knownHostsFile = knownHosts
-        spec.name = r.string(top["name"], path: "name") ?? spec.name
-        spec.secretsDir = r.string(top["secretsDir"], path: "secretsDir") ?? spec.secretsDir
-        if let routing = r.oneOf(top["routing"], path: "routing", ClusterSpec.Routing.allCases.map(\.rawValue)) {
-            spec.routing = ClusterSpec.Routing(rawValue: routing) ?? .mesh
+        // Plain values (text, numbers, flags, choices) come straight from the schema's table.
+        for field in SpecSchema.fields(in: "") { field.read(top[field.key], into: &spec, &r) }
+        for section in SpecSchema.plainSections {
+            guard let f = r.mapping(top[section], path: section, allowed: SpecSchema.keys(in: section)) else { continue }
+            for field in SpecSchema.fields(in: section) { field.read(f[field.key], into: &spec, &r) }
+            if section == "mqtt" { readMQTTLists(f, into: &spec, &r) }
         }
-
-        if let f = r.mapping(top["storage"], path: "storage", allowed: ["volume", "brickPath", "mountPath", "pingTimeout"]) {
-            spec.storage.volume = r.string(f["volume"], path: "storage.volume") ?? spec.storage.volume
-            spec.storage.brickPath = r.string(f["brickPath"], path: "storage.brickPath") ?? spec.storage.brickPath
-            spec.storage.mountPath = r.string(f["mountPath"], path: "storage.mountPath") ?? spec.storage.mountPath
-            spec.storage.pingTimeout = r.int(f["pingTimeout"], path: "storage.pingTimeout", range: 1...42) ?? spec.storage.pingTimeout
-        }
-        if let f = r.mapping(top["database"], path: "database", allowed: ["clusterName", "name", "user", "gcacheSize", "bufferPoolSize", "memoryLimit", "encryptedNetwork"]) {
-            spec.database.clusterName = r.string(f["clusterName"], path: "database.clusterName") ?? spec.database.clusterName
-            spec.database.name = r.string(f["name"], path: "database.name") ?? spec.database.name
-            spec.database.user = r.string(f["user"], path: "database.user") ?? spec.database.user
-            spec.database.gcacheSize = r.string(f["gcacheSize"], path: "database.gcacheSize") ?? spec.database.gcacheSize
-            spec.database.bufferPoolSize = r.string(f["bufferPoolSize"], path: "database.bufferPoolSize") ?? spec.database.bufferPoolSize
-            spec.database.memoryLimit = r.string(f["memoryLimit"], path: "database.memoryLimit") ?? spec.database.memoryLimit
-            spec.database.encryptedNetwork = r.bool(f["encryptedNetwork"], path: "database.encryptedNetwork") ?? spec.database.encryptedNetwork
-        }
-        if let f = r.mapping(top["mqtt"], path: "mqtt", allowed: ["port", "users", "acl"]) {
-            spec.mqtt.port = r.int(f["port"], path: "mqtt.port", range: 1...65535) ?? spec.mqtt.port
-            if let users = r.sequence(f["users"], path: "mqtt.users") {
-                spec.mqtt.users = users.enumerated().compactMap { r.string($1, path: "mqtt.users[\($0)]") }
-            }
-            if let rules = r.sequence(f["acl"], path: "mqtt.acl") {
-                spec.mqtt.acl = rules.enumerated().compactMap { index, item in
-                    let path = "mqtt.acl[\(index)]"
-                    guard let rule = r.mapping(item, path: path, allowed: ["user", "access", "topic"]) else { return nil }
-                    let missing = ["user", "access", "topic"].filter { rule[$0] == nil }
-                    if !missing.isEmpty { r.error(path, item, "an ACL rule needs user, access and topic; missing \(missing.joined(separator: ", "))") }
-                    let access = r.oneOf(rule["access"], path: "\(path).access", ClusterSpec.MQTT.TopicRule.Access.allCases.map(\.rawValue))
-                    guard let user = r.string(rule["user"], path: "\(path).user"),
-                          let access = access.flatMap(ClusterSpec.MQTT.TopicRule.Access.init(rawValue:)),
-                          let topic = r.string(rule["topic"], path: "\(path).topic") else { return nil }
-                    return ClusterSpec.MQTT.TopicRule(user: user, access: access, topic: topic)
-                }
-            }
-        }
-        if let f = r.mapping(top["homeAssistant"], path: "homeAssistant", allowed: ["timeZone", "port", "name", "memoryLimit", "recorderScheme"]) {
-            spec.homeAssistant.timeZone = r.string(f["timeZone"], path: "homeAssistant.timeZone") ?? spec.homeAssistant.timeZone
-            spec.homeAssistant.port = r.int(f["port"], path: "homeAssistant.port", range: 1...65535) ?? spec.homeAssistant.port
-            spec.homeAssistant.name = r.string(f["name"], path: "homeAssistant.name") ?? spec.homeAssistant.name
-            spec.homeAssistant.memoryLimit = r.string(f["memoryLimit"], path: "homeAssistant.memoryLimit") ?? spec.homeAssistant.memoryLimit
-            spec.homeAssistant.recorderScheme = r.oneOf(f["recorderScheme"], path: "homeAssistant.recorderScheme", ["mysql", "mysql+pymysql"]) ?? spec.homeAssistant.recorderScheme
-        }
-        if let f = r.mapping(top["sensorAddress"], path: "sensorAddress", allowed: ["mode", "address", "interface", "mdnsName", "hostname"]) {
+        if let f = r.mapping(top["sensorAddress"], path: "sensorAddress", allowed: SpecSchema.keys(in: "sensorAddress")) {
             spec.sensorAddress = readSensorAddress(f, top["sensorAddress"], &r)
-        }
-        if let f = r.mapping(top["images"], path: "images", allowed: ["homeAssistant", "mariadb", "mosquitto", "haproxy", "portainer", "portainerAgent"]) {
-            spec.images.homeAssistant = r.string(f["homeAssistant"], path: "images.homeAssistant") ?? spec.images.homeAssistant
-            spec.images.mariadb = r.string(f["mariadb"], path: "images.mariadb") ?? spec.images.mariadb
-            spec.images.mosquitto = r.string(f["mosquitto"], path: "images.mosquitto") ?? spec.images.mosquitto
-            spec.images.haproxy = r.string(f["haproxy"], path: "images.haproxy") ?? spec.images.haproxy
-            spec.images.portainer = r.string(f["portainer"], path: "images.portainer") ?? spec.images.portainer
-            spec.images.portainerAgent = r.string(f["portainerAgent"], path: "images.portainerAgent") ?? spec.images.portainerAgent
-        }
-        if let f = r.mapping(top["portainer"], path: "portainer", allowed: ["enabled", "port"]) {
-            spec.portainer.enabled = r.bool(f["enabled"], path: "portainer.enabled") ?? spec.portainer.enabled
-            spec.portainer.port = r.int(f["port"], path: "portainer.port", range: 1...65535) ?? spec.portainer.port
         }
         return spec
     }
 
+    private static func readMQTTLists(_ f: [String: Node], into spec: inout ClusterSpec, _ r: inout YAMLReader) {
+        if let users = r.sequence(f["users"], path: "mqtt.users") {
+            spec.mqtt.users = users.enumerated().compactMap { r.string($1, path: "mqtt.users[\($0)]") }
+        }
+        if let rules = r.sequence(f["acl"], path: "mqtt.acl") {
+            let keys = SpecSchema.keys(in: "mqtt.acl[]")
+            spec.mqtt.acl = rules.enumerated().compactMap { index, item in
+                let path = "mqtt.acl[\(index)]"
+                guard let rule = r.mapping(item, path: path, allowed: keys) else { return nil }
+                let missing = keys.filter { rule[$0] == nil }
+                if !missing.isEmpty { r.error(path, item, "an ACL rule needs user, access and topic; missing \(missing.joined(separator: ", "))") }
+                let access = r.oneOf(rule["access"], path: "\(path).access", ClusterSpec.MQTT.TopicRule.Access.allCases.map(\.rawValue))
+                guard let user = r.string(rule["user"], path: "\(path).user"),
+                      let access = access.flatMap(ClusterSpec.MQTT.TopicRule.Access.init(rawValue:)),
+                      let topic = r.string(rule["topic"], path: "\(path).topic") else { return nil }
+                return ClusterSpec.MQTT.TopicRule(user: user, access: access, topic: topic)
+            }
+        }
+    }
+
     private static func readSensorAddress(_ f: [String: Node], _ node: Node?, _ r: inout YAMLReader) -> ClusterSpec.SensorAddress {
-        let mode = r.oneOf(f["mode"], path: "sensorAddress.mode", ["vip", "mdns-hostname", "none"]) ?? (f["address"] != nil ? "vip" : "none")
+        let mode = r.oneOf(f["mode"], path: "sensorAddress.mode", ClusterSpec.SensorAddress.modes) ?? (f["address"] != nil ? "vip" : "none")
         switch mode {
         case "vip":
             guard let text = r.string(f["address"], path: "sensorAddress.address") else {
                 if f["address"] == nil { r.error("sensorAddress.address", node, "mode vip needs an address such as 192.168.1.50/24") }
                 return .none
             }
-            guard let vip = ClusterSpec.SensorAddress.VIP.parse(text, interface: r.string(f["interface"], path: "sensorAddress.interface") ?? "eth0",
-                                                                mdnsName: r.string(f["mdnsName"], path: "sensorAddress.mdnsName")) else {
-                r.error("sensorAddress.address", f["address"], "\"\(text)\" is not \(ClusterSpec.SensorAddress.VIP.syntax)")
+            let interface = r.string(f["interface"], path: "sensorAddress.interface") ?? ClusterSpec.SensorAddress.defaultInterface
+            let mdnsName = r.string(f["mdnsName"], path: "sensorAddress.mdnsName")
+            do {
+                return .vip(try ClusterSpec.SensorAddress.VIP(parsing: text, interface: interface, mdnsName: mdnsName))
+            } catch {
+                r.error("sensorAddress.address", f["address"], error.description)
                 return .none
             }
-            return .vip(vip)
         case "mdns-hostname":
-            return .mdnsHostname(r.string(f["hostname"], path: "sensorAddress.hostname") ?? "hacluster")
+            return .mdnsHostname(r.string(f["hostname"], path: "sensorAddress.hostname") ?? ClusterSpec.SensorAddress.defaultHostname)
         default:
             return .none
         }

@@ -1,13 +1,17 @@
 /// Writes a `ClusterSpec` as a commented `haha.yaml` (deterministic; every setting shown with its value).
 public enum SpecWriter {
     public static func yaml(_ spec: ClusterSpec, header: [String] = []) -> String {
+        /// `key: value` of plain fields (written by hand otherwise), indented under their section.
+        func plain(_ fields: [SpecField]) -> [String] {
+            fields.compactMap { field in field.yamlValue(spec).map { (field.section.isEmpty ? "" : "  ") + "\(field.key): \($0)" } }
+        }
+        let routing = SpecSchema.field("routing")
         var out: [String] = header.map { "# \($0)" }
         out += [
             "# haha cluster spec. Check it with `haha validate`; see the README for every field.",
             "apiVersion: \(ClusterSpec.apiVersion)",
-            "name: \(q(spec.name))",
-            "secretsDir: \(q(spec.secretsDir))",
         ]
+        out += plain(SpecSchema.fields(in: "").filter { $0.path != routing.path })
         if let knownHosts = spec.knownHostsFile {
             out += ["", "ssh:", "  knownHostsFile: \(q(knownHosts))"]
         }
@@ -15,13 +19,14 @@ public enum SpecWriter {
             "",
             "nodes:",
         ]
+        let builtIn = ClusterSpec.Node(name: "", address: "")
         for node in spec.nodes {
             out.append("  - name: \(q(node.name))")
             out.append("    address: \(q(node.address))")
             out.append("    user: \(q(node.user))")
-            if node.port != 22 { out.append("    port: \(node.port)") }
+            if node.port != builtIn.port { out.append("    port: \(node.port)") }
             if let identity = node.identityFile { out.append("    identityFile: \(q(identity))") }
-            if node.role != .data { out.append("    role: \(node.role.rawValue)") }
+            if node.role != builtIn.role { out.append("    role: \(node.role.rawValue)") }
         }
         out += ["", "# Where sensors connect: a floating address (vip) that follows a live node, or the original mdns-hostname mode."]
         switch spec.sensorAddress {
@@ -36,46 +41,19 @@ public enum SpecWriter {
         out += [
             "",
             "# mesh: Swarm's routing mesh (needs IPVS); proxy: HAProxy on every node (works everywhere).",
-            "routing: \(spec.routing.rawValue)",
-            "",
-            "storage:",
-            "  volume: \(q(spec.storage.volume))",
-            "  brickPath: \(q(spec.storage.brickPath))",
-            "  mountPath: \(q(spec.storage.mountPath))",
-            "  pingTimeout: \(spec.storage.pingTimeout)",
-            "",
-            "database:",
-            "  clusterName: \(q(spec.database.clusterName))",
-            "  name: \(q(spec.database.name))",
-            "  user: \(q(spec.database.user))",
-            "  gcacheSize: \(q(spec.database.gcacheSize))",
-            "  bufferPoolSize: \(q(spec.database.bufferPoolSize))",
-            "  memoryLimit: \(q(spec.database.memoryLimit))",
-            "  encryptedNetwork: \(spec.database.encryptedNetwork)",
-            "",
-            "mqtt:",
-            "  port: \(spec.mqtt.port)",
-            "  users: [\(spec.mqtt.users.map(q).joined(separator: ", "))]",
-            "",
-            "homeAssistant:",
-            "  name: \(q(spec.homeAssistant.name))",
-            "  timeZone: \(q(spec.homeAssistant.timeZone))",
-            "  port: \(spec.homeAssistant.port)",
-            "  memoryLimit: \(q(spec.homeAssistant.memoryLimit))",
-            "  recorderScheme: \(q(spec.homeAssistant.recorderScheme))",
-            "",
-            "images:",
-            "  homeAssistant: \(q(spec.images.homeAssistant))",
-            "  mariadb: \(q(spec.images.mariadb))",
-            "  mosquitto: \(q(spec.images.mosquitto))",
-            "  haproxy: \(q(spec.images.haproxy))",
-            "  portainer: \(q(spec.images.portainer))",
-            "  portainerAgent: \(q(spec.images.portainerAgent))",
-            "",
-            "portainer:",
-            "  enabled: \(spec.portainer.enabled)",
-            "  port: \(spec.portainer.port)",
         ]
+        out += plain([routing])
+        for section in SpecSchema.plainSections {
+            out += ["", "\(section):"] + plain(SpecSchema.fields(in: section))
+            guard section == "mqtt" else { continue }
+            out.append("  users: [\(spec.mqtt.users.map(q).joined(separator: ", "))]")
+            if !spec.mqtt.acl.isEmpty {
+                out.append("  acl:")
+                for rule in spec.mqtt.acl {
+                    out += ["    - user: \(q(rule.user))", "      access: \(rule.access.rawValue)", "      topic: \(q(rule.topic))"]
+                }
+            }
+        }
         return out.joined(separator: "\n") + "\n"
     }
 

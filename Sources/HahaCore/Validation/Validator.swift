@@ -147,22 +147,21 @@ public enum Validator {
         // Sensor address.
         switch spec.sensorAddress {
         case .vip(let vip):
-            if !ClusterSpec.SensorAddress.VIP.prefixLengths.contains(vip.prefixLength) {
-                error("sensorAddress.address", "the prefix length /\(vip.prefixLength) is out of range 1...32")
-            } else if let address = IPv4Address(vip.address) {
+            do {
+                let (address, prefixLength) = try vip.checked()
                 for (index, node) in spec.nodes.enumerated() {
                     guard let nodeAddress = IPv4Address(node.address) else { continue }
                     if nodeAddress == address {
                         error("sensorAddress.address", "the VIP \(vip.address) is the address of node \(node.name) (nodes[\(index)]); pick a free address in the nodes' subnet")
-                    } else if !nodeAddress.isInSubnet(of: address, prefixLength: vip.prefixLength) {
-                        error("sensorAddress.address", "the VIP \(vip.address)/\(vip.prefixLength) is outside the subnet of node \(node.name) (\(node.address)); VRRP needs one shared subnet")
+                    } else if !nodeAddress.isInSubnet(of: address, prefixLength: prefixLength) {
+                        error("sensorAddress.address", "the VIP \(vip.address)/\(prefixLength) is outside the subnet of node \(node.name) (\(node.address)); VRRP needs one shared subnet")
                     }
                 }
-                if vip.prefixLength < 31, address == address.masked(prefixLength: vip.prefixLength) || address == address.broadcast(prefixLength: vip.prefixLength) {
-                    error("sensorAddress.address", "\(vip.address) is the network or broadcast address of /\(vip.prefixLength)")
+                if prefixLength < 31, address == address.masked(prefixLength: prefixLength) || address == address.broadcast(prefixLength: prefixLength) {
+                    error("sensorAddress.address", "\(vip.address) is the network or broadcast address of /\(prefixLength)")
                 }
-            } else {
-                error("sensorAddress.address", "\"\(vip.address)\" is not an IPv4 address")
+            } catch let problem {
+                error("sensorAddress.address", problem.description)
             }
             if !Grammar.isInterfaceName(vip.interface) {
                 error("sensorAddress.interface", "\"\(vip.interface)\" is not a network interface name (1–15 of letters, digits, ., _ and -, not starting with -)")
