@@ -75,7 +75,7 @@ public struct Cluster: Sendable {
     /// Writes a file on a node through its runner (root-owned, with the given mode).
     public func write(_ contents: String, to path: String, mode: String = "0644", on runner: any CommandRunner) async throws {
         let directory = (path as NSString).deletingLastPathComponent
-        try await runner.shell("umask 077 && mkdir -p \(shellQuote(directory)) && cat > \(shellQuote(path)).haha-tmp && chmod \(mode) \(shellQuote(path)).haha-tmp && mv \(shellQuote(path)).haha-tmp \(shellQuote(path))",
+        try await runner.shell("umask 077 && mkdir -p \(shellQuote(directory)) && cat > \(shellQuote(path)).haha-tmp && chmod \(mode) \(shellQuote(path)).haha-tmp && sync \(shellQuote(path)).haha-tmp && mv \(shellQuote(path)).haha-tmp \(shellQuote(path))",
                                input: Data(contents.utf8), timeout: 60)
     }
 }

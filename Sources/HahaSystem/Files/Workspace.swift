@@ -125,6 +125,8 @@ public func writePrivateFile(_ path: String, contents: String) throws {
         guard written > 0 else { throw HahaError.io("cannot write \(path): \(String(cString: strerror(errno)))") }
         offset += written
     }
+    // On the disk before anyone renames it into place: a power cut leaves the old file or the new one, never an empty one.
+    guard fsync(fd) == 0 else { throw HahaError.io("cannot flush \(path): \(String(cString: strerror(errno)))") }
 }
 
 /// Writes a file atomically (temporary file + rename) with the given mode.
@@ -133,16 +135,19 @@ public func writeFileAtomically(_ path: String, contents: String, mode: Int = 0o
     try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
     // A name of this writer's own: two processes writing one file never share a half-written temporary.
     let temporary = path + ".haha-tmp-\(getpid())-\(UUID().uuidString.prefix(8))"
-    if mode & 0o077 == 0 {
-        try writePrivateFile(temporary, contents: contents)
-    } else {
-        try Data(contents.utf8).write(to: URL(fileURLWithPath: temporary))
-    }
+    // Written private and flushed, then given its mode: never readable by others while it holds a secret.
+    try writePrivateFile(temporary, contents: contents)
     chmod(temporary, mode_t(mode))
     guard rename(temporary, path) == 0 else {
         let reason = String(cString: strerror(errno))
         unlink(temporary)
         throw HahaError.io("cannot move \(temporary) to \(path): \(reason)")
+    }
+    // The rename itself is made durable by flushing the directory that holds the name.
+    let directory = open(url.deletingLastPathComponent().path, O_RDONLY | O_CLOEXEC)
+    if directory >= 0 {
+        _ = fsync(directory)
+        close(directory)
     }
 }
 
