@@ -35,7 +35,7 @@ let package = Package(
         .target(
             name: "HahaSystem",
             dependencies: ["HahaCore"],
-            exclude: ["Recipes"],
+            resources: [.copy("Recipes")],
             swiftSettings: strict),
         .testTarget(name: "HahaCoreTests", dependencies: ["HahaCore"], exclude: ["Golden", "Fixtures"], swiftSettings: strict),
         .testTarget(name: "HahaSystemTests", dependencies: ["HahaSystem"], swiftSettings: strict),

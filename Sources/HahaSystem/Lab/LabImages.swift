@@ -67,8 +67,7 @@ public struct LabImages: Sendable {
     /// Builds a recipe on its Debian root; returns the content-addressed tag (`haha-lab/NAME-build:KEY`).
     public func build(_ name: String) async throws -> String {
         let base = try await root(Self.suite(of: name))
-        let recipe = Recipe.named(name)
-        guard !recipe.files.isEmpty else { throw HahaError(.notFound, "no recipe named \(name)") }
+        let recipe = try Recipe.named(name)
         let extra = try extraContext(for: name)
         let key = recipe.key(base: base, extra: extra.map { "\($0.path) \(SHA512.hex(Array(SHA512.hash(Array($0.data)).prefix(8))))" })
         let tag = "haha-lab/\(name)-build:\(key)"
