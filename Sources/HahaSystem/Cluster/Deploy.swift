@@ -200,8 +200,10 @@ public struct Deploy: Sendable {
         guard let node = spec.nodes.first(where: { $0.name == name }) else { return }
         // The service may not exist (a stack removed by `haha down`); what counts is that no container runs.
         _ = try await cluster.runner(cluster.primary).run(Command(["docker", "service", "scale", "-d", "\(service(Renderer.Names.galera(name)))=0"], timeout: 60))
-        try await waitUntil("\(name)'s database to stop", timeout: 180) {
-            try await container(service(Renderer.Names.galera(name)), on: cluster.runner(node)) == nil
+        let member = service(Renderer.Names.galera(name))
+        try await waitUntil("\(name)'s database to stop", timeout: 180,
+                            next: "look at `docker ps` on \(name) and `docker service ps \(member)`; stop the container by hand if it hangs, then run the command again") { poll in
+            try await container(member, on: poll.on(cluster.runner(node))) == nil
         }
     }
 
@@ -280,7 +282,9 @@ public struct Deploy: Sendable {
         let runner = cluster.runner(node)
         let memberService = service(Renderer.Names.galera(member))
         try await deploy(.bootstrap(member: member))
-        try await waitUntil("\(member) to bootstrap a Primary Component", timeout: 600, interval: 2) {
+        try await waitUntil("\(member) to bootstrap a Primary Component", timeout: 600, interval: 2,
+                            next: "read the database's log (`docker service logs \(memberService)`) and run `haha status`; then run the command again") { poll in
+            let runner = poll.on(runner)
             guard let id = try await container(memberService, on: runner, healthy: true) else { return false }
             return try await wsrepStatus(id, on: runner)["wsrep_cluster_status"] == "Primary"
         }
@@ -301,9 +305,10 @@ public struct Deploy: Sendable {
     public func waitSynced(_ expected: [ClusterSpec.Node]? = nil) async throws {
         let nodes = expected ?? spec.dataNodes
         let size = String(nodes.count)
-        try await waitUntil("every Galera member synced in a cluster of \(size)", timeout: 900, interval: 2) {
+        try await waitUntil("every Galera member synced in a cluster of \(size)", timeout: 900, interval: 2,
+                            next: "run `haha status` to see which member is not Synced and read its log (`docker service logs`); a long state transfer may need another `haha up`") { poll in
             for node in nodes {
-                let runner = cluster.runner(node)
+                let runner = poll.on(cluster.runner(node))
                 guard let id = try await container(service(Renderer.Names.galera(node.name)), on: runner, healthy: true) else { return false }
                 let status = try await wsrepStatus(id, on: runner)
                 guard let seen = status["wsrep_cluster_size"].flatMap(Int.init), seen >= nodes.count,

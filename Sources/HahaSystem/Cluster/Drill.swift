@@ -41,13 +41,9 @@ public struct Drill: Sendable {
         // A drill starts from a whole cluster: a Swarm with a leader and every Galera member synced. Taking a node
         // away while the previous one is still rejoining loses the database's Primary Component (docs/benchmarks.md).
         var found: (any CommandRunner)?
-        do {
-            try await waitUntil("a Swarm manager with quorum", timeout: 120, interval: 2) {
-                found = try await Swarm(cluster: cluster).manager()
-                return found != nil
-            }
-        } catch let error as HahaError where error.code == .timeout {
-            throw HahaError(.invalidState, "no Swarm manager answers (2 minutes waited)", next: "run `haha status`, then `haha up`")
+        try await waitUntil("a Swarm manager with quorum", timeout: 120, interval: 2, next: "run `haha status`, then `haha up`") { poll in
+            found = try await Swarm(cluster: cluster).manager(poll)
+            return found != nil
         }
         guard let manager = found else { throw HahaError(.invalidState, "no Swarm manager answers", next: "run `haha up` first") }
         cluster.log("waiting until every Galera member is synced before taking a node away")

@@ -41,8 +41,17 @@ public struct HomeAssistantSetup: Sendable {
 
     /// Waits until `/api/` answers (401 without a token means Home Assistant is up).
     public func waitUntilUp(timeout: Double) async throws {
-        try await waitUntil("Home Assistant to answer on \(baseURL.absoluteString)", timeout: timeout, interval: 2) {
-            let response = try await request("GET", "api/", timeout: 5)
+        try await waitUntil("Home Assistant to answer on \(baseURL.absoluteString)", timeout: timeout, interval: 2,
+                            next: "run `haha status` and read Home Assistant's log (`docker service logs` of the stack's homeassistant service on a manager); then run the command again") { poll in
+            let (host, check) = (baseURL.host ?? baseURL.absoluteString, "GET \(baseURL.appendingPathComponent("api/").absoluteString)")
+            let response: Response
+            do {
+                response = try await request("GET", "api/", timeout: 5)
+            } catch {
+                poll.saw(on: host, check, "no answer: \(error.localizedDescription)")
+                throw error
+            }
+            poll.saw(on: host, check, "HTTP \(response.status)")
             return response.status == 401 || response.status == 200
         }
     }
