@@ -32,6 +32,11 @@ public enum SHA512 {
         return Array(derived.prefix(length))
     }
 
+    /// The first `bytes` bytes of the SHA-512 of `data`, in hex: short content-addressed names and cache keys.
+    public static func prefixHex<Bytes: Collection<UInt8>>(_ data: Bytes, bytes: Int) -> String {
+        hex(Array(hash(data).prefix(bytes)))
+    }
+
     public static func hex(_ bytes: [UInt8]) -> String {
         let digits = Array("0123456789abcdef")
         return String(bytes.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 0x0f)]] })

@@ -42,7 +42,7 @@ public struct Deploy: Sendable {
     @discardableResult
     public func deploy(_ phase: Renderer.DeployPhase) async throws -> Bool {
         let files = try Renderer(spec: spec, secrets: secrets, phase: phase).render()
-        let digest = SHA512.hex(Array(SHA512.hash(Array(files.map { $0.path + "\n" + $0.contents }.joined(separator: "\n").utf8)).prefix(16)))
+        let digest = SHA512.prefixHex(files.map { $0.path + "\n" + $0.contents }.joined(separator: "\n").utf8, bytes: 16)
         let primary = cluster.runner(cluster.primary)
         let deployed = try await primary.run(Command(["cat", "\(Self.directory)/stack.digest"], timeout: 30)).output
         if deployed.trimmingCharacters(in: .whitespacesAndNewlines) == digest, try await allServicesConverged(primary) {

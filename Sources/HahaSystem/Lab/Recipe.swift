@@ -3,29 +3,18 @@ import HahaCore
 
 /// An image recipe (Dockerfile and the files beside it). The sources are in Sources/HahaSystem/Recipes; SwiftPM copies
 /// them into a resource bundle beside the built executable (`haha_HahaSystem.resources`), where `haha lab` reads them.
-public struct Recipe: Sendable {
-    public struct File: Sendable, Equatable {
-        public var path: String
-        public var executable: Bool
-        public var data: Data
-
-        public init(path: String, executable: Bool, data: Data) {
-            self.path = path
-            self.executable = executable
-            self.data = data
-        }
+struct Recipe: Sendable {
+    struct File: Sendable, Equatable {
+        var path: String
+        var executable: Bool
+        var data: Data
     }
 
-    public var name: String
-    public var files: [File]
-
-    public init(name: String, files: [File]) {
-        self.name = name
-        self.files = files
-    }
+    var name: String
+    var files: [File]
 
     /// The recipe named `name` (node, mariadb, mosquitto, haproxy, homeassistant) from the resource bundle.
-    public static func named(_ name: String) throws -> Recipe {
+    static func named(_ name: String) throws -> Recipe {
         try named(name, in: directory())
     }
 
@@ -79,14 +68,14 @@ public struct Recipe: Sendable {
 
     /// Content hash of the recipe built on `base` (the root image tag): the cache key of the image. The text hashed is
     /// unchanged since the recipes were embedded as base64, so images built then are still found in the cache.
-    public func key(base: String, extra: [String] = []) -> String {
+    func key(base: String, extra: [String] = []) -> String {
         var text = "recipe \(name) v1\nbase \(base)\n" + extra.joined(separator: "\n")
         for file in files.sorted(by: { $0.path < $1.path }) { text += "\n\(file.path) \(file.executable) \(file.data.base64EncodedString())" }
-        return SHA512.hex(Array(SHA512.hash(Array(text.utf8)).prefix(6)))
+        return SHA512.prefixHex(text.utf8, bytes: 6)
     }
 
     /// Writes the build context, with the Dockerfile's first line replaced by `FROM base`.
-    public func writeContext(to directory: URL, base: String) throws {
+    func writeContext(to directory: URL, base: String) throws {
         let fm = FileManager.default
         try? fm.removeItem(at: directory)
         try fm.createDirectory(at: directory, withIntermediateDirectories: true)
