@@ -228,7 +228,8 @@ public struct Deploy: Sendable {
             }
             return try await deploy(.steady)
         case .blocked(let reason):
-            throw HahaError(.invalidState, "Galera cannot be started safely: \(reason)")
+            throw HahaError(.invalidState, "Galera cannot be started safely: \(reason)",
+                            next: "run `haha status`; `haha recover --from NODE` shows what starting from NODE would keep and lose")
         case .needRecovery(let nodes):
             throw HahaError(.invalidState, "the last committed transaction of \(nodes.joined(separator: ", ")) is still unknown after --wsrep-recover",
                             next: "look at the member's log (`docker service logs \(service("galera-" + (nodes.first ?? "")))`)")
