@@ -13,6 +13,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         .executableTarget(name: "haha", dependencies: ["HahaCommands"], swiftSettings: strict),
@@ -24,11 +25,17 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
-        .target(name: "HahaCore", dependencies: ["Yams"], swiftSettings: strict),
+        .target(
+            name: "HahaCore",
+            dependencies: [
+                "Yams",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict),
         .target(
             name: "HahaSystem",
             dependencies: ["HahaCore"],
-            exclude: ["Recipes"],
+            resources: [.copy("Recipes")],
             swiftSettings: strict),
         .testTarget(name: "HahaCoreTests", dependencies: ["HahaCore"], exclude: ["Golden", "Fixtures"], swiftSettings: strict),
         .target(name: "HahaTestSupport", dependencies: ["HahaSystem", "HahaCore"], path: "Tests/HahaTestSupport", swiftSettings: strict),

@@ -1,72 +1,72 @@
 import Foundation
+import HahaCore
 import Testing
 @testable import HahaSystem
 
-/// The recipes embedded in the binary are exactly the files in Sources/HahaSystem/Recipes.
-/// After editing a recipe: `HAHA_UPDATE_RECIPES=1 swift test --filter RecipeTests`.
+/// The recipes come from the resource bundle SwiftPM builds from Sources/HahaSystem/Recipes.
 @Suite struct RecipeTests {
+    static let names = ["node", "mariadb", "mosquitto", "haproxy", "homeassistant"]
     static let sources = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("Sources/HahaSystem/Recipes")
-    static let generated = sources.deletingLastPathComponent().appendingPathComponent("Lab/EmbeddedRecipes.swift")
 
-    static func filesOnDisk() throws -> [Recipe.File] {
-        let fm = FileManager.default
-        let root = sources.standardizedFileURL.path
-        guard let walker = fm.enumerator(atPath: root) else { return [] }
-        var files: [Recipe.File] = []
-        for case let relative as String in walker {
-            let path = "\(root)/\(relative)"
-            var isDirectory: ObjCBool = false
-            guard fm.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else { continue }
-            if relative.hasSuffix("README.md") || relative.hasSuffix(".md") { continue }
-            let data = try Data(contentsOf: URL(fileURLWithPath: path))
-            let mode = (try fm.attributesOfItem(atPath: path)[.posixPermissions] as? Int) ?? 0
-            files.append(Recipe.File(path: relative, executable: mode & 0o111 != 0, base64: data.base64EncodedString()))
-        }
-        return files.sorted { $0.path < $1.path }
+    /// The lab's image cache is keyed by these: the keys computed when the recipes were embedded as generated base64
+    /// (commit 8de3c45). A recipe edit changes its key on purpose; update the value here in the same commit.
+    @Test(arguments: [
+        ("node", "a13df72c87c9", 2), ("mariadb", "e98e1554c0ef", 4), ("mosquitto", "1b5fdeab831d", 3),
+        ("haproxy", "76c4916df12c", 2), ("homeassistant", "5624c9b2a74c", 10),
+    ])
+    func cacheKeysAreThoseOfTheEmbeddedRecipes(name: String, key: String, files: Int) throws {
+        let recipe = try Recipe.named(name)
+        #expect(recipe.files.count == files)
+        #expect(recipe.key(base: "haha-lab/root:trixie-0123456789ab") == key)
     }
 
-    @Test func embeddedRecipesMatchTheSourceFiles() throws {
-        let onDisk = try Self.filesOnDisk()
-        if ProcessInfo.processInfo.environment["HAHA_UPDATE_RECIPES"] == "1" {
-            var text = """
-                // Generated from Sources/HahaSystem/Recipes by `HAHA_UPDATE_RECIPES=1 swift test --filter RecipeTests`.
-                // Do not edit: edit the recipe files, then regenerate. RecipeTests fails when the two differ.
-                enum EmbeddedRecipes {
-                    static let files: [Recipe.File] = [
-
-                """
-            for file in onDisk {
-                text += "        .init(path: \"\(file.path)\", executable: \(file.executable),\n              base64: \"\(file.base64)\"),\n"
-            }
-            text += "    ]\n}\n"
-            try text.write(to: Self.generated, atomically: true, encoding: .utf8)
-            return
-        }
-        #expect(EmbeddedRecipes.files.map(\.path) == onDisk.map(\.path), "run HAHA_UPDATE_RECIPES=1 swift test --filter RecipeTests")
-        for (embedded, disk) in zip(EmbeddedRecipes.files, onDisk) where embedded != disk {
-            Issue.record("\(disk.path) changed since the recipes were embedded; run HAHA_UPDATE_RECIPES=1 swift test --filter RecipeTests")
-        }
+    /// The bundle beside the test binary holds the source files byte for byte, executable bits included.
+    @Test(arguments: names)
+    func bundleHoldsTheSourceFiles(name: String) throws {
+        #expect(try Recipe.named(name).files == Recipe.named(name, in: Self.sources).files)
     }
 
-    @Test func everyRecipeHasADockerfileStartingWithFrom() {
-        for name in ["node", "mariadb", "mosquitto", "haproxy", "homeassistant"] {
-            let recipe = Recipe.named(name)
+    @Test func everyRecipeHasADockerfileStartingWithFrom() throws {
+        for name in Self.names {
+            let recipe = try Recipe.named(name)
             guard let dockerfile = recipe.files.first(where: { $0.path == "Dockerfile" }) else {
                 Issue.record("recipe \(name) has no Dockerfile")
                 continue
             }
-            let text = String(decoding: dockerfile.data, as: UTF8.self)
-            #expect(text.hasPrefix("FROM "), "recipe \(name)")
+            #expect(String(decoding: dockerfile.data, as: UTF8.self).hasPrefix("FROM "), "recipe \(name)")
         }
     }
 
-    @Test func keyChangesWithBaseAndContent() {
-        let recipe = Recipe(name: "x", files: [.init(path: "Dockerfile", executable: false, base64: Data("FROM a\n".utf8).base64EncodedString())])
+    @Test func keyChangesWithBaseContentAndMode() {
+        let recipe = Recipe(name: "x", files: [.init(path: "Dockerfile", executable: false, data: Data("FROM a\n".utf8))])
         var edited = recipe
-        edited.files[0].base64 = Data("FROM a\nRUN true\n".utf8).base64EncodedString()
+        edited.files[0].data = Data("FROM a\nRUN true\n".utf8)
+        var executable = recipe
+        executable.files[0].executable = true
         #expect(recipe.key(base: "r1") == recipe.key(base: "r1"))
         #expect(recipe.key(base: "r1") != recipe.key(base: "r2"))
         #expect(recipe.key(base: "r1") != edited.key(base: "r1"))
+        #expect(recipe.key(base: "r1") != executable.key(base: "r1"))
+    }
+
+    /// A binary copied without its bundle gets an error naming where haha looked and how to fix it, not a crash.
+    @Test func aMissingBundleSaysWhereItLookedAndWhatToDo() throws {
+        let empty = FileManager.default.temporaryDirectory.appendingPathComponent("haha-no-bundle-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: empty) }
+        do {
+            _ = try Recipe.directory(searching: [empty])
+            Issue.record("found recipes in an empty directory")
+        } catch let error as HahaError {
+            #expect(error.code == .notFound)
+            #expect(error.description.contains(empty.appendingPathComponent("haha_HahaSystem.resources").path))
+            #expect(error.next?.contains("swift build") == true)
+        }
+    }
+
+    @Test func anUnknownRecipeIsNotFound() {
+        #expect(throws: HahaError.self) { try Recipe.named("nginx") }
+        #expect(throws: HahaError.self) { try Recipe.named("../Recipes") }
     }
 }

@@ -91,14 +91,14 @@ struct ClusterTests {
         let broker = spec.sensorAddress.vip?.address ?? spec.nodes[0].address
         try await publish(broker: broker, user: "devices", password: devices, topic: "homeassistant/sensor/haha_e2e/config",
                           message: #"{"name":"haha e2e","state_topic":"haha/e2e/state","unique_id":"haha_e2e_probe"}"#)
-        try await waitUntil("the discovered MQTT sensor to show 42", timeout: 60) {
+        try await waitUntil("the discovered MQTT sensor to show 42", timeout: 60, next: "read the test log above") { _ in
             try await publish(broker: broker, user: "devices", password: devices, topic: "haha/e2e/state", message: "42")
             let state = try await ha.request("GET", "api/states/sensor.haha_e2e", token: token)
             return (state.json as? [String: Any])?["state"] as? String == "42"
         }
         let anonymous = try await LocalRunner().run(Command(["mosquitto_pub", "-h", broker, "-t", "x", "-m", "x"], timeout: 20))
         #expect(!anonymous.succeeded, "anonymous MQTT must be refused")
-        try await waitUntil("the recorder to write new rows to Galera", timeout: 60) {
+        try await waitUntil("the recorder to write new rows to Galera", timeout: 60, next: "read the test log above") { _ in
             (Int(try await sql("SELECT COUNT(*) FROM homeassistant.states", node: "n3", on: ssh[2])) ?? -1) > statesBefore
         }
 
@@ -131,14 +131,14 @@ struct ClusterTests {
         // `haha recover --from n3` shows the commit it would drop and, unconfirmed, bootstraps nothing.
         _ = try await sql("CREATE DATABASE IF NOT EXISTS haha_e2e; CREATE TABLE IF NOT EXISTS haha_e2e.probe (id INT PRIMARY KEY, note TEXT); REPLACE INTO haha_e2e.probe VALUES (1, 'before the power cut')", node: "n2", on: ssh[1])
         #expect(try await run([haha, "lab", "kill", "n3"] + lab, in: scratch.path).exitCode == 0)
-        try await waitUntil("n1 and n2 to form a Primary Component of 2", timeout: 120) {
+        try await waitUntil("n1 and n2 to form a Primary Component of 2", timeout: 120, next: "read the test log above") { _ in
             try await sql("SHOW STATUS LIKE 'wsrep_cluster_size'", node: "n1", on: ssh[0]).hasSuffix("2")
         }
         _ = try await sql("REPLACE INTO haha_e2e.probe VALUES (2, 'only n1 and n2 have this')", node: "n1", on: ssh[0])
         for node in ["n1", "n2"] { #expect(try await run([haha, "lab", "kill", node] + lab, in: scratch.path).exitCode == 0) }
         for node in spec.nodes { #expect(try await run([haha, "lab", "start", node.name] + lab, in: scratch.path).exitCode == 0) }
         for runner in ssh {
-            try await waitUntil("\(runner.target) to answer after the power cut", timeout: 180, interval: 2) {
+            try await waitUntil("\(runner.target) to answer after the power cut", timeout: 180, interval: 2, next: "read the test log above") { _ in
                 try await runner.run(Command(["docker", "info"], timeout: 20)).succeeded
             }
         }
@@ -160,7 +160,7 @@ struct ClusterTests {
         for node in ["n1", "n2", "n3"] { #expect(try await run([haha, "lab", "kill", node] + lab, in: scratch.path).exitCode == 0) }
         for node in ["n2", "n3"] { #expect(try await run([haha, "lab", "start", node] + lab, in: scratch.path).exitCode == 0) }
         for runner in ssh.dropFirst() {
-            try await waitUntil("\(runner.target) to answer after the power cut", timeout: 180, interval: 2) {
+            try await waitUntil("\(runner.target) to answer after the power cut", timeout: 180, interval: 2, next: "read the test log above") { _ in
                 try await runner.run(Command(["docker", "info"], timeout: 20)).succeeded
             }
         }
@@ -171,7 +171,7 @@ struct ClusterTests {
             #expect(try await sql("SELECT note FROM haha_e2e.probe WHERE id = 3", node: node.name, on: runner) == "before n1 died", "\(node.name)")
         }
         #expect(try await run([haha, "lab", "start", "n1"] + lab, in: scratch.path).exitCode == 0)
-        try await waitUntil("n1 to answer after its return", timeout: 180, interval: 2) {
+        try await waitUntil("n1 to answer after its return", timeout: 180, interval: 2, next: "read the test log above") { _ in
             try await ssh[0].run(Command(["docker", "info"], timeout: 20)).succeeded
         }
         let rejoined = try await run([haha, "up", "--config", specPath], in: scratch.path, timeout: 2400)

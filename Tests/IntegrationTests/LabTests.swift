@@ -60,7 +60,7 @@ struct LabTests {
 
         // A replica-3 Gluster volume, mounted on every node.
         for node in nodes.dropFirst() { try await ssh[0].check(["gluster", "peer", "probe", node.name], timeout: 60) }
-        try await waitUntil("3 Gluster peers connected", timeout: 60) {
+        try await waitUntil("3 Gluster peers connected", timeout: 60, next: "read the test log above") { _ in
             let pool = try await ssh[0].output(["gluster", "pool", "list"])
             return pool.split(separator: "\n").filter { $0.contains("Connected") }.count == 3
         }
@@ -95,7 +95,7 @@ struct LabTests {
         // n2 comes back with the file.
         let start = try await run([haha, "lab", "start", "n2"] + lab, in: scratch.path)
         #expect(start.exitCode == 0)
-        try await waitUntil("n2 reachable and its mount back", timeout: 120) {
+        try await waitUntil("n2 reachable and its mount back", timeout: 120, next: "read the test log above") { _ in
             (try? await ssh[1].output(["cat", "/mnt/labtest/after.txt"], timeout: 20)) == "written-on-n3-after-the-cut"
         }
 
@@ -107,7 +107,7 @@ struct LabTests {
         #expect(states.first { $0["name"] as? String == "n3" }?["state"] as? String == "running")
         #expect(try await ssh[2].run(Command(["true"], timeout: 5)).succeeded == false)
         #expect(try await run([haha, "lab", "heal", "n3"] + lab, in: scratch.path).exitCode == 0)
-        try await waitUntil("n3 reachable after heal", timeout: 60) { (try? await ssh[2].run(Command(["true"], timeout: 5)).succeeded) == true }
+        try await waitUntil("n3 reachable after heal", timeout: 60, next: "read the test log above") { _ in (try? await ssh[2].run(Command(["true"], timeout: 5)).succeeded) == true }
     }
 
     /// `haha lab down` removes every container, volume, network, firewall rule and process of the lab, and nothing else.

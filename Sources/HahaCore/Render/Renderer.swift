@@ -94,6 +94,6 @@ public struct Renderer: Sendable {
 
     /// Short content hash used in Swarm object names (configs and secrets are immutable in Swarm).
     static func digest(_ text: String) -> String {
-        SHA512.hex(Array(SHA512.hash(Array(text.utf8)).prefix(4)))
+        SHA512.prefixHex(text.utf8, bytes: 4)
     }
 }

@@ -42,7 +42,7 @@ public struct Deploy: Sendable {
     @discardableResult
     public func deploy(_ phase: Renderer.DeployPhase) async throws -> Bool {
         let files = try Renderer(spec: spec, secrets: secrets, phase: phase).render()
-        let digest = SHA512.hex(Array(SHA512.hash(Array(files.map { $0.path + "\n" + $0.contents }.joined(separator: "\n").utf8)).prefix(16)))
+        let digest = SHA512.prefixHex(files.map { $0.path + "\n" + $0.contents }.joined(separator: "\n").utf8, bytes: 16)
         let primary = cluster.runner(try await cluster.coordinator())
         let deployed = try await primary.run(Command(["cat", "\(Self.directory)/stack.digest"], timeout: 30)).output
         if deployed.trimmingCharacters(in: .whitespacesAndNewlines) == digest, try await allServicesConverged(primary) {
@@ -200,8 +200,10 @@ public struct Deploy: Sendable {
         guard let node = spec.nodes.first(where: { $0.name == name }) else { return }
         // The service may not exist (a stack removed by `haha down`); what counts is that no container runs.
         _ = try await cluster.runner(try await cluster.coordinator()).run(Command(["docker", "service", "scale", "-d", "\(service(Renderer.Names.galera(name)))=0"], timeout: 60))
-        try await waitUntil("\(name)'s database to stop", timeout: 180) {
-            try await container(service(Renderer.Names.galera(name)), on: cluster.runner(node)) == nil
+        let member = service(Renderer.Names.galera(name))
+        try await waitUntil("\(name)'s database to stop", timeout: 180,
+                            next: "look at `docker ps` on \(name) and `docker service ps \(member)`; stop the container by hand if it hangs, then run the command again") { poll in
+            try await container(member, on: poll.on(cluster.runner(node))) == nil
         }
     }
 
@@ -211,7 +213,8 @@ public struct Deploy: Sendable {
         var plan = GaleraRecovery.plan(members)
         if case .transferring(let nodes) = plan {
             cluster.log("a state transfer is in progress in the Primary Component on \(nodes.joined(separator: ", ")): waiting for it to finish")
-            try await waitUntil("the state transfer on \(nodes.joined(separator: ", ")) to finish (a member Synced)", timeout: 900, interval: 3) {
+            try await waitUntil("the state transfer on \(nodes.joined(separator: ", ")) to finish (a member Synced)", timeout: 900, interval: 3,
+                                next: "look at the members' logs (`docker service logs \(service("galera-" + (nodes.first ?? "")))`), then run `haha up` again") { _ in
                 members = try await self.members()
                 plan = GaleraRecovery.plan(members)
                 if case .transferring = plan { return false }
@@ -235,7 +238,8 @@ public struct Deploy: Sendable {
             }
             return try await deploy(.steady)
         case .blocked(let reason):
-            throw HahaError(.invalidState, "Galera cannot be started safely: \(reason)")
+            throw HahaError(.invalidState, "Galera cannot be started safely: \(reason)",
+                            next: "run `haha status`; `haha recover --from NODE` shows what starting from NODE would keep and lose")
         case .transferring(let nodes):
             throw HahaError(.invalidState, "a state transfer in the Primary Component on \(nodes.joined(separator: ", ")) did not finish",
                             next: "look at the members' logs (`docker service logs \(service("galera-" + (nodes.first ?? "")))`), then run `haha up` again")
@@ -293,7 +297,9 @@ public struct Deploy: Sendable {
         let runner = cluster.runner(node)
         let memberService = service(Renderer.Names.galera(member))
         try await deploy(.bootstrap(member: member))
-        try await waitUntil("\(member) to bootstrap a Primary Component", timeout: 600, interval: 2) {
+        try await waitUntil("\(member) to bootstrap a Primary Component", timeout: 600, interval: 2,
+                            next: "read the database's log (`docker service logs \(memberService)`) and run `haha status`; then run the command again") { poll in
+            let runner = poll.on(runner)
             guard let id = try await container(memberService, on: runner, healthy: true) else { return false }
             return try await wsrepStatus(id, on: runner)["wsrep_cluster_status"] == "Primary"
         }
@@ -314,9 +320,10 @@ public struct Deploy: Sendable {
     public func waitSynced(_ expected: [ClusterSpec.Node]? = nil) async throws {
         let nodes = expected ?? spec.dataNodes
         let size = String(nodes.count)
-        try await waitUntil("every Galera member synced in a cluster of \(size)", timeout: 900, interval: 2) {
+        try await waitUntil("every Galera member synced in a cluster of \(size)", timeout: 900, interval: 2,
+                            next: "run `haha status` to see which member is not Synced and read its log (`docker service logs`); a long state transfer may need another `haha up`") { poll in
             for node in nodes {
-                let runner = cluster.runner(node)
+                let runner = poll.on(cluster.runner(node))
                 guard let id = try await container(service(Renderer.Names.galera(node.name)), on: runner, healthy: true) else { return false }
                 let status = try await wsrepStatus(id, on: runner)
                 guard let seen = status["wsrep_cluster_size"].flatMap(Int.init), seen >= nodes.count,

@@ -51,10 +51,10 @@ public struct Drill: Sendable {
         let brokerBefore = try await node(of: broker, manager: manager) ?? ""
         // Ask through a node that stays up, and through a manager that stays up.
         let observers = spec.nodes.filter { $0.name != victim.name }
-        guard let observer = observers.first else { throw HahaError(.invalidState, "a drill needs two nodes or more") }
+        guard let observer = observers.first else { throw HahaError(.invalidState, "a drill needs two nodes or more", next: "add nodes to haha.yaml and run `haha up`") }
         let observerManager = cluster.runner(observer)
         guard let url = URL(string: "http://\(observer.address):\(spec.homeAssistant.port)/") else {
-            throw HahaError(.invalidArgument, "\(observer.address) does not make a URL")
+            throw HahaError(.invalidArgument, "\(observer.address) does not make a URL", next: "correct \(observer.name)'s address in haha.yaml")
         }
         let http = HomeAssistantSetup(baseURL: url)
         let victimID = try await swarmID(of: victim, manager: observerManager)

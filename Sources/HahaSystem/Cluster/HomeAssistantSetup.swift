@@ -13,10 +13,15 @@ public struct HomeAssistantSetup: Sendable {
 
     public init(baseURL: URL) { self.baseURL = baseURL }
 
+    /// What to do when Home Assistant answers the setup with something unexpected.
+    static let readTheLog = "read Home Assistant's log (`docker service logs` of the stack's homeassistant service on a manager), then run `haha up` again"
+
     public struct Response: Sendable {
         public var status: Int
         public var body: Data
         public var json: Any? { try? JSONSerialization.jsonObject(with: body) }
+        /// "HTTP 500: the start of the body", for error messages.
+        public var summary: String { "HTTP \(status)" + (body.isEmpty ? "" : ": " + String(decoding: body.prefix(300), as: UTF8.self)) }
     }
 
     public func request(_ method: String, _ path: String, json: Any? = nil, form: [String: String]? = nil, token: String? = nil,
@@ -41,8 +46,17 @@ public struct HomeAssistantSetup: Sendable {
 
     /// Waits until `/api/` answers (401 without a token means Home Assistant is up).
     public func waitUntilUp(timeout: Double) async throws {
-        try await waitUntil("Home Assistant to answer on \(baseURL.absoluteString)", timeout: timeout, interval: 2) {
-            let response = try await request("GET", "api/", timeout: 5)
+        try await waitUntil("Home Assistant to answer on \(baseURL.absoluteString)", timeout: timeout, interval: 2,
+                            next: Self.readTheLog) { poll in
+            let (host, check) = (baseURL.host ?? baseURL.absoluteString, "GET \(baseURL.appendingPathComponent("api/").absoluteString)")
+            let response: Response
+            do {
+                response = try await request("GET", "api/", timeout: 5)
+            } catch {
+                poll.saw(on: host, check, "no answer: \(error.localizedDescription)")
+                throw error
+            }
+            poll.saw(on: host, check, "HTTP \(response.status)")
             return response.status == 401 || response.status == 200
         }
     }
@@ -60,11 +74,12 @@ public struct HomeAssistantSetup: Sendable {
             "client_id": Self.clientID, "name": name, "username": Self.ownerUsername, "password": password, "language": "en",
         ])
         guard created.status == 200, let code = (created.json as? [String: Any])?["auth_code"] as? String else {
-            throw HahaError(.failed, "Home Assistant refused to create its owner (HTTP \(created.status)): \(String(decoding: created.body.prefix(300), as: UTF8.self))")
+            throw HahaError(.failed, "Home Assistant refused to create its owner (\(created.summary))",
+                            next: Self.readTheLog)
         }
         let tokens = try await request("POST", "auth/token", form: ["grant_type": "authorization_code", "code": code, "client_id": Self.clientID])
         guard tokens.status == 200, let refresh = (tokens.json as? [String: Any])?["refresh_token"] as? String else {
-            throw HahaError(.failed, "Home Assistant gave no token for its new owner (HTTP \(tokens.status))")
+            throw HahaError(.failed, "Home Assistant gave no token for its new owner (HTTP \(tokens.status))", next: Self.readTheLog)
         }
         return refresh
     }
@@ -111,7 +126,8 @@ public struct HomeAssistantSetup: Sendable {
         if let list = entries.json as? [[String: Any]], list.contains(where: { $0["domain"] as? String == "mqtt" }) { return false }
         let start = try await request("POST", "api/config/config_entries/flow", json: ["handler": "mqtt", "show_advanced_options": false], token: token)
         guard var step = start.json as? [String: Any], let flowID = step["flow_id"] as? String else {
-            throw HahaError(.failed, "Home Assistant did not start the MQTT flow (HTTP \(start.status)): \(String(decoding: start.body.prefix(300), as: UTF8.self))")
+            throw HahaError(.failed, "Home Assistant did not start the MQTT flow (\(start.summary))",
+                            next: Self.readTheLog)
         }
         let answers: [String: Any] = ["broker": broker, "port": port, "username": username, "password": password]
         for _ in 0..<4 {
@@ -120,7 +136,8 @@ public struct HomeAssistantSetup: Sendable {
             let payload = Self.fill(step["data_schema"] as? [[String: Any]] ?? [], from: answers)
             let next = try await request("POST", "api/config/config_entries/flow/\(flowID)", json: payload, token: token)
             guard let json = next.json as? [String: Any] else {
-                throw HahaError(.failed, "the MQTT flow failed (HTTP \(next.status)): \(String(decoding: next.body.prefix(300), as: UTF8.self))")
+                throw HahaError(.failed, "the MQTT flow failed (\(next.summary))",
+                                next: Self.readTheLog)
             }
             if let errors = json["errors"] as? [String: Any], !errors.isEmpty {
                 throw HahaError(.failed, "Home Assistant could not connect to the broker \(broker):\(port): \(errors)",
@@ -130,7 +147,7 @@ public struct HomeAssistantSetup: Sendable {
         }
         guard step["type"] as? String == "create_entry" else {
             if step["type"] as? String == "abort", step["reason"] as? String == "single_instance_allowed" { return false }
-            throw HahaError(.failed, "the MQTT flow ended with \(step["type"] ?? "nothing") instead of creating the integration")
+            throw HahaError(.failed, "the MQTT flow ended with \(step["type"] ?? "nothing") instead of creating the integration", next: Self.readTheLog)
         }
         return true
     }

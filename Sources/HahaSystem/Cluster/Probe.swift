@@ -21,8 +21,7 @@ extension CommandRunner {
 
     /// The error for a probe without an answer.
     public func doubt(_ question: String, command: Command, result: CommandResult, check: String) -> HahaError {
-        let said = (result.errorOutput.isEmpty ? result.output : result.errorOutput)
-            .split(separator: "\n").suffix(4).map { "    \($0)" }.joined(separator: "\n")
+        let said = result.tail(lines: 4)
         let why: String
         switch result.exitCode {
         case 0: why = "it answered something haha cannot read"

@@ -58,8 +58,9 @@ public struct Storage: Sendable {
                 changed = true
             }
         }
-        try await waitUntil("all Gluster peers connected", timeout: 60) {
-            let list = try await primary.output(["gluster", "pool", "list"], timeout: 30)
+        try await waitUntil("all Gluster peers connected", timeout: 60,
+                            next: "glusterd must run on every node and TCP 24007 must be open between the nodes; then run the command again") { poll in
+            let list = try await poll.on(primary).output(["gluster", "pool", "list"], timeout: 30)
             return GlusterOutput.pool(list).filter(\.connected).count == spec.nodes.count
         }
 
@@ -156,15 +157,5 @@ public struct Storage: Sendable {
         }
         try await primary.shell("chown -R 1883:1883 \(root)/mosquitto", timeout: 60)
         return changed
-    }
-}
-
-/// Polls until `condition` holds; throws a timeout naming what was awaited.
-public func waitUntil(_ what: String, timeout: Double, interval: Double = 1, _ condition: () async throws -> Bool) async throws {
-    let deadline = ContinuousClock.now + .seconds(timeout)
-    while true {
-        if (try? await condition()) == true { return }
-        if ContinuousClock.now > deadline { throw HahaError(.timeout, "timed out after \(Int(timeout)) s waiting for \(what)") }
-        try await Task.sleep(for: .seconds(interval))
     }
 }

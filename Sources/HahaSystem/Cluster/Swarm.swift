@@ -14,12 +14,31 @@ public struct Swarm: Sendable {
         return NodeState(state: fields.first ?? "", control: fields.count > 1 && fields[1] == "true", nodeID: fields.count > 2 ? fields[2] : "")
     }
 
+    /// Reads the Swarm state of `nodes` into `states` every 2 s until `done` holds; a timeout names the nodes' last states.
+    func poll(_ nodes: [ClusterSpec.Node], into states: inout [String: NodeState], timeout: Double, until what: String, next: String,
+              _ done: ([String: NodeState]) -> Bool) async throws {
+        do {
+            try await waitUntil(what, timeout: timeout, interval: 2, next: next) { poll in
+                for node in nodes { states[node.name] = try await state(poll.on(cluster.runner(node))) }
+                return done(states)
+            }
+        } catch var error as HahaError where error.code == .timeout {
+            error.message += "\n  states: " + Self.summary(nodes, states)
+            throw error
+        }
+    }
+
+    /// "n1: active, n2: pending": each node's Swarm state as last read.
+    static func summary(_ nodes: [ClusterSpec.Node], _ states: [String: NodeState]) -> String {
+        nodes.map { "\($0.name): \(states[$0.name]?.state ?? "?")" }.joined(separator: ", ")
+    }
+
     /// The runner of a node that is a manager with a quorum, if any.
-    public func manager() async throws -> (any CommandRunner)? {
+    public func manager(_ poll: Poll = Poll()) async throws -> (any CommandRunner)? {
         for node in cluster.spec.nodes {
             let runner = cluster.runner(node)
-            if let state = try? await state(runner), state.state == "active", state.control,
-               try await runner.run(Command(["docker", "node", "ls", "-q"], timeout: 20)).succeeded {
+            if let state = try? await state(poll.on(runner)), state.state == "active", state.control,
+               try await poll.on(runner).run(Command(["docker", "node", "ls", "-q"], timeout: 20)).succeeded {
                 return runner
             }
         }
@@ -37,20 +56,13 @@ public struct Swarm: Sendable {
         if managerNode == nil, !inSwarm.isEmpty {
             // Nodes of a swarm whose managers have no quorum yet (a restart, a power cut): a new swarm beside it would
             // split the cluster. Wait for the raft to elect a leader; never init over it.
-            cluster.log("waiting for the Swarm managers to regain quorum (\(inSwarm.map { "\($0.name): \(states[$0.name]?.state ?? "?")" }.joined(separator: ", ")))")
-            do {
-                try await waitUntil("a Swarm manager with quorum", timeout: 240, interval: 2) {
-                    for node in inSwarm {
-                        let state = try await state(cluster.runner(node))
-                        states[node.name] = state
-                        if state.state == "active" && state.control { managerNode = node; return true }
-                    }
-                    return false
-                }
-            } catch let error as HahaError where error.code == .timeout {
-                throw HahaError(.invalidState, "\(inSwarm.map(\.name).joined(separator: ", ")) belong to a swarm whose managers have no quorum (4 minutes waited)",
-                                next: "run `docker node ls` on a node; bring back the missing managers, or if most of them are lost for good run `docker swarm init --force-new-cluster --advertise-addr ADDRESS` on a survivor, then `haha up`")
+            cluster.log("waiting for the Swarm managers to regain quorum (\(Self.summary(inSwarm, states)))")
+            try await poll(inSwarm, into: &states, timeout: 240,
+                           until: "a manager with quorum in the swarm of \(inSwarm.map(\.name).joined(separator: ", "))",
+                           next: "run `docker node ls` on a node; bring back the missing managers, or if most of them are lost for good run `docker swarm init --force-new-cluster --advertise-addr ADDRESS` on a survivor, then `haha up`") { states in
+                inSwarm.contains { states[$0.name]?.state == "active" && states[$0.name]?.control == true }
             }
+            managerNode = inSwarm.first { states[$0.name]?.state == "active" && states[$0.name]?.control == true }
         }
         if managerNode == nil {
             let first = cluster.primary
@@ -69,16 +81,10 @@ public struct Swarm: Sendable {
         let reconnecting = spec.nodes.filter { ![nil, "active", "inactive"].contains(states[$0.name]?.state) }
         if !reconnecting.isEmpty {
             cluster.log("waiting for \(reconnecting.map(\.name).joined(separator: ", ")) to reconnect to the swarm")
-            let back: Void? = try? await waitUntil("\(reconnecting.map(\.name).joined(separator: ", ")) active in the swarm", timeout: 180, interval: 2) {
-                for node in reconnecting {
-                    states[node.name] = try await state(cluster.runner(node))
-                }
-                return reconnecting.allSatisfy { states[$0.name]?.state == "active" }
-            }
-            if back == nil {
-                let stuck = reconnecting.map { "\($0.name): \(states[$0.name]?.state ?? "?")" }.joined(separator: ", ")
-                throw HahaError(.invalidState, "swarm members did not reconnect within 3 minutes (\(stuck))",
-                                next: "look at `docker info` and the engine's log on those nodes, then run `haha up` again")
+            try await poll(reconnecting, into: &states, timeout: 180,
+                           until: "\(reconnecting.map(\.name).joined(separator: ", ")) to reconnect to the swarm",
+                           next: "look at `docker info` and the engine's log on those nodes, then run `haha up` again") { states in
+                reconnecting.allSatisfy { states[$0.name]?.state == "active" }
             }
         }
         for (index, node) in spec.nodes.enumerated() where states[node.name]?.state == "inactive" {
@@ -146,5 +152,20 @@ public enum Marker {
 
     public static func isSet(_ name: String, on runner: any CommandRunner) async throws -> Bool {
         try await runner.run(Command(["test", "-e", "\(directory)/\(name)"], timeout: 30)).succeeded
+    }
+}
+
+extension Swarm {
+    /// A manager of a swarm that has a leader, waited for up to `timeout` seconds: after a power cut the raft needs an
+    /// election before any service can change. `purpose` says in the error what could not be done without it.
+    public func managerWithQuorum(timeout: Double = 120, purpose: String) async throws -> any CommandRunner {
+        var found: (any CommandRunner)?
+        try await waitUntil("a Swarm manager with quorum, so that haha can \(purpose)", timeout: timeout, interval: 2,
+                            next: "a majority of the managers (\(cluster.spec.nodes.prefix(5).map(\.name).joined(separator: ", "))) must run: run `haha status`") { poll in
+            found = try await manager(poll)
+            return found != nil
+        }
+        guard let found else { throw HahaError(.invalidState, "no Swarm manager answers", next: "run `haha up` first") }
+        return found
     }
 }

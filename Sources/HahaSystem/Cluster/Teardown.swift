@@ -24,8 +24,9 @@ public struct Teardown: Sendable {
             }
         }
         _ = try await cluster.onAll { node, runner in
-            let stopped: Void? = try? await waitUntil("the stack's containers to stop", timeout: 150, interval: 2) {
-                try await runner.output(["docker", "ps", "-q", "--filter", "label=com.docker.stack.namespace=\(stack)"]).isEmpty
+            let stopped: Void? = try? await waitUntil("the stack's containers to stop", timeout: 150, interval: 2,
+                                                      next: "haha removes them directly") { poll in
+                try await poll.on(runner).output(["docker", "ps", "-q", "--filter", "label=com.docker.stack.namespace=\(stack)"]).isEmpty
             }
             if stopped == nil { cluster.log("\(node.name): Swarm did not stop the stack's containers; removing them directly") }
             // Stopped task containers Swarm has not collected yet still hold the volumes.

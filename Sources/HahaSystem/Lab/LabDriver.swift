@@ -142,19 +142,14 @@ public struct LabDriver: Sendable {
         let deadline = ContinuousClock.now + .seconds(90)
         var lines: [String] = []
         for node in layout.nodes {
-            while true {
-                let scan = try await runner.run(Command(["ssh-keyscan", "-T", "2", "-t", "ed25519", node.address.description], timeout: 10))
+            let address = node.address.description
+            try await waitUntil("sshd on \(node.container) (\(address)) to answer", timeout: max(0, (deadline - .now) / .seconds(1)),
+                                interval: 0.3, next: "look at `docker logs \(node.container)`") { poll in
+                let scan = try await poll.on(runner).run(Command(["ssh-keyscan", "-T", "2", "-t", "ed25519", address], timeout: 10))
                 let keys = scan.output.split(separator: "\n").filter { !$0.hasPrefix("#") && !$0.isEmpty }
-                if scan.succeeded, !keys.isEmpty {
-                    lines += keys.map(String.init)
-                    lines += keys.map { $0.replacingOccurrences(of: node.address.description, with: node.name) }
-                    break
-                }
-                if ContinuousClock.now > deadline {
-                    throw HahaError(.timeout, "sshd on \(node.container) (\(node.address)) did not answer within 90 s",
-                                    next: "look at `docker logs \(node.container)`")
-                }
-                try await Task.sleep(for: .milliseconds(300))
+                guard scan.succeeded, !keys.isEmpty else { return false }
+                lines += keys.map(String.init) + keys.map { $0.replacingOccurrences(of: address, with: node.name) }
+                return true
             }
         }
         try writeFileAtomically(sshDirectory.appendingPathComponent("known_hosts").path, contents: lines.joined(separator: "\n") + "\n")

@@ -36,7 +36,7 @@ public struct LabImages: Sendable {
         try await runner.run(Command(["docker", "image", "inspect", "--format", "{{.Id}}", tag], timeout: 30)).succeeded
     }
 
-    static func shortHash(_ text: String) -> String { SHA512.hex(Array(SHA512.hash(Array(text.utf8)).prefix(6))) }
+    static func shortHash(_ text: String) -> String { SHA512.prefixHex(text.utf8, bytes: 6) }
 
     /// A minimal Debian root imported as an image; debootstrap runs only when its cache entry is missing.
     public func root(_ suite: String) async throws -> String {
@@ -67,10 +67,9 @@ public struct LabImages: Sendable {
     /// Builds a recipe on its Debian root; returns the content-addressed tag (`haha-lab/NAME-build:KEY`).
     public func build(_ name: String) async throws -> String {
         let base = try await root(Self.suite(of: name))
-        let recipe = Recipe.named(name)
-        guard !recipe.files.isEmpty else { throw HahaError(.notFound, "no recipe named \(name)") }
+        let recipe = try Recipe.named(name)
         let extra = try extraContext(for: name)
-        let key = recipe.key(base: base, extra: extra.map { "\($0.path) \(SHA512.hex(Array(SHA512.hash(Array($0.data)).prefix(8))))" })
+        let key = recipe.key(base: base, extra: extra.map { "\($0.path) \(SHA512.prefixHex($0.data, bytes: 8))" })
         let tag = "haha-lab/\(name)-build:\(key)"
         try await cache.entry("image \(tag)", present: { try await imageExists(tag) }) {
             let context = try cache.scratchDirectory("build/\(name)-\(key)")

@@ -31,6 +31,11 @@ public struct CommandResult: Sendable, Equatable {
     public var output: String { String(decoding: stdout, as: UTF8.self) }
     public var errorOutput: String { String(decoding: stderr, as: UTF8.self) }
     public var succeeded: Bool { exitCode == 0 }
+
+    /// The last `lines` lines of standard error (of standard output when standard error is empty), indented for a message.
+    public func tail(lines: Int) -> String {
+        (errorOutput.isEmpty ? output : errorOutput).split(separator: "\n").suffix(lines).map { "    \($0)" }.joined(separator: "\n")
+    }
 }
 
 /// A failed command: where it ran, what it was (pasteable), and the tail of what it said.
@@ -48,8 +53,7 @@ public struct CommandError: Error, Sendable, CustomStringConvertible {
     }
 
     public var description: String {
-        let tail = (result.errorOutput.isEmpty ? result.output : result.errorOutput)
-            .split(separator: "\n").suffix(8).map { "    \($0)" }.joined(separator: "\n")
+        let tail = result.tail(lines: 8)
         var text = "command failed on \(target) (exit \(result.exitCode)): \(command)"
         if !tail.isEmpty { text += "\n" + tail }
         if let hint { text += "\n  → \(hint)" }
