@@ -19,7 +19,8 @@ func strip(_ capabilities: Any?) -> Any? {
 
 func rewrite(_ path: String, capabilitiesAt keyPath: [String]) {
     guard let data = FileManager.default.contents(atPath: path),
-          var document = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { return }
+        var document = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+    else { return }
     if keyPath == ["process", "capabilities"] {
         guard var process = document["process"] as? [String: Any] else { return }
         process["capabilities"] = strip(process["capabilities"])

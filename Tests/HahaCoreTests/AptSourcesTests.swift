@@ -1,4 +1,5 @@
 import Testing
+
 @testable import HahaCore
 
 /// The Debian archive comes from the host's apt sources; these use reserved example hosts, never a real archive.
@@ -12,10 +13,11 @@ import Testing
 
             """
         let entries = AptSources.parseList(text)
-        #expect(entries == [
-            .init(uri: "http://mirror.example.org/debian/", suites: ["bookworm"], components: ["main", "contrib"]),
-            .init(uri: "https://other.example.net/apt", suites: ["cloud-sdk"], components: ["main"]),
-        ])
+        #expect(
+            entries == [
+                .init(uri: "http://mirror.example.org/debian/", suites: ["bookworm"], components: ["main", "contrib"]),
+                .init(uri: "https://other.example.net/apt", suites: ["cloud-sdk"], components: ["main"]),
+            ])
         #expect(AptSources.debianArchive(in: entries) == "http://mirror.example.org/debian")
     }
 
@@ -43,8 +45,11 @@ import Testing
             Components: main
             """
         let entries = AptSources.parseDeb822(text)
-        #expect(entries.map(\.uri) == ["http://disabled.example.org/debian", "http://security.example.org/debian-security",
-                                       "http://a.example.org/debian", "https://b.example.org/debian"])
+        #expect(
+            entries.map(\.uri) == [
+                "http://disabled.example.org/debian", "http://security.example.org/debian-security",
+                "http://a.example.org/debian", "https://b.example.org/debian",
+            ])
         #expect(entries[0].enabled == false)
         #expect(entries[2].suites == ["bookworm", "bookworm-updates"])
         #expect(AptSources.debianArchive(in: entries) == "http://a.example.org/debian")
@@ -62,7 +67,8 @@ import Testing
     }
 
     @Test func suiteAliasesAndUpdatesCount() {
-        #expect(AptSources.debianArchive(in: [.init(uri: "file:/srv/mirror", suites: ["stable-updates"], components: ["main"])])
+        #expect(
+            AptSources.debianArchive(in: [.init(uri: "file:/srv/mirror", suites: ["stable-updates"], components: ["main"])])
                 == "file:/srv/mirror")
     }
 }

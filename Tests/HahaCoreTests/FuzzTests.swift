@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import HahaCore
 
 /// SplitMix64: a small seeded generator, so every run feeds the same inputs and a failure can be replayed.
@@ -18,10 +19,12 @@ struct SplitMix64: RandomNumberGenerator {
 /// inventory go through the loader, the validator and the importer; each must return, and whatever they accept
 /// must obey the grammars (and read back the same after writing).
 @Suite struct FuzzTests {
-    static let tokens = [";", "$(", "`", "|", "&", "\n", "\r", "\t", "\0", "-", "-o", "/", "..", "//", ":", ": ", "\"", "'", "[", "]", "{",
-                         "}", "#", "*", "!", "%", "@", " ", "é", "\u{2028}", "\u{FEFF}", "99999999999999999999", "-1", "0", "/40", "/-3",
-                         "&a", "*a", "!!binary", "~", "null", "\\", "=", "[1:3]", "\n  - ", "\n    ", "ansible_user=", "ansible_port=",
-                         "ansible_host=", "[hacluster]", "[hacluster:vars]", "[hacluster:children]", "''", "\"\"", "...", "---"]
+    static let tokens = [
+        ";", "$(", "`", "|", "&", "\n", "\r", "\t", "\0", "-", "-o", "/", "..", "//", ":", ": ", "\"", "'", "[", "]", "{",
+        "}", "#", "*", "!", "%", "@", " ", "é", "\u{2028}", "\u{FEFF}", "99999999999999999999", "-1", "0", "/40", "/-3",
+        "&a", "*a", "!!binary", "~", "null", "\\", "=", "[1:3]", "\n  - ", "\n    ", "ansible_user=", "ansible_port=",
+        "ansible_host=", "[hacluster]", "[hacluster:vars]", "[hacluster:children]", "''", "\"\"", "...", "---",
+    ]
 
     static func mutate(_ text: String, _ random: inout SplitMix64) -> String {
         var chars = Array(text)
@@ -35,8 +38,12 @@ struct SplitMix64: RandomNumberGenerator {
                 chars.removeSubrange(position..<end)
             case 3:
                 var lines = String(chars).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-                if lines.count > 1 { lines.swapAt(Int.random(in: 0..<lines.count, using: &random), Int.random(in: 0..<lines.count, using: &random)) }
-                if let line = lines.randomElement(using: &random) { lines.insert(line, at: Int.random(in: 0...lines.count, using: &random)) }
+                if lines.count > 1 {
+                    lines.swapAt(Int.random(in: 0..<lines.count, using: &random), Int.random(in: 0..<lines.count, using: &random))
+                }
+                if let line = lines.randomElement(using: &random) {
+                    lines.insert(line, at: Int.random(in: 0...lines.count, using: &random))
+                }
                 chars = Array(lines.joined(separator: "\n"))
             case 4:
                 // Replace a value: the text after a line's first ": " or "=".
@@ -56,7 +63,8 @@ struct SplitMix64: RandomNumberGenerator {
     /// A spec that uses every field, as `haha init` would write it.
     static var fullYAML: String {
         var spec = SpecLoader.load(yaml: baseYAML).spec!
-        spec.nodes.append(.init(name: "n4", address: "pi4.local", user: "pi", port: 2222, identityFile: "~/.ssh/id_ed25519", role: .arbiter))
+        spec.nodes.append(
+            .init(name: "n4", address: "pi4.local", user: "pi", port: 2222, identityFile: "~/.ssh/id_ed25519", role: .arbiter))
         spec.sensorAddress = .vip(.init(address: "10.1.0.50", prefixLength: 24, interface: "eth0", mdnsName: "homeassistant"))
         spec.knownHostsFile = "ssh/known_hosts"
         spec.portainer.enabled = true
@@ -66,11 +74,14 @@ struct SplitMix64: RandomNumberGenerator {
 
     /// Every text value of a spec, split by how it is used.
     static func values(_ spec: ClusterSpec) -> (remote: [String], local: [String], text: [String]) {
-        var remote = [spec.name, spec.storage.volume, spec.storage.brickPath, spec.storage.mountPath, spec.database.clusterName,
-                      spec.database.name, spec.database.user, spec.database.gcacheSize, spec.database.bufferPoolSize, spec.database.memoryLimit,
-                      spec.homeAssistant.timeZone, spec.homeAssistant.memoryLimit, spec.homeAssistant.recorderScheme,
-                      spec.images.homeAssistant, spec.images.mariadb, spec.images.mosquitto, spec.images.haproxy, spec.images.portainer,
-                      spec.images.portainerAgent] + spec.mqtt.users
+        var remote =
+            [
+                spec.name, spec.storage.volume, spec.storage.brickPath, spec.storage.mountPath, spec.database.clusterName,
+                spec.database.name, spec.database.user, spec.database.gcacheSize, spec.database.bufferPoolSize, spec.database.memoryLimit,
+                spec.homeAssistant.timeZone, spec.homeAssistant.memoryLimit, spec.homeAssistant.recorderScheme,
+                spec.images.homeAssistant, spec.images.mariadb, spec.images.mosquitto, spec.images.haproxy, spec.images.portainer,
+                spec.images.portainerAgent,
+            ] + spec.mqtt.users
         remote += spec.nodes.flatMap { [$0.name, $0.address, $0.user] }
         switch spec.sensorAddress {
         case .vip(let vip): remote += [vip.address, vip.interface] + (vip.mdnsName.map { [$0] } ?? [])
@@ -97,14 +108,17 @@ struct SplitMix64: RandomNumberGenerator {
                 continue
             }
             let secret = Self.mutate("0123456789abcdefghij", &random)
-            let snapshot = SecretsSnapshot(directory: "/s", directoryExists: true, directoryMode: 0o700,
-                                           files: [SecretCatalog.recorder: .init(exists: true, mode: 0o600, isEmpty: secret.isEmpty, value: secret)])
+            let snapshot = SecretsSnapshot(
+                directory: "/s", directoryExists: true, directoryMode: 0o700,
+                files: [SecretCatalog.recorder: .init(exists: true, mode: 0o600, isEmpty: secret.isEmpty, value: secret)])
             _ = Validator.validate(spec, lines: loaded.lines, secrets: snapshot)
             guard !Validator.validate(spec, lines: loaded.lines).hasErrors else { continue }
             accepted += 1
             let (remote, local, display) = Self.values(spec)
             for value in remote {
-                #expect(!value.contains { Self.shellCharacters.contains($0) || !$0.isASCII } && !value.hasPrefix("-"), "accepted \(value.debugDescription) in:\n\(text)")
+                #expect(
+                    !value.contains { Self.shellCharacters.contains($0) || !$0.isASCII } && !value.hasPrefix("-"),
+                    "accepted \(value.debugDescription) in:\n\(text)")
             }
             for value in local + display {
                 #expect(!Grammar.hasControlCharacters(value), "accepted \(value.debugDescription)")

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import HahaCore
 
 private let clusterUUID = "8bcf4a34-aedb-11e6-a3e8-5b3cf6a8e4f3"
@@ -14,17 +15,23 @@ private let crashedState = """
     """
 
 /// A stopped member with data and the given saved state.
-private func stopped(_ node: String, _ order: Int, seqno: Int64, safe: Bool = false, uuid: String = clusterUUID,
-                     recovered: Int64? = nil) -> GaleraMember {
-    GaleraMember(node: node, order: order, hasData: true,
-                 grastate: GraState(uuid: uuid, seqno: seqno, safeToBootstrap: safe), recovered: recovered)
+private func stopped(
+    _ node: String, _ order: Int, seqno: Int64, safe: Bool = false, uuid: String = clusterUUID,
+    recovered: Int64? = nil
+) -> GaleraMember {
+    GaleraMember(
+        node: node, order: order, hasData: true,
+        grastate: GraState(uuid: uuid, seqno: seqno, safeToBootstrap: safe), recovered: recovered)
 }
 
 /// A running member reporting the given wsrep status.
-private func running(_ node: String, _ order: Int, status: String, state: Int = 4, size: Int? = 3,
-                     uuid: String = clusterUUID) -> GaleraMember {
-    GaleraMember(node: node, order: order, hasData: true, running: true, clusterStatus: status, localState: state,
-                 clusterSize: size, grastate: GraState(uuid: uuid, seqno: -1, safeToBootstrap: false))
+private func running(
+    _ node: String, _ order: Int, status: String, state: Int = 4, size: Int? = 3,
+    uuid: String = clusterUUID
+) -> GaleraMember {
+    GaleraMember(
+        node: node, order: order, hasData: true, running: true, clusterStatus: status, localState: state,
+        clusterSize: size, grastate: GraState(uuid: uuid, seqno: -1, safeToBootstrap: false))
 }
 
 private func unreachable(_ node: String, _ order: Int) -> GaleraMember {
@@ -57,7 +64,8 @@ private func blockedReason(_ plan: GaleraPlan) -> String? {
         }
 
         @Test func toleratesWhitespaceCommentsCRLFAndUnknownKeys() {
-            let text = "  # GALERA saved state\r\n\r\nversion:2.1\r\n\tseqno :\t 42 # after a clean stop\r\n"
+            let text =
+                "  # GALERA saved state\r\n\r\nversion:2.1\r\n\tseqno :\t 42 # after a clean stop\r\n"
                 + "   uuid:8BCF4A34-AEDB-11E6-A3E8-5B3CF6A8E4F3   \r\nfuture_key: whatever\r\n"
                 + "safe_to_bootstrap:   1   \r\n"
             #expect(GraState.parse(text) == GraState(uuid: clusterUUID, seqno: 42, safeToBootstrap: true))
@@ -77,14 +85,14 @@ private func blockedReason(_ plan: GaleraPlan) -> String? {
         @Test(arguments: [
             "",
             "# GALERA saved state\n",
-            "version: 2.1\nseqno: 12\nsafe_to_bootstrap: 0\n",                       // no uuid
-            "version: 2.1\nuuid: \(clusterUUID)\nsafe_to_bootstrap: 0\n",            // no seqno
-            "uuid: 8bcf4a34-aedb-11e6-a3e8\nseqno: 12\n",                            // truncated uuid
-            "uuid: 8bcf4a34-aedb-11e6-a3e8-5b3cf6a8e4fz\nseqno: 12\n",               // not hex
-            "uuid: 8bcf4a34aedb-11e6-a3e8-5b3cf6a8e4f3-\nseqno: 12\n",               // wrong grouping
+            "version: 2.1\nseqno: 12\nsafe_to_bootstrap: 0\n",  // no uuid
+            "version: 2.1\nuuid: \(clusterUUID)\nsafe_to_bootstrap: 0\n",  // no seqno
+            "uuid: 8bcf4a34-aedb-11e6-a3e8\nseqno: 12\n",  // truncated uuid
+            "uuid: 8bcf4a34-aedb-11e6-a3e8-5b3cf6a8e4fz\nseqno: 12\n",  // not hex
+            "uuid: 8bcf4a34aedb-11e6-a3e8-5b3cf6a8e4f3-\nseqno: 12\n",  // wrong grouping
             "uuid: \(clusterUUID)\nseqno: twelve\n",
             "uuid: \(clusterUUID)\nseqno: -2\n",
-            "uuid: \(clusterUUID)\nseqno: 99999999999999999999\n",                    // overflows Int64
+            "uuid: \(clusterUUID)\nseqno: 99999999999999999999\n",  // overflows Int64
             "uuid: \(clusterUUID)\nseqno: 12\nsafe_to_bootstrap: yes\n",
             "uuid: \(clusterUUID)\nseqno:\n",
             "\u{0}\u{1}binary garbage without colons",
@@ -132,7 +140,8 @@ private func blockedReason(_ plan: GaleraPlan) -> String? {
         }
 
         @Test func toleratesCRLFTrailingTextAndCase() throws {
-            let log = "x\r\n2026-11-25 14:02:11 0 [Note] WSREP: recovered position:   8BCF4A34-AEDB-11E6-A3E8-5B3CF6A8E4F3:9  (from InnoDB)\r\n"
+            let log =
+                "x\r\n2026-11-25 14:02:11 0 [Note] WSREP: recovered position:   8BCF4A34-AEDB-11E6-A3E8-5B3CF6A8E4F3:9  (from InnoDB)\r\n"
             let position = try #require(GaleraRecovery.parseRecoveredPosition(log))
             #expect(position.uuid == clusterUUID)
             #expect(position.seqno == 9)
@@ -142,7 +151,7 @@ private func blockedReason(_ plan: GaleraPlan) -> String? {
             "",
             "2026-11-25 14:02:11 0 [Note] mariadbd: Shutdown complete\n",
             "2026-11-25 14:02:11 0 [Note] WSREP: Recovered position:\n",
-            "2026-11-25 14:02:11 0 [Note] WSREP: Recovered position: \(clusterUUID)\n",        // no seqno
+            "2026-11-25 14:02:11 0 [Note] WSREP: Recovered position: \(clusterUUID)\n",  // no seqno
             "2026-11-25 14:02:11 0 [Note] WSREP: Recovered position: \(clusterUUID):\n",
             "2026-11-25 14:02:11 0 [Note] WSREP: Recovered position: \(clusterUUID):abc\n",
             "2026-11-25 14:02:11 0 [Note] WSREP: Recovered position: \(clusterUUID):-5\n",
@@ -189,14 +198,16 @@ private func blockedReason(_ plan: GaleraPlan) -> String? {
 
         @Test func keepsCRLFLineEndings() {
             let text = "version: 2.1\r\nuuid: \(clusterUUID)\r\nseqno: 5\r\nsafe_to_bootstrap:   0  \r\n"
-            #expect(GaleraRecovery.markSafeToBootstrap(text)
-                == "version: 2.1\r\nuuid: \(clusterUUID)\r\nseqno: 5\r\nsafe_to_bootstrap: 1\r\n")
+            #expect(
+                GaleraRecovery.markSafeToBootstrap(text)
+                    == "version: 2.1\r\nuuid: \(clusterUUID)\r\nseqno: 5\r\nsafe_to_bootstrap: 1\r\n")
         }
 
         @Test func doesNotTouchAMentionInAComment() {
             let text = "# safe_to_bootstrap: 0 was set by the crash\nuuid: \(clusterUUID)\nseqno: 5\nsafe_to_bootstrap: 0\n"
-            #expect(GaleraRecovery.markSafeToBootstrap(text)
-                == "# safe_to_bootstrap: 0 was set by the crash\nuuid: \(clusterUUID)\nseqno: 5\nsafe_to_bootstrap: 1\n")
+            #expect(
+                GaleraRecovery.markSafeToBootstrap(text)
+                    == "# safe_to_bootstrap: 0 was set by the crash\nuuid: \(clusterUUID)\nseqno: 5\nsafe_to_bootstrap: 1\n")
         }
 
         @Test func theResultParsesAsSafeWithTheSamePosition() {
@@ -220,7 +231,7 @@ private func blockedReason(_ plan: GaleraPlan) -> String? {
         @Test func aJoinerInThePrimaryComponentIsListedAndNonPrimaryIsNot() {
             let plan = GaleraRecovery.plan([
                 running("c", 2, status: "non-Primary", state: 0, size: 1),
-                running("b", 1, status: "Primary", state: 1, size: 2),   // joining
+                running("b", 1, status: "Primary", state: 1, size: 2),  // joining
                 running("a", 0, status: "Primary", state: 4, size: 2),
             ])
             #expect(plan == .healthy(primaryMembers: ["a", "b"]))
@@ -248,8 +259,8 @@ private func blockedReason(_ plan: GaleraPlan) -> String? {
 
         @Test func aPrimaryComponentWithoutASyncedMemberIsWaitedFor() throws {
             let plan = GaleraRecovery.plan([
-                running("a", 0, status: "Primary", state: 2, size: 2),   // donor
-                running("b", 1, status: "Primary", state: 1, size: 2),   // joiner
+                running("a", 0, status: "Primary", state: 2, size: 2),  // donor
+                running("b", 1, status: "Primary", state: 1, size: 2),  // joiner
                 stopped("c", 2, seqno: 50, safe: true),
             ])
             #expect(plan == .transferring(primaryMembers: ["a", "b"]))
@@ -557,29 +568,35 @@ private func blockedReason(_ plan: GaleraPlan) -> String? {
         @Test func namesEveryCommitThatWouldBeDiscarded() throws {
             var other = stopped("c", 2, seqno: 5)
             other.recoveredUUID = otherUUID
-            let report = try #require(GaleraRecovery.forcedBootstrap([
-                stopped("a", 0, seqno: 100), stopped("b", 1, seqno: 130), other, unreachable("d", 3),
-            ], from: "a"))
+            let report = try #require(
+                GaleraRecovery.forcedBootstrap(
+                    [
+                        stopped("a", 0, seqno: 100), stopped("b", 1, seqno: 130), other, unreachable("d", 3),
+                    ], from: "a"))
             #expect(report.seqno == 100)
             #expect(report.markSafe)
-            #expect(report.losses == [
-                "b is at seqno 130: its last 30 committed transactions would be discarded",
-                "c holds another cluster's data (uuid \(otherUUID)): all of it would be replaced",
-                "d is unreachable: whatever it committed beyond seqno 100 would be discarded when it returns",
-            ])
+            #expect(
+                report.losses == [
+                    "b is at seqno 130: its last 30 committed transactions would be discarded",
+                    "c holds another cluster's data (uuid \(otherUUID)): all of it would be replaced",
+                    "d is unreachable: whatever it committed beyond seqno 100 would be discarded when it returns",
+                ])
         }
 
         @Test func theMostAdvancedMemberLosesNothing() throws {
-            let report = try #require(GaleraRecovery.forcedBootstrap([
-                stopped("a", 0, seqno: 100), stopped("b", 1, seqno: 130, safe: true), stopped("c", 2, seqno: -1, recovered: 129),
-            ], from: "b"))
+            let report = try #require(
+                GaleraRecovery.forcedBootstrap(
+                    [
+                        stopped("a", 0, seqno: 100), stopped("b", 1, seqno: 130, safe: true), stopped("c", 2, seqno: -1, recovered: 129),
+                    ], from: "b"))
             #expect(report.losses.isEmpty)
             #expect(!report.markSafe)
         }
 
         @Test func anUnknownMemberIsNamed() {
-            #expect(GaleraRecovery.forcedBootstrap([stopped("a", 0, seqno: 1), stopped("b", 1, seqno: -1)], from: "a")?.losses
-                == ["b's position is unknown: whatever it has beyond seqno 1 would be discarded"])
+            #expect(
+                GaleraRecovery.forcedBootstrap([stopped("a", 0, seqno: 1), stopped("b", 1, seqno: -1)], from: "a")?.losses
+                    == ["b's position is unknown: whatever it has beyond seqno 1 would be discarded"])
             #expect(GaleraRecovery.forcedBootstrap([stopped("a", 0, seqno: 1)], from: "x") == nil)
         }
 

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import HahaCore
 
 @Suite struct GlusterOutputTests {
@@ -42,8 +43,10 @@ import Testing
 
 @Suite struct GlusterVolumeOptionsTests {
     @Test func deadClientsAreDroppedWithinSecondsAndOnlyTheNodesMayMount() {
-        let spec = ClusterSpec(nodes: [.init(name: "a", address: "10.0.0.1"), .init(name: "b", address: "10.0.0.2"),
-                                       .init(name: "c", address: "10.0.0.3")])
+        let spec = ClusterSpec(nodes: [
+            .init(name: "a", address: "10.0.0.1"), .init(name: "b", address: "10.0.0.2"),
+            .init(name: "c", address: "10.0.0.3"),
+        ])
         let options = GlusterVolumeOptions.wanted(spec)
         #expect(options["auth.allow"] == "127.0.0.1,10.0.0.1,10.0.0.2,10.0.0.3")
         // Keepalive: idle time + interval × count bounds how long a dead client's lock survives.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Yams
+
 @testable import HahaCore
 
 /// Fixed secrets so rendered output is reproducible in golden files.
@@ -57,7 +58,8 @@ enum RenderCase: String, CaseIterable, CustomTestStringConvertible {
                 try file.contents.write(to: url, atomically: true, encoding: .utf8)
                 continue
             }
-            let expected = try #require(try? String(contentsOf: url, encoding: .utf8), "no golden file \(url.path); run HAHA_UPDATE_GOLDEN=1 swift test")
+            let expected = try #require(
+                try? String(contentsOf: url, encoding: .utf8), "no golden file \(url.path); run HAHA_UPDATE_GOLDEN=1 swift test")
             let got = file.contents.split(separator: "\n", omittingEmptySubsequences: false)
             let want = expected.split(separator: "\n", omittingEmptySubsequences: false)
             for (index, pair) in zip(got, want).enumerated() where pair.0 != pair.1 {
@@ -67,7 +69,8 @@ enum RenderCase: String, CaseIterable, CustomTestStringConvertible {
             #expect(got.count == want.count, "\(file.path): \(got.count) lines, golden has \(want.count)")
         }
         // No golden file is left without a rendered twin.
-        let goldenPaths = FileManager.default.enumerator(at: directory, includingPropertiesForKeys: nil)?
+        let goldenPaths =
+            FileManager.default.enumerator(at: directory, includingPropertiesForKeys: nil)?
             .compactMap { $0 as? URL }
             .filter { (try? $0.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true }
             .map(\.path)
@@ -146,8 +149,10 @@ enum RenderCase: String, CaseIterable, CustomTestStringConvertible {
     @Test func mosquittoListensWithAuthAndSavesOnEveryChange() throws {
         let files = try render(RenderCase.vipMesh.spec)
         let conf = try #require(files.first { $0.path == "mosquitto/config/mosquitto.conf" }?.contents)
-        for line in ["listener 1883", "allow_anonymous false", "password_file /run/secrets/mosquitto-passwd",
-                     "persistence true", "autosave_on_changes true", "autosave_interval 1"] {
+        for line in [
+            "listener 1883", "allow_anonymous false", "password_file /run/secrets/mosquitto-passwd",
+            "persistence true", "autosave_on_changes true", "autosave_interval 1",
+        ] {
             #expect(conf.contains("\n\(line)\n"), "missing \(line)")
         }
         let passwd = try #require(files.first { $0.path == "secrets/mosquitto-passwd" }?.contents)
@@ -248,8 +253,11 @@ extension DeployPhaseTests {
         var rules: [String: [String]] = [:]
         var user = ""
         for line in text.split(separator: "\n").map(String.init) where !line.hasPrefix("#") {
-            if line.hasPrefix("user ") { user = String(line.dropFirst("user ".count)); rules[user] = [] }
-            else { rules[user, default: []].append(line) }
+            if line.hasPrefix("user ") {
+                user = String(line.dropFirst("user ".count)); rules[user] = []
+            } else {
+                rules[user, default: []].append(line)
+            }
         }
         return rules
     }
@@ -303,15 +311,16 @@ extension DeployPhaseTests {
     }
 
     @Test func mqttACLRulesFromTheSpecReplaceAUsersDefault() throws {
-        let yaml = baseYAML + """
+        let yaml =
+            baseYAML + """
 
-            mqtt:
-              users: [homeassistant, devices, sensors]
-              acl:
-                - {user: devices, access: readwrite, topic: "tele/+/state"}
-                - {user: devices, access: read, topic: "cmnd/#"}
-                - {user: devices, access: deny, topic: "$SYS/#"}
-            """
+                mqtt:
+                  users: [homeassistant, devices, sensors]
+                  acl:
+                    - {user: devices, access: readwrite, topic: "tele/+/state"}
+                    - {user: devices, access: read, topic: "cmnd/#"}
+                    - {user: devices, access: deny, topic: "$SYS/#"}
+                """
         let spec = try #require(SpecLoader.load(yaml: yaml).spec)
         #expect(Validator.validate(spec).errors.isEmpty)
         let rules = acl(try file("secrets/mosquitto-acl", in: render(spec)).contents)
@@ -321,8 +330,10 @@ extension DeployPhaseTests {
         #expect(rules["healthcheck"] == ["topic read $SYS/#"])
     }
 
-    @Test(arguments: [("homeassistant", "a/b"), ("nobody", "a/b"), ("healthcheck", "a/b"), ("devices", "a/#/b"), ("devices", "a b"),
-                      ("devices", "a/b+"), ("devices", ""), ("devices", "a\nuser homeassistant"), ("devices", "a/b#")])
+    @Test(arguments: [
+        ("homeassistant", "a/b"), ("nobody", "a/b"), ("healthcheck", "a/b"), ("devices", "a/#/b"), ("devices", "a b"),
+        ("devices", "a/b+"), ("devices", ""), ("devices", "a\nuser homeassistant"), ("devices", "a/b#"),
+    ])
     func badMQTTACLRulesAreRefused(user: String, topic: String) throws {
         var spec = RenderCase.vipMesh.spec
         spec.mqtt.acl = [.init(user: user, access: .read, topic: topic)]

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import HahaCore
 
 /// A valid three-node spec; tests edit a copy of it.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import HahaCore
 
 /// Specs that `SpecWriter` writes, pinned byte for byte in `Fixtures/spec-writer/NAME.yaml`.
@@ -27,7 +28,10 @@ enum WriterCase: String, CaseIterable, CustomTestStringConvertible {
             spec.nodes[1].identityFile = "~/.ssh/id ed25519"
             spec.sensorAddress = .vip(.init(address: "10.1.0.50", prefixLength: 22, interface: "enp1s0", mdnsName: "ha"))
             spec.routing = .proxy
-            spec.storage = { var s = ClusterSpec.Storage(); s.volume = "vol"; s.brickPath = "/srv/brick"; s.mountPath = "/srv/shared"; s.pingTimeout = 9; return s }()
+            spec.storage = {
+                var s = ClusterSpec.Storage(); s.volume = "vol"; s.brickPath = "/srv/brick"; s.mountPath = "/srv/shared"; s.pingTimeout = 9;
+                return s
+            }()
             spec.database.clusterName = "galera"
             spec.database.name = "ha"
             spec.database.user = "recorder"
@@ -37,7 +41,9 @@ enum WriterCase: String, CaseIterable, CustomTestStringConvertible {
             spec.database.encryptedNetwork = false
             spec.mqtt.port = 8883
             spec.mqtt.users = ["homeassistant", "esp", "zigbee"]
-            spec.mqtt.acl = [.init(user: "esp", access: .readwrite, topic: "esp/#"), .init(user: "zigbee", access: .deny, topic: "+/secret")]
+            spec.mqtt.acl = [
+                .init(user: "esp", access: .readwrite, topic: "esp/#"), .init(user: "zigbee", access: .deny, topic: "+/secret"),
+            ]
             spec.homeAssistant.name = "Our \"home\""
             spec.homeAssistant.port = 80
             spec.homeAssistant.memoryLimit = "2G"
@@ -76,23 +82,24 @@ enum WriterCase: String, CaseIterable, CustomTestStringConvertible {
 
     /// Issue #11: a spec written by haha kept no `mqtt.acl`. Load → write → load keeps the rules and every other field.
     @Test func aclRulesSurviveWritingAndReadingBack() throws {
-        let yaml = baseYAML + """
+        let yaml =
+            baseYAML + """
 
-            mqtt:
-              users: [homeassistant, esp, panel]
-              acl:
-                - user: esp
-                  access: write
-                  topic: "sensors/esp/#"
-                - user: panel
-                  access: read
-                  topic: sensors/+/state
-                - user: panel
-                  access: deny
-                  topic: "#"
-            storage:
-              pingTimeout: 7
-            """
+                mqtt:
+                  users: [homeassistant, esp, panel]
+                  acl:
+                    - user: esp
+                      access: write
+                      topic: "sensors/esp/#"
+                    - user: panel
+                      access: read
+                      topic: sensors/+/state
+                    - user: panel
+                      access: deny
+                      topic: "#"
+                storage:
+                  pingTimeout: 7
+                """
         let first = try #require(SpecLoader.load(yaml: yaml).spec)
         #expect(first.mqtt.acl.count == 3)
         let written = SpecWriter.yaml(first)
@@ -103,8 +110,10 @@ enum WriterCase: String, CaseIterable, CustomTestStringConvertible {
         #expect(second.spec?.mqtt.acl == first.mqtt.acl)
     }
 
-    static let readme = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../README.md").standardizedFileURL
-    static let begin = "<!-- spec-fields:begin (generated from SpecSchema.fields; HAHA_UPDATE_README=1 swift test --filter SpecSchema) -->\n"
+    static let readme = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../README.md")
+        .standardizedFileURL
+    static let begin =
+        "<!-- spec-fields:begin (generated from SpecSchema.fields; HAHA_UPDATE_README=1 swift test --filter SpecSchema) -->\n"
     static let end = "<!-- spec-fields:end -->"
 
     /// The README's field table is the one generated from the schema. `HAHA_UPDATE_README=1 swift test --filter SpecSchema`
@@ -119,21 +128,27 @@ enum WriterCase: String, CaseIterable, CustomTestStringConvertible {
             try text.write(to: Self.readme, atomically: true, encoding: .utf8)
             return
         }
-        #expect(String(text[start.upperBound..<stop.lowerBound]) == generated,
-                "README.md's field table differs from SpecSchema.fields; run HAHA_UPDATE_README=1 swift test --filter SpecSchema")
+        #expect(
+            String(text[start.upperBound..<stop.lowerBound]) == generated,
+            "README.md's field table differs from SpecSchema.fields; run HAHA_UPDATE_README=1 swift test --filter SpecSchema")
     }
 
     /// Every key the loader accepts is in the table and every table key is accepted: a field missing from the table
     /// is an unknown key, with a hint.
     @Test func theLoaderAcceptsExactlyTheTablesKeys() throws {
-        #expect(SpecSchema.keys(in: "") == ["apiVersion", "name", "secretsDir", "ssh", "nodes", "sensorAddress", "routing", "storage",
-                                            "database", "mqtt", "homeAssistant", "images", "portainer"])
+        #expect(
+            SpecSchema.keys(in: "") == [
+                "apiVersion", "name", "secretsDir", "ssh", "nodes", "sensorAddress", "routing", "storage",
+                "database", "mqtt", "homeAssistant", "images", "portainer",
+            ])
         #expect(SpecSchema.keys(in: "nodes[]") == ["name", "address", "user", "port", "identityFile", "role"])
         #expect(SpecSchema.keys(in: "mqtt.acl[]") == ["user", "access", "topic"])
         let loaded = SpecLoader.load(yaml: baseYAML + "\nstorage:\n  pingTimeot: 3\n")
         let problem = try #require(loaded.diagnostics.first)
         #expect(loaded.diagnostics.count == 1)
-        #expect(problem.message == "unknown key \"pingTimeot\" (did you mean \"pingTimeout\"?); allowed here: volume, brickPath, mountPath, pingTimeout")
+        #expect(
+            problem.message
+                == "unknown key \"pingTimeot\" (did you mean \"pingTimeout\"?); allowed here: volume, brickPath, mountPath, pingTimeout")
         #expect(problem.line == 15)
         // Every plain field of the table is read: a non-default value for each one reaches the model.
         let every = WriterCase.everyField.spec
@@ -150,7 +165,9 @@ enum WriterCase: String, CaseIterable, CustomTestStringConvertible {
 @Suite struct VIPParserTests {
     typealias VIP = ClusterSpec.SensorAddress.VIP
 
-    @Test(arguments: ["10.1.0/24", "10.1.0.50/40", "10.1.0.50/0", "10.1.0.50/x", "10.1.0.50/", "10.1.0.50/24/8", "pi.local/24", "010.1.0.50"])
+    @Test(arguments: [
+        "10.1.0/24", "10.1.0.50/40", "10.1.0.50/0", "10.1.0.50/x", "10.1.0.50/", "10.1.0.50/24/8", "pi.local/24", "010.1.0.50",
+    ])
     func theLoaderAndTheValidatorShareTheParsersVerdict(text: String) throws {
         var verdict: VIP.ParseError?
         do { _ = try VIP(parsing: text) } catch { verdict = error }

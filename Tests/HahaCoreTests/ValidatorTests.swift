@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import HahaCore
 
 /// One test per validation rule: each changes one thing in a valid spec and expects exactly that problem.
@@ -60,7 +61,8 @@ import Testing
     }
 
     @Test func hostNamesAreAcceptedAsAddresses() {
-        let found = diagnostics(edited([("10.1.0.12", "pi2.local"), ("  mode: vip\n  address: 10.1.0.50/24\n  interface: eth0\n", "  mode: none\n")]))
+        let found = diagnostics(
+            edited([("10.1.0.12", "pi2.local"), ("  mode: vip\n  address: 10.1.0.50/24\n  interface: eth0\n", "  mode: none\n")]))
         #expect(found.isEmpty)
     }
 
@@ -95,7 +97,9 @@ import Testing
         var files: [String: SecretsSnapshot.File] = [:]
         for name in SecretCatalog.required(for: spec) { files[name] = .init(exists: true, mode: 0o600) }
         files[SecretCatalog.recorder] = .init(exists: true, mode: 0o644)
-        let found = diagnostics(baseYAML, secrets: SecretsSnapshot(directory: "/s", directoryExists: true, directoryMode: 0o755, files: files)).errors
+        let found = diagnostics(
+            baseYAML, secrets: SecretsSnapshot(directory: "/s", directoryExists: true, directoryMode: 0o755, files: files)
+        ).errors
         #expect(found.count == 2)
         #expect(found.contains { $0.message.contains("chmod 600 /s/recorder-password") })
         #expect(found.contains { $0.message.contains("chmod 700 /s") })
@@ -121,8 +125,10 @@ import Testing
     }
 
     @Test func twoArbitersAreAnError() {
-        let yaml = edited([("    address: 10.1.0.12\n", "    address: 10.1.0.12\n    role: arbiter\n"),
-                           ("    address: 10.1.0.13\n", "    address: 10.1.0.13\n    role: arbiter\n")])
+        let yaml = edited([
+            ("    address: 10.1.0.12\n", "    address: 10.1.0.12\n    role: arbiter\n"),
+            ("    address: 10.1.0.13\n", "    address: 10.1.0.13\n    role: arbiter\n"),
+        ])
         #expect(diagnostics(yaml).errors.contains { $0.message.contains("at most one node") })
     }
 
@@ -185,12 +191,16 @@ import Testing
     }
 
     @Test func theReservedMQTTUserHealthcheckIsAnError() {
-        expectOnly(diagnostics(baseYAML + "\nmqtt:\n  users: [homeassistant, devices, healthcheck]\n"), "mqtt.users[2]", "reserved name healthcheck")
+        expectOnly(
+            diagnostics(baseYAML + "\nmqtt:\n  users: [homeassistant, devices, healthcheck]\n"), "mqtt.users[2]",
+            "reserved name healthcheck")
         #expect(diagnostics(baseYAML + "\nmqtt:\n  users: [homeassistant, devices, healthcheck2]\n").isEmpty)
     }
 
     @Test func aDuplicateMQTTUserIsAnError() {
-        expectOnly(diagnostics(baseYAML + "\nmqtt:\n  users: [homeassistant, devices, devices]\n"), "mqtt.users[2]", "duplicate MQTT user \"devices\"")
+        expectOnly(
+            diagnostics(baseYAML + "\nmqtt:\n  users: [homeassistant, devices, devices]\n"), "mqtt.users[2]",
+            "duplicate MQTT user \"devices\"")
         #expect(diagnostics(baseYAML + "\nmqtt:\n  users: [homeassistant, devices, panel]\n").isEmpty)
     }
 
@@ -204,7 +214,8 @@ import Testing
     @Test(arguments: ["a/#/b", "a/b+", "a b", "#/a"])
     func anACLRuleWhoseTopicIsNoFilterIsAnError(topic: String) {
         let acl = "\nmqtt:\n  acl:\n    - {user: devices, access: deny, topic: \"%@\"}\n"
-        expectOnly(diagnostics(baseYAML + acl.replacingOccurrences(of: "%@", with: topic)), "mqtt.acl[0].topic", "is not an MQTT topic filter")
+        expectOnly(
+            diagnostics(baseYAML + acl.replacingOccurrences(of: "%@", with: topic)), "mqtt.acl[0].topic", "is not an MQTT topic filter")
         #expect(diagnostics(baseYAML + acl.replacingOccurrences(of: "%@", with: "a/+/b/#")).isEmpty)
     }
 
@@ -216,7 +227,9 @@ import Testing
 
     /// The loader refuses other schemes while reading; a spec built in code meets the validator's own check.
     @Test func anUnknownRecorderSchemeInABuiltSpecIsAnError() throws {
-        expectOnly(try validated { $0.homeAssistant.recorderScheme = "postgresql" }, "homeAssistant.recorderScheme", "is not one of: mysql, mysql+pymysql")
+        expectOnly(
+            try validated { $0.homeAssistant.recorderScheme = "postgresql" }, "homeAssistant.recorderScheme",
+            "is not one of: mysql, mysql+pymysql")
         #expect(try validated { $0.homeAssistant.recorderScheme = "mysql+pymysql" }.isEmpty)
     }
 
@@ -262,11 +275,12 @@ import Testing
 
     /// A double-quoted YAML scalar with every control character escaped, so the loader reads back exactly `value`.
     static func yamlQuoted(_ value: String) -> String {
-        "\"" + value.unicodeScalars.map { scalar in
-            if scalar == "\\" || scalar == "\"" { return "\\" + String(scalar) }
-            if Grammar.hasControlCharacters(String(scalar)) { return String(format: "\\u%04X", scalar.value) }
-            return String(scalar)
-        }.joined() + "\""
+        "\""
+            + value.unicodeScalars.map { scalar in
+                if scalar == "\\" || scalar == "\"" { return "\\" + String(scalar) }
+                if Grammar.hasControlCharacters(String(scalar)) { return String(format: "\\u%04X", scalar.value) }
+                return String(scalar)
+            }.joined() + "\""
     }
 
     static func replacing(_ old: String, _ new: @escaping @Sendable (String) -> String) -> @Sendable (String) -> String {
@@ -285,7 +299,8 @@ import Testing
         Field(path: "name", valid: "home", yaml: replacing("name: home\n") { "name: \($0)\n" }),
         Field(path: "nodes[1].name", valid: "n2", yaml: replacing("  - name: n2\n") { "  - name: \($0)\n" }),
         Field(path: "nodes[1].address", valid: "pi2.local", yaml: replacing("address: 10.1.0.12\n") { "address: \($0)\n" }),
-        Field(path: "nodes[1].user", valid: "pi", yaml: replacing("    address: 10.1.0.12\n") { "    address: 10.1.0.12\n    user: \($0)\n" }),
+        Field(
+            path: "nodes[1].user", valid: "pi", yaml: replacing("    address: 10.1.0.12\n") { "    address: 10.1.0.12\n    user: \($0)\n" }),
         Field(path: "ssh.user", valid: "ha_admin", yaml: replacing("nodes:\n") { "ssh:\n  user: \($0)\nnodes:\n" }),
         Field(path: "storage.volume", valid: "ha_vol-1", yaml: section("storage", "volume")),
         Field(path: "storage.brickPath", valid: "/srv/haha/brick", yaml: section("storage", "brickPath")),
@@ -301,10 +316,15 @@ import Testing
         Field(path: "homeAssistant.memoryLimit", valid: "768M", yaml: section("homeAssistant", "memoryLimit")),
         Field(path: "sensorAddress.address", valid: "10.1.0.50/24", yaml: replacing("  address: 10.1.0.50/24\n") { "  address: \($0)\n" }),
         Field(path: "sensorAddress.interface", valid: "enp1s0.10", yaml: replacing("  interface: eth0") { "  interface: \($0)" }),
-        Field(path: "sensorAddress.mdnsName", valid: "homeassistant", yaml: replacing("  interface: eth0") { "  interface: eth0\n  mdnsName: \($0)" }),
-        Field(path: "sensorAddress.hostname", valid: "hacluster",
-              yaml: replacing("  mode: vip\n  address: 10.1.0.50/24\n  interface: eth0") { "  mode: mdns-hostname\n  hostname: \($0)" }),
-        Field(path: "images.homeAssistant", valid: "10.1.0.1:5000/haha-lab/home-assistant:2026.11.0", yaml: section("images", "homeAssistant")),
+        Field(
+            path: "sensorAddress.mdnsName", valid: "homeassistant",
+            yaml: replacing("  interface: eth0") { "  interface: eth0\n  mdnsName: \($0)" }),
+        Field(
+            path: "sensorAddress.hostname", valid: "hacluster",
+            yaml: replacing("  mode: vip\n  address: 10.1.0.50/24\n  interface: eth0") { "  mode: mdns-hostname\n  hostname: \($0)" }),
+        Field(
+            path: "images.homeAssistant", valid: "10.1.0.1:5000/haha-lab/home-assistant:2026.11.0", yaml: section("images", "homeAssistant")
+        ),
         Field(path: "images.mariadb", valid: "mariadb:11.8", yaml: section("images", "mariadb")),
         Field(path: "images.mosquitto", valid: "eclipse-mosquitto:2", yaml: section("images", "mosquitto")),
         Field(path: "images.haproxy", valid: "haproxy@sha256:" + String(repeating: "ab", count: 32), yaml: section("images", "haproxy")),
@@ -314,16 +334,18 @@ import Testing
 
     /// Paths on the machine running haha: passed as one argv element, so only an option or a line break is hostile.
     static let localFields: [Field] = [
-        Field(path: "nodes[1].identityFile", valid: "~/.ssh/pi key",
-              yaml: replacing("    address: 10.1.0.12\n") { "    address: 10.1.0.12\n    identityFile: \($0)\n" }),
+        Field(
+            path: "nodes[1].identityFile", valid: "~/.ssh/pi key",
+            yaml: replacing("    address: 10.1.0.12\n") { "    address: 10.1.0.12\n    identityFile: \($0)\n" }),
         Field(path: "ssh.identityFile", valid: "keys/id_ed25519", yaml: replacing("nodes:\n") { "ssh:\n  identityFile: \($0)\nnodes:\n" }),
-        Field(path: "ssh.knownHostsFile", valid: "ssh/known_hosts", yaml: replacing("nodes:\n") { "ssh:\n  knownHostsFile: \($0)\nnodes:\n" }),
+        Field(
+            path: "ssh.knownHostsFile", valid: "ssh/known_hosts", yaml: replacing("nodes:\n") { "ssh:\n  knownHostsFile: \($0)\nnodes:\n" }),
         Field(path: "secretsDir", valid: "../haha secrets", yaml: { baseYAML + "\nsecretsDir: \($0)\n" }),
     ]
 
     /// Display text, quoted wherever it goes: only a line break is hostile.
     static let textFields: [Field] = [
-        Field(path: "homeAssistant.name", valid: "Our \"home\"; (2nd) & $more", yaml: section("homeAssistant", "name")),
+        Field(path: "homeAssistant.name", valid: "Our \"home\"; (2nd) & $more", yaml: section("homeAssistant", "name"))
     ]
 
     /// The refusal names the field, carries the line of the value, and stays on one line of output.
@@ -332,7 +354,9 @@ import Testing
         let problem = errors.first { $0.path == field.path }
         #expect(problem != nil, "\(field.path) accepted \(value.debugDescription); errors: \(errors)", sourceLocation: sourceLocation)
         #expect(problem?.line != nil, "\(field.path): no line", sourceLocation: sourceLocation)
-        #expect(problem.map { !$0.formatted(file: "haha.yaml").contains("\n") } ?? true, "\(field.path): multi-line message", sourceLocation: sourceLocation)
+        #expect(
+            problem.map { !$0.formatted(file: "haha.yaml").contains("\n") } ?? true, "\(field.path): multi-line message",
+            sourceLocation: sourceLocation)
     }
 
     /// The tighter grammars still accept what haha itself writes: the lab's spec and every golden case.
@@ -377,7 +401,9 @@ import Testing
     @Test func outOfRangeNumbersAreRefused() {
         let ports: [Field] = [
             Field(path: "ssh.port", valid: "22", yaml: Self.replacing("nodes:\n") { "ssh:\n  port: \($0)\nnodes:\n" }),
-            Field(path: "nodes[1].port", valid: "2222", yaml: Self.replacing("    address: 10.1.0.12\n") { "    address: 10.1.0.12\n    port: \($0)\n" }),
+            Field(
+                path: "nodes[1].port", valid: "2222",
+                yaml: Self.replacing("    address: 10.1.0.12\n") { "    address: 10.1.0.12\n    port: \($0)\n" }),
             Field(path: "mqtt.port", valid: "8883", yaml: Self.section("mqtt", "port")),
             Field(path: "homeAssistant.port", valid: "80", yaml: Self.section("homeAssistant", "port")),
             Field(path: "portainer.port", valid: "9000", yaml: { baseYAML + "\nportainer:\n  enabled: true\n  port: \($0)\n" }),
@@ -436,8 +462,10 @@ import Testing
         #expect(address.broadcast(prefixLength: 24) == IPv4Address("10.1.0.255"))
     }
 
-    @Test(arguments: ["/", "/etc", "/usr", "/usr/lib/x", "/bin", "/sbin/x", "/lib", "/lib64/haha", "/boot/x", "/dev/sda1", "/proc/1",
-                      "/sys/fs", "/run", "/var", "/var/lib", "/home", "/root", "/tmp", "/etc/haha/brick"])
+    @Test(arguments: [
+        "/", "/etc", "/usr", "/usr/lib/x", "/bin", "/sbin/x", "/lib", "/lib64/haha", "/boot/x", "/dev/sda1", "/proc/1",
+        "/sys/fs", "/run", "/var", "/var/lib", "/home", "/root", "/tmp", "/etc/haha/brick",
+    ])
     func systemDirectoriesAreRefused(path: String) {
         for field in Self.remoteFields where field.path.hasPrefix("storage.") && field.path.hasSuffix("Path") {
             expectRefused(field, path)
@@ -445,8 +473,10 @@ import Testing
         }
     }
 
-    @Test(arguments: ["var/lib/haha", "/var/lib//haha", "/var/lib/./haha", "/var/lib/../haha", "/var/lib/haha/", "/var/lib/haha/..",
-                      "/var/lib/ha ha", "/var/lib/häha", "~/haha"])
+    @Test(arguments: [
+        "var/lib/haha", "/var/lib//haha", "/var/lib/./haha", "/var/lib/../haha", "/var/lib/haha/", "/var/lib/haha/..",
+        "/var/lib/ha ha", "/var/lib/häha", "~/haha",
+    ])
     func unnormalizedPathsAreRefused(path: String) {
         for field in Self.remoteFields where field.path.hasPrefix("storage.") && field.path.hasSuffix("Path") {
             expectRefused(field, path)
@@ -485,9 +515,11 @@ import Testing
         }
     }
 
-    @Test(arguments: ["0123456789abcdef;reboot", "0123456789abcdef$(reboot)", "0123456789abcdef`reboot`", "0123456789abcdef|x", "0123456789abcdef&x",
-                      "0123456789 abcdef", "0123456789abcdef'x", "0123456789abcdef\"x", "0123456789abcdef@x", "0123456789abcdef%41", "0123456789abcdef#x",
-                      "0123456789abcdef\nx", "0123456789abcdefé", "0123456789abcdef/x", "0123456789abcdef+x", "0123456789abcdef=x"])
+    @Test(arguments: [
+        "0123456789abcdef;reboot", "0123456789abcdef$(reboot)", "0123456789abcdef`reboot`", "0123456789abcdef|x", "0123456789abcdef&x",
+        "0123456789 abcdef", "0123456789abcdef'x", "0123456789abcdef\"x", "0123456789abcdef@x", "0123456789abcdef%41", "0123456789abcdef#x",
+        "0123456789abcdef\nx", "0123456789abcdefé", "0123456789abcdef/x", "0123456789abcdef+x", "0123456789abcdef=x",
+    ])
     func secretsOutsideTheAlphabetAreRefused(value: String) throws {
         for name in Self.secretNames {
             let errors = try secretErrors(value, for: name)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import HahaSystem
 
 /// Counts calls across concurrent tasks.
@@ -161,10 +162,13 @@ actor Counter {
         ])
         defer { try? FileManager.default.removeItem(atPath: etc) }
         #expect(try DebianMirror.resolve(override: nil, environment: [:], etcApt: etc) == "http://host.example.org/debian")
-        #expect(try DebianMirror.resolve(override: nil, environment: ["HAHA_DEBIAN_MIRROR": "http://env.example.org/debian/"], etcApt: etc)
+        #expect(
+            try DebianMirror.resolve(override: nil, environment: ["HAHA_DEBIAN_MIRROR": "http://env.example.org/debian/"], etcApt: etc)
                 == "http://env.example.org/debian")
-        #expect(try DebianMirror.resolve(override: "http://flag.example.org/debian", environment: ["HAHA_DEBIAN_MIRROR": "http://env.example.org/d"],
-                                         etcApt: etc) == "http://flag.example.org/debian")
+        #expect(
+            try DebianMirror.resolve(
+                override: "http://flag.example.org/debian", environment: ["HAHA_DEBIAN_MIRROR": "http://env.example.org/d"],
+                etcApt: etc) == "http://flag.example.org/debian")
     }
 
     @Test func aHostWithoutADebianSourceGetsAnErrorThatSaysHowToSetOne() throws {

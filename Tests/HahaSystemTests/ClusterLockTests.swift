@@ -2,6 +2,7 @@ import Foundation
 import HahaCore
 import HahaTestSupport
 import Testing
+
 @testable import HahaSystem
 
 /// The cluster's side of the lock lives on every node: a dead first node neither blocks haha nor lets a second
@@ -25,7 +26,9 @@ import Testing
     }
 
     static func released(_ runner: ScriptedRunner) -> Bool {
-        runner.commands.contains { $0.arguments.last?.contains("rm -rf /var/lib/haha/lock") == true && $0.arguments.last?.hasPrefix("grep -qF") == true }
+        runner.commands.contains {
+            $0.arguments.last?.contains("rm -rf /var/lib/haha/lock") == true && $0.arguments.last?.hasPrefix("grep -qF") == true
+        }
     }
 
     @Test func takenOnEveryNodeAndReleasedOnEveryNode() async throws {
@@ -55,8 +58,9 @@ import Testing
     @Test func aHolderOnAnyNodeRefusesAndWhatWasTakenIsReleased() async throws {
         let (cluster, runners) = try Self.cluster { name, runner in
             if name == "n3" {
-                runner.on({ $0.last?.contains("mkdir /var/lib/haha/lock") == true }, exit: 3,
-                          stdout: "age=12\nhaha up (pid 4242 on laptop, since 2026-12-04T10:00:00Z, token t)\n")
+                runner.on(
+                    { $0.last?.contains("mkdir /var/lib/haha/lock") == true }, exit: 3,
+                    stdout: "age=12\nhaha up (pid 4242 on laptop, since 2026-12-04T10:00:00Z, token t)\n")
             }
         }
         var bodyRan = false
@@ -69,14 +73,16 @@ import Testing
         }
         #expect(!bodyRan)
         #expect(Self.released(runners["n1"]!) && Self.released(runners["n2"]!), "the locks taken on n1 and n2 stay behind")
-        #expect(!runners["n3"]!.commands.contains { $0.arguments == ["rm", "-rf", "/var/lib/haha/lock"] }, "another run's lock was removed")
+        #expect(
+            !runners["n3"]!.commands.contains { $0.arguments == ["rm", "-rf", "/var/lib/haha/lock"] }, "another run's lock was removed")
     }
 
     @Test func aStaleLockIsTakenOver() async throws {
         let (cluster, runners) = try Self.cluster { name, runner in
             if name == "n2" {
-                runner.on({ $0.last?.contains("mkdir /var/lib/haha/lock") == true }, exit: 3,
-                          stdout: "age=\(Int(ClusterLock.staleAfter) + 60)\nhaha up (pid 1 on laptop, since then, token t)\n")
+                runner.on(
+                    { $0.last?.contains("mkdir /var/lib/haha/lock") == true }, exit: 3,
+                    stdout: "age=\(Int(ClusterLock.staleAfter) + 60)\nhaha up (pid 1 on laptop, since then, token t)\n")
             }
         }
         // The scripted n2 answers "held" every time, so the run is still refused after the take-over: what counts is

@@ -2,6 +2,7 @@ import Foundation
 import HahaCore
 import HahaTestSupport
 import Testing
+
 @testable import HahaSystem
 
 /// `haha status` with scripted nodes: what it shows, and that every probe without an answer is listed, never hidden.
@@ -41,9 +42,11 @@ import Testing
     }
 
     @Test func anUnreachableNodeIsAProblemWithItsName() async throws {
-        let report = await ClusterStatus(cluster: try cluster { name, runner in
-            if name == "n2" { runner.on({ _ in true }, exit: 255, stderr: "ssh: connect to host 10.1.0.12 port 22: No route to host") }
-        }).probe()
+        let report = await ClusterStatus(
+            cluster: try cluster { name, runner in
+                if name == "n2" { runner.on({ _ in true }, exit: 255, stderr: "ssh: connect to host 10.1.0.12 port 22: No route to host") }
+            }
+        ).probe()
         let n2 = try #require(report.nodes.first { $0.name == "n2" })
         #expect(!n2.reachable && !n2.mounted && n2.swarm == "unknown")
         #expect(report.problems.count == 1)
@@ -60,9 +63,11 @@ import Testing
     }
 
     @Test func aGaleraProbeWithoutAnAnswerIsAProblem() async throws {
-        let report = await ClusterStatus(cluster: try cluster { name, runner in
-            if name == "n3" { runner.on({ $0.starts(with: ["docker", "volume", "inspect"]) }, exit: 1, stderr: "permission denied") }
-        }).probe()
+        let report = await ClusterStatus(
+            cluster: try cluster { name, runner in
+                if name == "n3" { runner.on({ $0.starts(with: ["docker", "volume", "inspect"]) }, exit: 1, stderr: "permission denied") }
+            }
+        ).probe()
         #expect(report.problems.count == 1)
         #expect(report.problems.first?.contains("cannot tell whether the database volume") == true, "\(report.problems)")
         #expect(report.problems.first?.contains("n3") == true || report.problems.first?.contains("scripted") == true)

@@ -1,6 +1,7 @@
 import Foundation
 import HahaCore
 import Testing
+
 @testable import HahaSystem
 
 /// `haha up`'s steps: their order, and the sensor-address step only where the spec has a sensor address.
@@ -16,7 +17,8 @@ import Testing
 
     @Test func stepsRunInTheLayersOrder() throws {
         let up = try convergence(.vip(.init(address: "10.1.0.50")))
-        #expect(up.steps.map(\.change) == [nil, nil, "storage", "swarm", "images", "galera", "stack", nil, "owner", "mqtt", "sensor address"])
+        #expect(
+            up.steps.map(\.change) == [nil, nil, "storage", "swarm", "images", "galera", "stack", nil, "owner", "mqtt", "sensor address"])
         #expect(up.steps.first?.title == "Looking for an existing cluster")
         #expect(up.steps[1].title == "Preflight on n1, n2, n3")
         #expect(up.steps.last?.title == "Sensor address (VIP 10.1.0.50 via keepalived)")
@@ -32,6 +34,8 @@ import Testing
     @Test func theSecretsMustBeThere() throws {
         let spec = ClusterSpec(nodes: [.init(name: "n1", address: "10.1.0.11")])
         let workspace = Workspace(specPath: "/nonexistent-\(UUID().uuidString)/haha.yaml", spec: spec)
-        #expect(throws: HahaError.self) { _ = try Convergence(cluster: Cluster(workspace: workspace, runners: [:]), homeAssistantTimeout: 1) }
+        #expect(throws: HahaError.self) {
+            _ = try Convergence(cluster: Cluster(workspace: workspace, runners: [:]), homeAssistantTimeout: 1)
+        }
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import HahaCore
 import HahaTestSupport
 import Testing
+
 @testable import HahaSystem
 
 extension RenderingSteps {
@@ -31,8 +32,9 @@ extension RenderingSteps {
             #expect(try await deploy.pullImages() == true)
             let images = cluster.spec.images
             for name in ["n1", "n2", "n3"] {
-                #expect(Changing.commands([name: runners[name]!], Changing.images)
-                    == [images.homeAssistant, images.mariadb, images.mosquitto].sorted().map { "\(name): docker pull \($0)" })
+                #expect(
+                    Changing.commands([name: runners[name]!], Changing.images)
+                        == [images.homeAssistant, images.mariadb, images.mosquitto].sorted().map { "\(name): docker pull \($0)" })
             }
             let before = Changing.commands(runners, Changing.images)
             #expect(try await deploy.pullImages() == false)
@@ -60,26 +62,34 @@ extension RenderingSteps {
                 let volume = "haha_galera-\(name)-data"
                 let path = "/var/lib/docker/volumes/\(volume)/_data"
                 runner.on({ $0.starts(with: ["docker", "volume", "inspect"]) }) { _ in
-                    deployed() ? .scripted(stdout: path + "\n") : .scripted(exit: 1, stderr: "Error response from daemon: get \(volume): no such volume\n")
+                    deployed()
+                        ? .scripted(stdout: path + "\n")
+                        : .scripted(exit: 1, stderr: "Error response from daemon: get \(volume): no such volume\n")
                 }
-                runner.on({ $0 == ["cat", "\(path)/grastate.dat"] },
-                          stdout: "# GALERA saved state\nversion: 2.1\nuuid:    \(uuid)\nseqno:   -1\nsafe_to_bootstrap: 0\n")
-                runner.on({ $0.starts(with: ["docker", "ps", "-q", "--filter", "label=com.docker.swarm.service.name=haha_galera-\(name)"]) }) { _ in
+                runner.on(
+                    { $0 == ["cat", "\(path)/grastate.dat"] },
+                    stdout: "# GALERA saved state\nversion: 2.1\nuuid:    \(uuid)\nseqno:   -1\nsafe_to_bootstrap: 0\n")
+                runner.on({
+                    $0.starts(with: ["docker", "ps", "-q", "--filter", "label=com.docker.swarm.service.name=haha_galera-\(name)"])
+                }) { _ in
                     .scripted(stdout: deployed() ? "3f2a9c1b7d4e\n" : "")
                 }
-                runner.on({ $0.starts(with: ["docker", "exec", "3f2a9c1b7d4e"]) }, stdout: """
-                    wsrep_cluster_size\t3
-                    wsrep_cluster_state_uuid\t\(uuid)
-                    wsrep_cluster_status\tPrimary
-                    wsrep_last_committed\t42
-                    wsrep_local_state\t4
+                runner.on(
+                    { $0.starts(with: ["docker", "exec", "3f2a9c1b7d4e"]) },
+                    stdout: """
+                        wsrep_cluster_size\t3
+                        wsrep_cluster_state_uuid\t\(uuid)
+                        wsrep_cluster_status\tPrimary
+                        wsrep_last_committed\t42
+                        wsrep_local_state\t4
 
-                    """)
+                        """)
             }
             for file in ["stack.digest", "phase"] {
                 let path = "/var/lib/haha/deploy/\(file)"
                 primary.on({ $0 == ["cat", path] }) { _ in
-                    primary.written(path).map { .scripted(stdout: $0) } ?? .scripted(exit: 1, stderr: "cat: \(path): No such file or directory\n")
+                    primary.written(path).map { .scripted(stdout: $0) }
+                        ?? .scripted(exit: 1, stderr: "cat: \(path): No such file or directory\n")
                 }
             }
             primary.on({ $0.starts(with: ["docker", "service", "ls"]) }) { _ in
@@ -97,11 +107,15 @@ extension RenderingSteps {
             for file in rendered {
                 let path = "/var/lib/haha/deploy.new/\(file.path)"
                 #expect(primary.written(path) == file.contents, "\(file.path)")
-                let write = try #require(primary.commands.last { $0.arguments.last?.contains("cat > \(shellQuote(path)).haha-tmp") == true })
+                let write = try #require(
+                    primary.commands.last { $0.arguments.last?.contains("cat > \(shellQuote(path)).haha-tmp") == true })
                 #expect(write.arguments.last?.contains("chmod \(file.isSecret ? "0600" : "0644")") == true, "\(file.path)")
             }
             let deploys = primary.commands.compactMap(\.arguments.last).filter { $0.contains("docker stack deploy") }
-            #expect(deploys == ["cd /var/lib/haha/deploy && { docker stack deploy --prune --resolve-image never -c stack.yml haha; status=$?; rm -rf secrets; exit $status; }"])
+            #expect(
+                deploys == [
+                    "cd /var/lib/haha/deploy && { docker stack deploy --prune --resolve-image never -c stack.yml haha; status=$?; rm -rf secrets; exit $status; }"
+                ])
             #expect(primary.written("/var/lib/haha/deploy/phase") == "steady\n")
             #expect(primary.written("/var/lib/haha/deploy/stack.digest")?.count == 33)
             // Nothing runs on the other nodes: the primary deploys for the swarm.
@@ -127,7 +141,9 @@ extension RenderingSteps {
             let (degraded, _) = Fixtures.cluster(cluster.spec) { name, runner in
                 guard name == "n1" else { return }
                 runner.on({ $0.starts(with: ["docker", "service", "ls"]) }, stdout: "1/1\n0/1\n1/1\n")
-                runner.on({ $0 == ["cat", "/var/lib/haha/deploy/stack.digest"] }, stdout: primary.written("/var/lib/haha/deploy/stack.digest") ?? "")
+                runner.on(
+                    { $0 == ["cat", "/var/lib/haha/deploy/stack.digest"] },
+                    stdout: primary.written("/var/lib/haha/deploy/stack.digest") ?? "")
             }
             #expect(try await Deploy(cluster: degraded, secrets: Self.secrets).deploy(.steady) == true)
         }

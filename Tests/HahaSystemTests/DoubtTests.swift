@@ -2,6 +2,7 @@ import Foundation
 import HahaCore
 import HahaTestSupport
 import Testing
+
 @testable import HahaSystem
 
 /// Every probe whose answer decides a destructive step: when it fails (ssh 255, timeout 124, garbage), haha stops
@@ -14,7 +15,8 @@ import Testing
             // A deploy that gets this far fails at once: no test waits for a bootstrap that cannot happen.
             runner.on({ $0.last?.contains("docker stack deploy") == true }, exit: 1, stderr: "scripted stop")
         }
-        let pool = "UUID\tHostname\tState\n" + ["n2", "n3"].map { "u-\($0)\t\(address($0))\tConnected" }.joined(separator: "\n")
+        let pool =
+            "UUID\tHostname\tState\n" + ["n2", "n3"].map { "u-\($0)\t\(address($0))\tConnected" }.joined(separator: "\n")
             + "\nu-n1\tlocalhost\tConnected\n"
         runners["n1"]?.on({ $0.starts(with: ["gluster", "pool", "list"]) }, stdout: pool)
         return (cluster, runners)
@@ -22,8 +24,10 @@ import Testing
 
     static func address(_ node: String) -> String { Fixtures.spec().nodes.first { $0.name == node }?.address ?? "" }
 
-    static let destructive = ["setfattr", "volume create", "rm -rf", "stack deploy", "service scale", "grastate.dat.haha-tmp",
-                              "--wsrep-recover", "volume rm"]
+    static let destructive = [
+        "setfattr", "volume create", "rm -rf", "stack deploy", "service scale", "grastate.dat.haha-tmp",
+        "--wsrep-recover", "volume rm",
+    ]
 
     static func destructiveCommands(_ runners: [String: ScriptedRunner]) -> [String] {
         runners.values.flatMap(\.commands).map(\.pretty).filter { command in destructive.contains { command.contains($0) } }
@@ -43,7 +47,8 @@ import Testing
         let failure = Self.failures[index]
         let (cluster, runners) = Self.cluster { name, runner in
             if name == "n1" {
-                runner.on({ $0 == ["gluster", "volume", "info", "haha"] }, exit: failure.exit, stdout: failure.stdout, stderr: failure.stderr)
+                runner.on(
+                    { $0 == ["gluster", "volume", "info", "haha"] }, exit: failure.exit, stdout: failure.stdout, stderr: failure.stderr)
             }
         }
         let error = await #expect(throws: HahaError.self) { try await Storage(cluster: cluster).converge(facts: [:]) }
@@ -57,8 +62,9 @@ import Testing
         let (cluster, runners) = Self.cluster { name, runner in
             guard name == "n1" else { return }
             runner.on({ $0 == ["gluster", "volume", "info", "haha"] }, exit: 1, stderr: "Volume haha does not exist")
-            runner.on({ $0 == ["gluster", "volume", "info", "all"] },
-                      stdout: "Volume Name: photos\nBricks:\nBrick1: 10.1.0.12:/var/lib/haha/brick\n")
+            runner.on(
+                { $0 == ["gluster", "volume", "info", "all"] },
+                stdout: "Volume Name: photos\nBricks:\nBrick1: 10.1.0.12:/var/lib/haha/brick\n")
         }
         let error = await #expect(throws: HahaError.self) { try await Storage(cluster: cluster).converge(facts: [:]) }
         #expect(error?.message.contains("10.1.0.12:/var/lib/haha/brick already belongs to the Gluster volume photos") == true)
@@ -80,22 +86,25 @@ import Testing
 
     // MARK: Galera
 
-    @Test(arguments: [
-        (["docker", "volume", "inspect"], 0),
-        (["docker", "volume", "inspect"], 1),
-        (["docker", "volume", "inspect"], 2),
-        (["test", "-d"], 1),
-        (["test", "-d"], 3),
-        (["cat"], 0),
-        (["cat"], 1),
-        (["cat"], 3),
-    ] as [([String], Int)])
+    @Test(
+        arguments: [
+            (["docker", "volume", "inspect"], 0),
+            (["docker", "volume", "inspect"], 1),
+            (["docker", "volume", "inspect"], 2),
+            (["test", "-d"], 1),
+            (["test", "-d"], 3),
+            (["cat"], 0),
+            (["cat"], 1),
+            (["cat"], 3),
+        ] as [([String], Int)])
     func aGaleraProbeWithoutAnAnswerBootstrapsNothing(_ prefix: [String], _ index: Int) async throws {
         let failure = Self.failures[index]
         let (cluster, runners) = Self.cluster { name, runner in
             if name == "n2" { runner.on({ $0.starts(with: prefix) }, exit: failure.exit, stdout: failure.stdout, stderr: failure.stderr) }
             runner.on({ $0.starts(with: ["docker", "volume", "inspect"]) }, stdout: "/var/lib/docker/volumes/x/_data\n")
-            runner.on({ $0.starts(with: ["cat"]) }, stdout: "uuid: 8bcf4a34-aedb-11e6-a3e8-5b3cf6a8e4f3\nseqno: \(name == "n1" ? 10 : 20)\nsafe_to_bootstrap: 0\n")
+            runner.on(
+                { $0.starts(with: ["cat"]) },
+                stdout: "uuid: 8bcf4a34-aedb-11e6-a3e8-5b3cf6a8e4f3\nseqno: \(name == "n1" ? 10 : 20)\nsafe_to_bootstrap: 0\n")
             // A deploy that slips through fails at once (and is caught below) instead of waiting for a bootstrap.
             runner.on({ $0.last?.contains("docker stack deploy") == true }, exit: 1, stderr: "scripted stop")
         }
@@ -111,7 +120,9 @@ import Testing
         // The control for the test above: the same script without a failure reaches the bootstrap of n2.
         let (cluster, runners) = Self.cluster { name, runner in
             runner.on({ $0.starts(with: ["docker", "volume", "inspect"]) }, stdout: "/var/lib/docker/volumes/x/_data\n")
-            runner.on({ $0.starts(with: ["cat"]) }, stdout: "uuid: 8bcf4a34-aedb-11e6-a3e8-5b3cf6a8e4f3\nseqno: \(name == "n2" ? 20 : 10)\nsafe_to_bootstrap: 0\n")
+            runner.on(
+                { $0.starts(with: ["cat"]) },
+                stdout: "uuid: 8bcf4a34-aedb-11e6-a3e8-5b3cf6a8e4f3\nseqno: \(name == "n2" ? 20 : 10)\nsafe_to_bootstrap: 0\n")
             // Stop at the deploy that would follow (a real lab test goes on from here).
             runner.on({ $0.last?.contains("docker stack deploy") == true }, exit: 1, stderr: "scripted stop")
         }
@@ -122,15 +133,20 @@ import Testing
         #expect(runners["n1"]!.commands.filter { $0.pretty.contains("grastate.dat.haha-tmp") }.isEmpty)
     }
 
-    @Test(arguments: ["Error response from daemon: volume haha_galera-NODE-data not found",
-                      "Error response from daemon: get haha_galera-NODE-data: no such volume"])
+    @Test(arguments: [
+        "Error response from daemon: volume haha_galera-NODE-data not found",
+        "Error response from daemon: get haha_galera-NODE-data: no such volume",
+    ])
     func aMissingVolumeIsADefiniteNoInEitherDockerWording(_ message: String) async throws {
         let (cluster, _) = Self.cluster { name, runner in
-            runner.on({ $0.starts(with: ["docker", "volume", "inspect"]) }, exit: 1,
-                      stderr: message.replacingOccurrences(of: "NODE", with: name))
+            runner.on(
+                { $0.starts(with: ["docker", "volume", "inspect"]) }, exit: 1,
+                stderr: message.replacingOccurrences(of: "NODE", with: name))
         }
         // No member has data: a new cluster is bootstrapped (the scripted deploy then stops it).
-        let error = await #expect(throws: CommandError.self) { try await Deploy(cluster: cluster, secrets: SecretValues([:])).convergeGalera() }
+        let error = await #expect(throws: CommandError.self) {
+            try await Deploy(cluster: cluster, secrets: SecretValues([:])).convergeGalera()
+        }
         #expect(error?.command.contains("docker stack deploy") == true)
     }
 
@@ -168,7 +184,9 @@ import Testing
         let result = try await LocalRunner().run(Command(["sh", "-c", "PATH=\(directory.path):$PATH; " + local], timeout: 20))
         #expect(result.succeeded, "\(result.errorOutput)")
         let lines = result.output.split(separator: "\n").map(String.init)
-        #expect(lines.first == "args: --defaults-extra-file=/dev/fd/3 -uroot -N -B -e SHOW STATUS WHERE Variable_name IN ('wsrep_cluster_size')")
+        #expect(
+            lines.first == "args: --defaults-extra-file=/dev/fd/3 -uroot -N -B -e SHOW STATUS WHERE Variable_name IN ('wsrep_cluster_size')"
+        )
         #expect(lines.dropFirst() == ["[client]", "password=s3cret-Value-0123456789"])
     }
 }

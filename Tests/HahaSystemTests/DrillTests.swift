@@ -2,6 +2,7 @@ import Foundation
 import HahaCore
 import HahaTestSupport
 import Testing
+
 @testable import HahaSystem
 
 /// The drill on scripted nodes: it waits for a whole cluster, cuts the node that runs Home Assistant (found through
@@ -14,11 +15,14 @@ import Testing
     static func runningCluster(homeAssistant: String? = "pi-2 Running 3 hours ago") -> (Cluster, [String: ScriptedRunner]) {
         let (cluster, runners) = Fixtures.cluster { name, runner in
             runner.on({ $0.starts(with: ["docker", "info", "--format"]) }, stdout: "active true \(swarmID(name))\n")
-            runner.on({ $0.starts(with: ["docker", "ps", "-q", "--filter", "label=com.docker.swarm.service.name=haha_galera-\(name)"]) },
-                      stdout: "5b1e7d2c9a40\n")
-            runner.on({ $0.starts(with: ["docker", "exec", "5b1e7d2c9a40"]) },
-                      stdout: "wsrep_cluster_size\t3\nwsrep_cluster_status\tPrimary\nwsrep_local_state\t4\n")
-            runner.on({ $0.starts(with: ["docker", "service", "ps", "haha_homeassistant"]) }, stdout: homeAssistant.map { $0 + "\n" } ?? "")
+            runner.on(
+                { $0.starts(with: ["docker", "ps", "-q", "--filter", "label=com.docker.swarm.service.name=haha_galera-\(name)"]) },
+                stdout: "5b1e7d2c9a40\n")
+            runner.on(
+                { $0.starts(with: ["docker", "exec", "5b1e7d2c9a40"]) },
+                stdout: "wsrep_cluster_size\t3\nwsrep_cluster_status\tPrimary\nwsrep_local_state\t4\n")
+            runner.on(
+                { $0.starts(with: ["docker", "service", "ps", "haha_homeassistant"]) }, stdout: homeAssistant.map { $0 + "\n" } ?? "")
             runner.on({ $0.starts(with: ["docker", "service", "ps", "haha_mosquitto"]) }, stdout: "pi-1 Running 3 hours ago\n")
             runner.on({ $0.starts(with: ["docker", "node", "inspect"]) }) { command in
                 .scripted(stdout: command.arguments[3].replacingOccurrences(of: "pi-", with: "n") + "\n")
@@ -39,10 +43,11 @@ import Testing
         #expect(error?.message.contains("did not come back within 1 s after n2 went away") == true)
 
         // The victim is n2 (label of host pi-2); the drain and the return go through n1, a node that stays up.
-        #expect(Changing.commands(runners, ["docker node update"]) == [
-            "n1: docker node update --availability active \(Self.swarmID("n2"))",
-            "n1: docker node update --availability drain \(Self.swarmID("n2"))",
-        ])
+        #expect(
+            Changing.commands(runners, ["docker node update"]) == [
+                "n1: docker node update --availability active \(Self.swarmID("n2"))",
+                "n1: docker node update --availability drain \(Self.swarmID("n2"))",
+            ])
         let n1 = runners["n1"]!
         let drain = try #require(n1.history.first { $0.command.pretty.contains("--availability drain") }?.sequence)
         let active = try #require(n1.history.first { $0.command.pretty.contains("--availability active") }?.sequence)
@@ -55,7 +60,9 @@ import Testing
             #expect(synced < drain)
         }
         // While the node is out, the drill keeps asking where Home Assistant runs.
-        #expect(n1.history.filter { $0.sequence > drain && $0.sequence < active && $0.command.pretty.contains("service ps haha_homeassistant") }.count >= 1)
+        #expect(
+            n1.history.filter { $0.sequence > drain && $0.sequence < active && $0.command.pretty.contains("service ps haha_homeassistant") }
+                .count >= 1)
     }
 
     @Test func aFailoverIsMeasuredThroughASurvivorAndTheNodeIsPutBack() async throws {
@@ -74,7 +81,9 @@ import Testing
         for (name, runner) in runners {
             runner.on({ $0.starts(with: ["docker", "info", "--format"]) }, stdout: "active true \(Self.swarmID(name))\n")
             runner.on({ $0.starts(with: ["docker", "ps", "-q", "--filter"]) }, stdout: "5b1e7d2c9a40\n")
-            runner.on({ $0.starts(with: ["docker", "exec", "5b1e7d2c9a40"]) }, stdout: "wsrep_cluster_size\t3\nwsrep_cluster_status\tPrimary\nwsrep_local_state\t4\n")
+            runner.on(
+                { $0.starts(with: ["docker", "exec", "5b1e7d2c9a40"]) },
+                stdout: "wsrep_cluster_size\t3\nwsrep_cluster_status\tPrimary\nwsrep_local_state\t4\n")
         }
         // Both services run on pi-2 (n2) and move once it is drained: Home Assistant to pi-3, the broker to pi-1.
         n1.on({ $0.starts(with: ["docker", "service", "ps", "haha_homeassistant"]) }) { _ in
@@ -94,10 +103,11 @@ import Testing
         #expect(result.brokerNode == "n1")
         #expect(result.mqttSeconds != nil)
         #expect(result.homeAssistantSeconds < 30)
-        #expect(Changing.commands(runners, ["docker node update"]) == [
-            "n1: docker node update --availability active \(Self.swarmID("n2"))",
-            "n1: docker node update --availability drain \(Self.swarmID("n2"))",
-        ])
+        #expect(
+            Changing.commands(runners, ["docker node update"]) == [
+                "n1: docker node update --availability active \(Self.swarmID("n2"))",
+                "n1: docker node update --availability drain \(Self.swarmID("n2"))",
+            ])
     }
 
     @Test func aGivenCutAndRestoreReplaceTheDrainAndGetTheVictim() async throws {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import HahaSystem
 
 /// `HomeAssistantSetup.fill`: how haha answers a config-flow form (the MQTT integration's broker step).
@@ -25,7 +26,10 @@ import Testing
     @Test func requiredFieldsWithoutAnAnswerGetTheirDefaultOrANeutralValue() {
         let schema: [[String: Any]] = [
             ["name": "keepalive", "required": true, "default": 60, "selector": ["number": [:]]],
-            ["name": "transport", "required": true, "selector": ["select": ["options": [["value": "tcp", "label": "TCP"], ["value": "websockets", "label": "WebSockets"]]]]],
+            [
+                "name": "transport", "required": true,
+                "selector": ["select": ["options": [["value": "tcp", "label": "TCP"], ["value": "websockets", "label": "WebSockets"]]]],
+            ],
             ["name": "protocol", "required": true, "selector": ["select": ["options": ["3.1.1", "5"]]]],
             ["name": "advanced_options", "required": true, "selector": ["boolean": [:]]],
             ["name": "ws_path", "required": true, "selector": ["text": [:]]],
@@ -46,12 +50,15 @@ import Testing
     @Test func anExpandableSectionIsSentAsAnObjectFilledTheSameWay() {
         let schema: [[String: Any]] = [
             ["name": "broker", "required": true],
-            ["name": "advanced", "type": "expandable", "schema": [
-                ["name": "port", "required": true, "default": 8883],
-                ["name": "username", "optional": true],
-                ["name": "tls", "required": true, "selector": ["boolean": [:]]],
-                ["name": "inner", "type": "expandable", "schema": [["name": "password"]]],
-            ] as [[String: Any]]],
+            [
+                "name": "advanced", "type": "expandable",
+                "schema": [
+                    ["name": "port", "required": true, "default": 8883],
+                    ["name": "username", "optional": true],
+                    ["name": "tls", "required": true, "selector": ["boolean": [:]]],
+                    ["name": "inner", "type": "expandable", "schema": [["name": "password"]]],
+                ] as [[String: Any]],
+            ],
             ["name": "empty", "type": "expandable"],
         ]
         let payload = HomeAssistantSetup.fill(schema, from: Self.answers)

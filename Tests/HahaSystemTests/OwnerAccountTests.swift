@@ -1,6 +1,7 @@
 import Foundation
 import HahaCore
 import Testing
+
 @testable import HahaSystem
 
 /// A Home Assistant that answers onboarding and login from a script, and records what haha asked.
@@ -44,8 +45,9 @@ final class FakeOnboarding: HomeAssistantOnboarding, @unchecked Sendable {
     var tokens: RefreshTokenFile { RefreshTokenFile(path: "\(directory)/homeassistant-refresh-token") }
 
     func ensure(_ ha: FakeOnboarding) async throws -> OwnerAccount.Outcome {
-        try await OwnerAccount.ensure(ha, password: "stored-pw", passwordFile: "\(directory)/homeassistant-owner-password",
-                                      tokens: tokens, configDirectory: "/mnt/haha/homeassistant")
+        try await OwnerAccount.ensure(
+            ha, password: "stored-pw", passwordFile: "\(directory)/homeassistant-owner-password",
+            tokens: tokens, configDirectory: "/mnt/haha/homeassistant")
     }
 
     @Test func aMissingOwnerIsCreatedAndItsTokenStoredPrivately() async throws {

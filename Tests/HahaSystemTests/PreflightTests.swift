@@ -2,12 +2,15 @@ import Foundation
 import HahaCore
 import HahaTestSupport
 import Testing
+
 @testable import HahaSystem
 
 /// Preflight with scripted nodes: every problem on every node is reported at once, each with the node and the fix.
 @Suite struct PreflightTests {
-    static func facts(uid: String = "0", docker: String = "26.1.5", arch: String = "aarch64", free: String = "9000000",
-                      ports: String = "22 24007") -> String {
+    static func facts(
+        uid: String = "0", docker: String = "26.1.5", arch: String = "aarch64", free: String = "9000000",
+        ports: String = "22 24007"
+    ) -> String {
         "uid=\(uid)\ndocker=\(docker)\narch=\(arch)\nfree=\(free)\nclock=\(Date().timeIntervalSince1970)\ngluster=yes\nsystemd=yes\nswarm=inactive\nports=\(ports)\n"
     }
 

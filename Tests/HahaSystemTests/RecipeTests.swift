@@ -1,6 +1,7 @@
 import Foundation
 import HahaCore
 import Testing
+
 @testable import HahaSystem
 
 /// The recipes come from the resource bundle SwiftPM builds from Sources/HahaSystem/Recipes.

@@ -2,6 +2,7 @@ import Foundation
 import HahaCore
 import HahaTestSupport
 import Testing
+
 @testable import HahaSystem
 
 @Suite struct RunnerTests {

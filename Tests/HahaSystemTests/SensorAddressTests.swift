@@ -2,6 +2,7 @@ import Foundation
 import HahaCore
 import HahaTestSupport
 import Testing
+
 @testable import HahaSystem
 
 extension RenderingSteps {
@@ -86,7 +87,9 @@ extension RenderingSteps {
             let cron = try #require(files.first { $0.path == "avahi/haha-avahi-restart.cron" })
             for runner in runners.values {
                 #expect(runner.written(SensorAddressSetup.cronFile) == cron.contents)
-                #expect(runner.commands.filter { $0.arguments.last?.contains("sed -i 's/^#*host-name=.*/host-name=homeassistant/'") == true }.count == 1)
+                #expect(
+                    runner.commands.filter { $0.arguments.last?.contains("sed -i 's/^#*host-name=.*/host-name=homeassistant/'") == true }
+                        .count == 1)
                 #expect(!runner.ran("keepalived"))
             }
             let before = Changing.commands(runners, Changing.sensorAddress)

@@ -1,6 +1,7 @@
 import Foundation
 import HahaCore
 import Testing
+
 @testable import HahaSystem
 
 /// The files `init`, `inventory import` and `render` write.
@@ -41,8 +42,11 @@ import Testing
 
     @Test func renderedSecretsArePrivateAndTheRestReadable() throws {
         let out = "\(directory)/out"
-        try SpecFiles.writeRendered([RenderedFile(path: "stack.yml", contents: "a\n"),
-                                     RenderedFile(path: "secrets/x", contents: "s\n", isSecret: true)], to: out)
+        try SpecFiles.writeRendered(
+            [
+                RenderedFile(path: "stack.yml", contents: "a\n"),
+                RenderedFile(path: "secrets/x", contents: "s\n", isSecret: true),
+            ], to: out)
         #expect(try mode("\(out)/stack.yml") == 0o644)
         #expect(try mode("\(out)/secrets") == 0o700)
         #expect(try mode("\(out)/secrets/x") == 0o600)

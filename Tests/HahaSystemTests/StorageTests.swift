@@ -2,6 +2,7 @@ import Foundation
 import HahaCore
 import HahaTestSupport
 import Testing
+
 @testable import HahaSystem
 
 /// Gluster as a scripted cluster: a fresh one is built (pool, volume, options, fstab mount), then the same nodes,
@@ -38,7 +39,8 @@ import Testing
         let others = spec.nodes.dropFirst().map(\.address)
         primary.on({ $0 == ["gluster", "pool", "list"] }) { _ in
             let peers = others.filter { primary.ran("gluster peer probe \($0)") }
-            let lines = ["UUID\t\t\t\t\tHostname \tState"]
+            let lines =
+                ["UUID\t\t\t\t\tHostname \tState"]
                 + peers.enumerated().map { "8d3c1f0e-0b5a-4a7e-9c0d-1f2e3d4c5b6\($0.offset)\t\($0.element)\tConnected " }
                 + ["0a2b6c9d-7e1f-4a3b-8c5d-6e7f8a9b0c1d\tlocalhost\tConnected "]
             return .scripted(stdout: lines.joined(separator: "\n") + "\n")
@@ -47,7 +49,9 @@ import Testing
             guard primary.ran("gluster volume create haha") else {
                 return .scripted(exit: 1, stderr: "Volume haha does not exist\n")
             }
-            let options = primary.commands.map(\.arguments).filter { $0.starts(with: ["gluster", "volume", "set", "haha"]) }.map { "\($0[4]): \($0[5])" }
+            let options = primary.commands.map(\.arguments).filter { $0.starts(with: ["gluster", "volume", "set", "haha"]) }.map {
+                "\($0[4]): \($0[5])"
+            }
             return .scripted(stdout: volumeInfo(started: primary.ran("gluster volume start haha"), options: options))
         }
         primary.on({ $0 == ["gluster", "volume", "info", "all"] }, stdout: "No volumes present\n")
@@ -66,12 +70,18 @@ import Testing
         #expect(try await storage.converge(facts: [:]) == true)
 
         let n1 = runners["n1"]!.commands.map(\.arguments)
-        #expect(n1.filter { $0.starts(with: ["gluster", "peer", "probe"]) } == [["gluster", "peer", "probe", "10.1.0.12"],
-                                                                               ["gluster", "peer", "probe", "10.1.0.13"]])
-        #expect(n1.filter { $0.starts(with: ["gluster", "volume", "create"]) } == [[
-            "gluster", "volume", "create", "haha", "replica", "3",
-            "10.1.0.11:\(Self.brick)", "10.1.0.12:\(Self.brick)", "10.1.0.13:\(Self.brick)", "force",
-        ]])
+        #expect(
+            n1.filter { $0.starts(with: ["gluster", "peer", "probe"]) } == [
+                ["gluster", "peer", "probe", "10.1.0.12"],
+                ["gluster", "peer", "probe", "10.1.0.13"],
+            ])
+        #expect(
+            n1.filter { $0.starts(with: ["gluster", "volume", "create"]) } == [
+                [
+                    "gluster", "volume", "create", "haha", "replica", "3",
+                    "10.1.0.11:\(Self.brick)", "10.1.0.12:\(Self.brick)", "10.1.0.13:\(Self.brick)", "force",
+                ]
+            ])
         let set = n1.filter { $0.starts(with: ["gluster", "volume", "set", "haha"]) }.map { [$0[4], $0[5]] }
         #expect(set == GlusterVolumeOptions.wanted(cluster.spec).sorted { $0.key < $1.key }.map { [$0.key, $0.value] })
         #expect(set.contains(["auth.allow", "127.0.0.1,10.1.0.11,10.1.0.12,10.1.0.13"]))
@@ -80,11 +90,15 @@ import Testing
         let order = n1.compactMap { $0.count > 2 && $0[0] == "gluster" ? $0[2] : nil }.filter { ["probe", "create", "start"].contains($0) }
         #expect(order == ["probe", "probe", "create", "start"])
 
-        let fstab = "localhost:/haha /var/lib/haha/shared glusterfs defaults,_netdev,backup-volfile-servers=10.1.0.11:10.1.0.12:10.1.0.13 0 0"
+        let fstab =
+            "localhost:/haha /var/lib/haha/shared glusterfs defaults,_netdev,backup-volfile-servers=10.1.0.11:10.1.0.12:10.1.0.13 0 0"
         for (name, runner) in runners {
             let scripts = runner.commands.compactMap { $0.arguments.last }
             // Each brick is prepared (an old volume identity cleared), then each node gets the fstab line and the mount.
-            #expect(scripts.contains { $0.hasPrefix("mkdir -p \(Self.brick)\n") && $0.contains("setfattr -x trusted.glusterfs.volume-id \(Self.brick)") }, "\(name)")
+            #expect(
+                scripts.contains {
+                    $0.hasPrefix("mkdir -p \(Self.brick)\n") && $0.contains("setfattr -x trusted.glusterfs.volume-id \(Self.brick)")
+                }, "\(name)")
             let mount = try #require(scripts.first { $0.hasPrefix("mkdir -p /var/lib/haha/shared") }, "\(name) is not mounted")
             #expect(mount.contains("printf '%s\\n%s\\n' '\(Storage.fstabMarker)' '\(fstab)' >> /etc/fstab.haha-tmp"))
             #expect(mount.contains("mv /etc/fstab.haha-tmp /etc/fstab"))
@@ -100,13 +114,15 @@ import Testing
         let spec = Fixtures.spec()
         let (cluster, runners) = Fixtures.cluster(spec) { name, runner in
             guard name == "n1" else { runner.on({ $0.last?.hasPrefix("grep -qxF") == true }); return }
-            runner.on({ $0 == ["gluster", "pool", "list"] }, stdout: """
-                UUID\t\t\t\t\tHostname \tState
-                8d3c1f0e-0b5a-4a7e-9c0d-1f2e3d4c5b60\t10.1.0.12\tConnected
-                8d3c1f0e-0b5a-4a7e-9c0d-1f2e3d4c5b61\t10.1.0.13\tConnected
-                0a2b6c9d-7e1f-4a3b-8c5d-6e7f8a9b0c1d\tlocalhost\tConnected
+            runner.on(
+                { $0 == ["gluster", "pool", "list"] },
+                stdout: """
+                    UUID\t\t\t\t\tHostname \tState
+                    8d3c1f0e-0b5a-4a7e-9c0d-1f2e3d4c5b60\t10.1.0.12\tConnected
+                    8d3c1f0e-0b5a-4a7e-9c0d-1f2e3d4c5b61\t10.1.0.13\tConnected
+                    0a2b6c9d-7e1f-4a3b-8c5d-6e7f8a9b0c1d\tlocalhost\tConnected
 
-                """)
+                    """)
             let options = GlusterVolumeOptions.wanted(spec).map { "\($0.key): \($0.value)" }
             runner.on({ $0 == ["gluster", "volume", "info", "haha"] }, stdout: Self.volumeInfo(started: true, options: options))
             runner.on({ $0.last?.hasPrefix("grep -qxF") == true })
@@ -114,43 +130,61 @@ import Testing
         #expect(try await Storage(cluster: cluster).converge(facts: [:]) == false)
         #expect(Changing.commands(runners, Changing.storage) == [])
         // Only the probes ran: the pool twice (the list, then the wait), the volume once for existence and once for options.
-        #expect(runners["n1"]!.commands.map(\.pretty).filter { $0.hasPrefix("gluster") }
-            == ["gluster pool list", "gluster pool list", "gluster volume info haha", "gluster volume info haha"])
+        #expect(
+            runners["n1"]!.commands.map(\.pretty).filter { $0.hasPrefix("gluster") }
+                == ["gluster pool list", "gluster pool list", "gluster volume info haha", "gluster volume info haha"])
     }
 
     @Test func glusterIsInstalledWhereItIsMissingAndMarked() async throws {
         let (cluster, runners) = Self.glusterCluster()
-        let facts = Dictionary(uniqueKeysWithValues: cluster.spec.nodes.map {
-            ($0.name, Preflight.Facts(dockerVersion: "26.1.5", architecture: "aarch64", freeKilobytes: 9_000_000, clock: 0,
-                                      hasGluster: $0.name != "n2", hasSystemd: true, listening: [22], swarmState: "inactive"))
-        })
+        let facts = Dictionary(
+            uniqueKeysWithValues: cluster.spec.nodes.map {
+                (
+                    $0.name,
+                    Preflight.Facts(
+                        dockerVersion: "26.1.5", architecture: "aarch64", freeKilobytes: 9_000_000, clock: 0,
+                        hasGluster: $0.name != "n2", hasSystemd: true, listening: [22], swarmState: "inactive")
+                )
+            })
         _ = try await Storage(cluster: cluster).converge(facts: facts)
-        #expect(Changing.commands(runners, ["apt-get", "touch"]) == [
-            "n2: sh -c 'DEBIAN_FRONTEND=noninteractive apt-get install -y glusterfs-server && (systemctl enable --now glusterd 2>/dev/null || service glusterd start)'",
-            "n2: sh -c 'mkdir -p /var/lib/haha/state && touch /var/lib/haha/state/installed-glusterfs-server'",
-        ])
+        #expect(
+            Changing.commands(runners, ["apt-get", "touch"]) == [
+                "n2: sh -c 'DEBIAN_FRONTEND=noninteractive apt-get install -y glusterfs-server && (systemctl enable --now glusterd 2>/dev/null || service glusterd start)'",
+                "n2: sh -c 'mkdir -p /var/lib/haha/state && touch /var/lib/haha/state/installed-glusterfs-server'",
+            ])
     }
 
     @Test func twoDataNodesAndAnArbiterMakeAnArbiterVolume() {
         let storage = Storage(cluster: Fixtures.cluster(Fixtures.spec(arbiters: ["n3"])).0)
-        #expect(storage.createArguments == ["gluster", "volume", "create", "haha", "replica", "3", "arbiter", "1",
-                                            "10.1.0.11:\(Self.brick)", "10.1.0.12:\(Self.brick)", "10.1.0.13:\(Self.brick)", "force"])
+        #expect(
+            storage.createArguments == [
+                "gluster", "volume", "create", "haha", "replica", "3", "arbiter", "1",
+                "10.1.0.11:\(Self.brick)", "10.1.0.12:\(Self.brick)", "10.1.0.13:\(Self.brick)", "force",
+            ])
     }
 
     // MARK: fstabLine
 
     @Test func theFstabLineMountsLocallyWithTheDataNodesAsBackups() {
         let storage = Storage(cluster: Fixtures.cluster().0)
-        #expect(storage.fstabLine == "localhost:/haha /var/lib/haha/shared glusterfs defaults,_netdev,backup-volfile-servers=10.1.0.11:10.1.0.12:10.1.0.13 0 0")
+        #expect(
+            storage.fstabLine
+                == "localhost:/haha /var/lib/haha/shared glusterfs defaults,_netdev,backup-volfile-servers=10.1.0.11:10.1.0.12:10.1.0.13 0 0"
+        )
     }
 
     @Test func theFstabLineNamesNoArbiterAndAtMostThreeServers() {
         let arbiter = Storage(cluster: Fixtures.cluster(Fixtures.spec(nodes: 3, arbiters: ["n2"])).0)
         #expect(arbiter.fstabLine.contains("backup-volfile-servers=10.1.0.11:10.1.0.13 0 0"))
-        let five = Storage(cluster: Fixtures.cluster(Fixtures.spec(nodes: 5) {
-            $0.storage.volume = "home"
-            $0.storage.mountPath = "/srv/home"
-        }).0)
-        #expect(five.fstabLine == "localhost:/home /srv/home glusterfs defaults,_netdev,backup-volfile-servers=10.1.0.11:10.1.0.12:10.1.0.13 0 0")
+        let five = Storage(
+            cluster: Fixtures.cluster(
+                Fixtures.spec(nodes: 5) {
+                    $0.storage.volume = "home"
+                    $0.storage.mountPath = "/srv/home"
+                }
+            ).0)
+        #expect(
+            five.fstabLine
+                == "localhost:/home /srv/home glusterfs defaults,_netdev,backup-volfile-servers=10.1.0.11:10.1.0.12:10.1.0.13 0 0")
     }
 }

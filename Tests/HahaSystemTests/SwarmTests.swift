@@ -2,6 +2,7 @@ import Foundation
 import HahaCore
 import HahaTestSupport
 import Testing
+
 @testable import HahaSystem
 
 /// Docker Swarm as scripted nodes: a fresh cluster gets one `swarm init`, a join per other node (token on stdin) and
@@ -18,7 +19,8 @@ import Testing
         let manager = runners["n1"]!
         for (name, runner) in runners {
             runner.on({ $0.starts(with: ["docker", "info", "--format"]) }) { _ in
-                runner.ran("docker swarm init") || runner.ran("/swarm/join") ? .scripted(stdout: "active true \(nodeID(name))\n")
+                runner.ran("docker swarm init") || runner.ran("/swarm/join")
+                    ? .scripted(stdout: "active true \(nodeID(name))\n")
                     : .scripted(stdout: "inactive false \n")
             }
         }
@@ -26,7 +28,9 @@ import Testing
         manager.on({ $0 == ["docker", "swarm", "join-token", "-q", "worker"] }, stdout: workerToken + "\n")
         manager.on({ $0.starts(with: ["docker", "node", "inspect", "--format", "{{json .Spec.Labels}}"]) }) { command in
             let id = command.arguments.last ?? ""
-            guard let node = spec.nodes.first(where: { nodeID($0.name) == id }) else { return .scripted(exit: 1, stderr: "Error: No such node: \(id)") }
+            guard let node = spec.nodes.first(where: { nodeID($0.name) == id }) else {
+                return .scripted(exit: 1, stderr: "Error: No such node: \(id)")
+            }
             return manager.ran("docker node update --label-add haha.node=\(node.name) --label-add haha.role=\(node.role.rawValue) \(id)")
                 ? .scripted(stdout: "{\"haha.node\":\"\(node.name)\",\"haha.role\":\"\(node.role.rawValue)\"}\n")
                 : .scripted(stdout: "{}\n")
@@ -39,7 +43,10 @@ import Testing
         let swarm = Swarm(cluster: cluster)
         #expect(try await swarm.converge() == true)
 
-        #expect(Changing.commands(runners, ["docker swarm init"]) == ["n1: docker swarm init --advertise-addr 10.1.0.11 --dispatcher-heartbeat 1s"])
+        #expect(
+            Changing.commands(runners, ["docker swarm init"]) == [
+                "n1: docker swarm init --advertise-addr 10.1.0.11 --dispatcher-heartbeat 1s"
+            ])
         for name in ["n2", "n3"] {
             let joins = try #require(runners[name]).commands.filter { $0.arguments.first == "perl" }
             try #require(joins.count == 1, "\(name) joined \(joins.count) times")
@@ -54,9 +61,11 @@ import Testing
         for name in ["n1", "n2", "n3"] {
             #expect(runners[name]!.ran("touch /var/lib/haha/state/swarm-joined"), "\(name) has no swarm marker")
         }
-        #expect(Changing.commands(runners, ["docker node update"]) == ["n1", "n2", "n3"].map {
-            "n1: docker node update --label-add haha.node=\($0) --label-add haha.role=data \(Self.nodeID($0))"
-        })
+        #expect(
+            Changing.commands(runners, ["docker node update"])
+                == ["n1", "n2", "n3"].map {
+                    "n1: docker node update --label-add haha.node=\($0) --label-add haha.role=data \(Self.nodeID($0))"
+                })
 
         let before = Changing.commands(runners, Changing.swarm)
         #expect(try await swarm.converge() == false)
@@ -94,7 +103,8 @@ import Testing
         // n2 manages the swarm (n1 was re-installed): nobody initialises, n1 joins n2.
         let (cluster, runners) = Fixtures.cluster { name, runner in
             runner.on({ $0.starts(with: ["docker", "info", "--format"]) }) { _ in
-                name == "n1" && !runner.ran("/swarm/join") ? .scripted(stdout: "inactive false \n") : .scripted(stdout: "active true \(Self.nodeID(name))\n")
+                name == "n1" && !runner.ran("/swarm/join")
+                    ? .scripted(stdout: "inactive false \n") : .scripted(stdout: "active true \(Self.nodeID(name))\n")
             }
             runner.on({ $0.starts(with: ["docker", "swarm", "join-token", "-q", "manager"]) }, stdout: Self.managerToken + "\n")
         }

@@ -2,6 +2,7 @@ import Foundation
 import HahaCore
 import HahaTestSupport
 import Testing
+
 @testable import HahaSystem
 
 /// `haha down` on a scripted running cluster: the right commands on every node, in order; data kept unless purged;
@@ -48,23 +49,31 @@ import Testing
         let kept = try await Teardown(cluster: cluster).run(purge: false)
         let n1 = runners["n1"]!
 
-        #expect(kept == [
-            "n1: Galera data in Docker volume haha_galera-n1-data", "n2: Galera data in Docker volume haha_galera-n2-data",
-            "n3: Galera data in Docker volume haha_galera-n3-data",
-            "n1: Home Assistant and Mosquitto files in the Gluster brick \(Self.brick)",
-            "n2: Home Assistant and Mosquitto files in the Gluster brick \(Self.brick)",
-            "n3: Home Assistant and Mosquitto files in the Gluster brick \(Self.brick)",
-        ])
+        #expect(
+            kept == [
+                "n1: Galera data in Docker volume haha_galera-n1-data", "n2: Galera data in Docker volume haha_galera-n2-data",
+                "n3: Galera data in Docker volume haha_galera-n3-data",
+                "n1: Home Assistant and Mosquitto files in the Gluster brick \(Self.brick)",
+                "n2: Home Assistant and Mosquitto files in the Gluster brick \(Self.brick)",
+                "n3: Home Assistant and Mosquitto files in the Gluster brick \(Self.brick)",
+            ])
         #expect(Changing.commands(runners, ["docker stack rm"]) == ["n1: docker stack rm haha"])
-        #expect(Changing.commands(runners, ["peer detach"]) == ["n1: gluster --mode=script peer detach 10.1.0.12",
-                                                                "n1: gluster --mode=script peer detach 10.1.0.13"])
+        #expect(
+            Changing.commands(runners, ["peer detach"]) == [
+                "n1: gluster --mode=script peer detach 10.1.0.12",
+                "n1: gluster --mode=script peer detach 10.1.0.13",
+            ])
         #expect(Changing.commands(runners, ["docker volume rm", "apt-get"]) == [])
         #expect(Self.removed(runners) == ["/var/lib/haha/deploy", Marker.directory])
         let fstab = Storage(cluster: cluster).fstabLine
         for (name, runner) in runners {
             let scripts = runner.commands.compactMap(\.arguments.last)
-            #expect(scripts.contains { $0.contains("{ grep -vxF '\(Storage.fstabMarker)' /etc/fstab | grep -vxF '\(fstab)'; } > /etc/fstab.haha-tmp") }, "\(name)")
-            #expect(runner.commands.filter { $0.arguments == ["rm", "-rf", "/var/lib/haha/deploy", Marker.directory] }.count == 1, "\(name)")
+            #expect(
+                scripts.contains {
+                    $0.contains("{ grep -vxF '\(Storage.fstabMarker)' /etc/fstab | grep -vxF '\(fstab)'; } > /etc/fstab.haha-tmp")
+                }, "\(name)")
+            #expect(
+                runner.commands.filter { $0.arguments == ["rm", "-rf", "/var/lib/haha/deploy", Marker.directory] }.count == 1, "\(name)")
             #expect(runner.commands.filter { $0.arguments == ["docker", "swarm", "leave", "--force"] }.count == 1, "\(name)")
         }
 
@@ -91,7 +100,8 @@ import Testing
         let (cluster, runners) = Self.running()
         let kept = try await Teardown(cluster: cluster).run(purge: true)
         #expect(kept == [])
-        #expect(Changing.commands(runners, ["docker volume rm"]) == ["n1", "n2", "n3"].map { "\($0): docker volume rm haha_galera-\($0)-data" })
+        #expect(
+            Changing.commands(runners, ["docker volume rm"]) == ["n1", "n2", "n3"].map { "\($0): docker volume rm haha_galera-\($0)-data" })
         // Only the brick path and haha's own directory are ever removed recursively; never the mount or a parent.
         #expect(Self.removed(runners) == [Self.brick, "/var/lib/haha"])
         for runner in runners.values {
@@ -100,7 +110,8 @@ import Testing
         // The bricks go only after the volume is deleted.
         let deleted = try #require(Self.sequence(runners["n1"]!, "volume delete haha").first)
         #expect(runners.values.flatMap { Self.sequence($0, "rm -rf \(Self.brick)") }.allSatisfy { $0 > deleted })
-        #expect(Changing.commands(runners, ["apt-get"]) == ["n2: sh -c 'DEBIAN_FRONTEND=noninteractive apt-get remove -y glusterfs-server'"])
+        #expect(
+            Changing.commands(runners, ["apt-get"]) == ["n2: sh -c 'DEBIAN_FRONTEND=noninteractive apt-get remove -y glusterfs-server'"])
     }
 
     @Test func aSwarmAndBricksHahaDidNotCreateAreLeftAlone() async throws {
@@ -108,7 +119,9 @@ import Testing
         let (cluster, runners) = Fixtures.cluster(Fixtures.spec()) { name, runner in
             runner.on({ $0.starts(with: ["docker", "info", "--format"]) }, stdout: "active true id-\(name)\n")
             runner.on({ $0.first == "test" }, exit: 1)
-            runner.on({ $0.starts(with: ["docker", "volume", "inspect"]) }, exit: 1, stderr: "Error response from daemon: get haha_galera-\(name)-data: no such volume\n")
+            runner.on(
+                { $0.starts(with: ["docker", "volume", "inspect"]) }, exit: 1,
+                stderr: "Error response from daemon: get haha_galera-\(name)-data: no such volume\n")
             runner.on({ $0 == ["gluster", "volume", "info", "haha"] }, exit: 1, stderr: "Volume haha does not exist\n")
         }
         _ = try await Teardown(cluster: cluster).run(purge: true)

@@ -1,6 +1,7 @@
 import Foundation
 import HahaCore
 import Testing
+
 @testable import HahaSystem
 
 /// `waitUntil`: a timeout says what was awaited, on which node, the last command with the tail of its output, and what to do.
@@ -37,11 +38,13 @@ import Testing
 
     @Test func aTimeoutNamesWhatTheNodeTheLastCommandItsOutputAndTheNextStep() async throws {
         let node = Node(stdout: "UUID\tHostname\tState\nu-1\t10.1.0.11\tDisconnected\nu-2\tlocalhost\tConnected\n")
-        let error = try #require(await Self.timeoutError {
-            try await waitUntil("all Gluster peers connected", timeout: 0.2, interval: 0.05, next: "open TCP 24007 between the nodes") { poll in
-                try await poll.on(node).output(["gluster", "pool", "list"]).contains("Disconnected") == false
-            }
-        })
+        let error = try #require(
+            await Self.timeoutError {
+                try await waitUntil("all Gluster peers connected", timeout: 0.2, interval: 0.05, next: "open TCP 24007 between the nodes") {
+                    poll in
+                    try await poll.on(node).output(["gluster", "pool", "list"]).contains("Disconnected") == false
+                }
+            })
         let text = error.description
         #expect(error.code == .timeout)
         #expect(text.contains("waiting for all Gluster peers connected"))
@@ -53,23 +56,28 @@ import Testing
 
     @Test func aFailingCheckShowsItsExitAndStandardError() async throws {
         let node = Node(exit: 255, stderr: "ssh: connect to host 10.1.0.12 port 22: No route to host")
-        let error = try #require(await Self.timeoutError {
-            try await waitUntil("a Swarm manager with quorum", timeout: 0.1, interval: 0.05, next: "run `haha status`") { poll in
-                try await poll.on(node).output(["docker", "node", "ls", "-q"]).isEmpty == false
-            }
-        })
-        #expect(error.description.contains("last check on n2 (root@10.1.0.12): docker node ls -q (exit 255\n    ssh: connect to host 10.1.0.12 port 22: No route to host)"))
+        let error = try #require(
+            await Self.timeoutError {
+                try await waitUntil("a Swarm manager with quorum", timeout: 0.1, interval: 0.05, next: "run `haha status`") { poll in
+                    try await poll.on(node).output(["docker", "node", "ls", "-q"]).isEmpty == false
+                }
+            })
+        #expect(
+            error.description.contains(
+                "last check on n2 (root@10.1.0.12): docker node ls -q (exit 255\n    ssh: connect to host 10.1.0.12 port 22: No route to host)"
+            ))
     }
 
     /// A check that is no command (Home Assistant's HTTP API) reports what it asked and the error it got.
     @Test func aCheckWithoutACommandReportsWhatItSawAndTheError() async throws {
         struct Refused: Error, CustomStringConvertible { var description: String { "connection refused" } }
-        let error = try #require(await Self.timeoutError {
-            try await waitUntil("Home Assistant to answer", timeout: 0.1, interval: 0.05, next: "read its log") { poll in
-                poll.saw(on: "10.1.0.10", "GET http://10.1.0.10:8123/api/", "no answer")
-                throw Refused()
-            }
-        })
+        let error = try #require(
+            await Self.timeoutError {
+                try await waitUntil("Home Assistant to answer", timeout: 0.1, interval: 0.05, next: "read its log") { poll in
+                    poll.saw(on: "10.1.0.10", "GET http://10.1.0.10:8123/api/", "no answer")
+                    throw Refused()
+                }
+            })
         #expect(error.description.contains("last check on 10.1.0.10: GET http://10.1.0.10:8123/api/ (no answer)"))
         #expect(error.description.contains("the last check failed: connection refused"))
     }
@@ -91,11 +99,14 @@ import Testing
         let nodes = answers.mapValues { Node(stdout: $0 + "\n") }
         let cluster = Cluster(workspace: Workspace(specPath: "/tmp/haha.yaml", spec: spec), runners: nodes)
         var states: [String: Swarm.NodeState] = [:]
-        let error = try #require(await Self.timeoutError {
-            try await Swarm(cluster: cluster).poll(spec.nodes, into: &states, timeout: 0.1, until: "n1, n2 to reconnect", next: "look at `docker info`") {
-                $0.values.allSatisfy { $0.state == "active" }
-            }
-        })
+        let error = try #require(
+            await Self.timeoutError {
+                try await Swarm(cluster: cluster).poll(
+                    spec.nodes, into: &states, timeout: 0.1, until: "n1, n2 to reconnect", next: "look at `docker info`"
+                ) {
+                    $0.values.allSatisfy { $0.state == "active" }
+                }
+            })
         #expect(states["n1"]?.control == true && states["n2"]?.state == "pending")
         #expect(error.description.contains("waiting for n1, n2 to reconnect"))
         #expect(error.description.contains("docker info --format"))

@@ -5,10 +5,14 @@ import HahaSystem
 /// Specs and scripted clusters shared by the tests.
 public enum Fixtures {
     /// `n1`, `n2`, … at 10.1.0.11, 10.1.0.12, …; the nodes named in `arbiters` are arbiters.
-    public static func spec(nodes count: Int = 3, arbiters: Set<String> = [], configure: (inout ClusterSpec) -> Void = { _ in }) -> ClusterSpec {
-        var spec = ClusterSpec(nodes: (1...count).map { index in
-            ClusterSpec.Node(name: "n\(index)", address: "10.1.0.\(10 + index)", role: arbiters.contains("n\(index)") ? .arbiter : .data)
-        })
+    public static func spec(nodes count: Int = 3, arbiters: Set<String> = [], configure: (inout ClusterSpec) -> Void = { _ in })
+        -> ClusterSpec
+    {
+        var spec = ClusterSpec(
+            nodes: (1...count).map { index in
+                ClusterSpec.Node(
+                    name: "n\(index)", address: "10.1.0.\(10 + index)", role: arbiters.contains("n\(index)") ? .arbiter : .data)
+            })
         configure(&spec)
         return spec
     }
@@ -16,7 +20,8 @@ public enum Fixtures {
     /// A cluster of scripted nodes (one `ScriptedRunner` each, named after its node); `script` adds each node's
     /// answers. More answers can be added to the returned runners before the cluster is used.
     public static func cluster(_ spec: ClusterSpec = spec(), _ script: (String, ScriptedRunner) -> Void = { _, _ in })
-        -> (Cluster, [String: ScriptedRunner]) {
+        -> (Cluster, [String: ScriptedRunner])
+    {
         var runners: [String: ScriptedRunner] = [:]
         for node in spec.nodes {
             let runner = ScriptedRunner()
@@ -35,15 +40,17 @@ public enum Changing {
     static let write = ["cat > ", "mv "]
     static let packages = ["apt-get", "touch /var/lib/haha/state"]
 
-    public static let storage = write + packages + [
-        "gluster peer probe", "gluster volume create", "gluster volume set", "gluster volume start", "setfattr",
-        "rm -rf", "/etc/fstab.haha-tmp", "mount /", "chown",
-    ]
+    public static let storage =
+        write + packages + [
+            "gluster peer probe", "gluster volume create", "gluster volume set", "gluster volume start", "setfattr",
+            "rm -rf", "/etc/fstab.haha-tmp", "mount /", "chown",
+        ]
     public static let swarm = packages + ["docker swarm init", "/swarm/join", "docker node update", "docker swarm leave"]
     public static let images = ["docker pull", "docker image rm", "docker load"]
-    public static let deploy = write + [
-        "docker stack deploy", "docker service scale", "docker run", "rm -rf", "mkdir -p", "grastate.dat.haha-tmp", "docker volume rm",
-    ]
+    public static let deploy =
+        write + [
+            "docker stack deploy", "docker service scale", "docker run", "rm -rf", "mkdir -p", "grastate.dat.haha-tmp", "docker volume rm",
+        ]
     public static let sensorAddress = write + packages + ["systemctl", "service ", "sed -i", ">> ", "cp -n"]
 
     /// The commands of `runners` that contain one of `markers`, as `node: command`, sorted.

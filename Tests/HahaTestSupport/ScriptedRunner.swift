@@ -61,7 +61,11 @@ public final class ScriptedRunner: CommandRunner, @unchecked Sendable {
     private enum Sequence {
         nonisolated(unsafe) private static var value = 0
         private static let lock = NSLock()
-        static func next() -> Int { lock.withLock { value += 1; return value } }
+        static func next() -> Int {
+            lock.withLock {
+                value += 1; return value
+            }
+        }
     }
 }
 

@@ -12,8 +12,9 @@ import Testing
         }
         let scratch = try Scratch()
         // Loopback addresses on port 1, where nothing answers: no key, so init refuses and writes nothing.
-        let result = try await run([haha, "init", "--node", "a=127.0.0.1", "--node", "b=127.0.0.2", "--node", "c=127.0.0.3", "--port", "1"],
-                                   in: scratch.path, timeout: 120)
+        let result = try await run(
+            [haha, "init", "--node", "a=127.0.0.1", "--node", "b=127.0.0.2", "--node", "c=127.0.0.3", "--port", "1"],
+            in: scratch.path, timeout: 120)
         #expect(result.exitCode != 0)
         #expect(result.errorOutput.contains("could not read the SSH host key of 3 nodes"), "\(result.errorOutput)")
         #expect(result.errorOutput.contains("a (127.0.0.1 port 1)"))
@@ -25,7 +26,11 @@ import Testing
     @Test func initValidateRenderAndDockerStackConfig() async throws {
         let haha = try Built.requireHaha()
         let scratch = try Scratch()
-        let initResult = try await run([haha, "init", "--node", "n1=10.1.0.11", "--node", "n2=10.1.0.12", "--node", "n3=10.1.0.13", "--user", "pi", "--trust-on-first-use"], in: scratch.path)
+        let initResult = try await run(
+            [
+                haha, "init", "--node", "n1=10.1.0.11", "--node", "n2=10.1.0.12", "--node", "n3=10.1.0.13", "--user", "pi",
+                "--trust-on-first-use",
+            ], in: scratch.path)
         #expect(initResult.exitCode == 0, "\(initResult.errorOutput)")
         let validate = try await run([haha, "validate"], in: scratch.path)
         #expect(validate.exitCode == 0, "\(validate.output)\(validate.errorOutput)")
@@ -49,7 +54,9 @@ import Testing
         }
 
         // init refuses to overwrite without --force.
-        let again = try await run([haha, "init", "--node", "a=10.1.0.11", "--node", "b=10.1.0.12", "--node", "c=10.1.0.13", "--trust-on-first-use"], in: scratch.path)
+        let again = try await run(
+            [haha, "init", "--node", "a=10.1.0.11", "--node", "b=10.1.0.12", "--node", "c=10.1.0.13", "--trust-on-first-use"],
+            in: scratch.path)
         #expect(again.exitCode != 0)
         #expect(again.errorOutput.contains("--force"))
     }
@@ -59,7 +66,9 @@ import Testing
     func renderedStackPassesDockerStackConfig() async throws {
         let haha = try Built.requireHaha()
         let scratch = try Scratch()
-        let initResult = try await run([haha, "init", "--node", "n1=10.1.0.11", "--node", "n2=10.1.0.12", "--node", "n3=10.1.0.13", "--trust-on-first-use"], in: scratch.path)
+        let initResult = try await run(
+            [haha, "init", "--node", "n1=10.1.0.11", "--node", "n2=10.1.0.12", "--node", "n3=10.1.0.13", "--trust-on-first-use"],
+            in: scratch.path)
         #expect(initResult.exitCode == 0, "\(initResult.errorOutput)")
         let render = try await run([haha, "render", "--out", "out/"], in: scratch.path)
         #expect(render.exitCode == 0, "\(render.errorOutput)")
@@ -71,7 +80,8 @@ import Testing
     @Test func malformedSpecExitsNonZeroWithALineAndWritesNothing() async throws {
         let haha = try Built.requireHaha()
         let scratch = try Scratch()
-        try "apiVersion: haha/v1\nnodes:\n  - name: n1\n    address: [10.1.0.11\n".write(toFile: scratch.file("haha.yaml"), atomically: true, encoding: .utf8)
+        try "apiVersion: haha/v1\nnodes:\n  - name: n1\n    address: [10.1.0.11\n".write(
+            toFile: scratch.file("haha.yaml"), atomically: true, encoding: .utf8)
         for arguments in [["validate"], ["render", "--out", "out"]] {
             let result = try await run([haha] + arguments, in: scratch.path)
             #expect(result.exitCode == 1)
@@ -86,15 +96,15 @@ import Testing
         let haha = try Built.requireHaha()
         let scratch = try Scratch()
         try """
-            apiVersion: haha/v1
-            nodes:
-              - name: n1
-                address: 10.1.0.11
-              - name: n1
-                address: 10.1.0.300
-            sensorAddress:
-              address: 10.9.0.5/24
-            """.write(toFile: scratch.file("haha.yaml"), atomically: true, encoding: .utf8)
+        apiVersion: haha/v1
+        nodes:
+          - name: n1
+            address: 10.1.0.11
+          - name: n1
+            address: 10.1.0.300
+        sensorAddress:
+          address: 10.9.0.5/24
+        """.write(toFile: scratch.file("haha.yaml"), atomically: true, encoding: .utf8)
         let result = try await run([haha, "validate", "--json"], in: scratch.path)
         #expect(result.exitCode == 1)
         let report = try #require(try JSONSerialization.jsonObject(with: result.stdout) as? [String: Any])
@@ -128,7 +138,8 @@ import Testing
         let bin = scratch.file("bin"), calls = scratch.file("calls")
         try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
         for tool in ["ssh", "docker"] {
-            try "#!/bin/sh\necho \"\(tool) $*\" >> \(shellQuote(calls))\nexit 255\n".write(toFile: "\(bin)/\(tool)", atomically: true, encoding: .utf8)
+            try "#!/bin/sh\necho \"\(tool) $*\" >> \(shellQuote(calls))\nexit 255\n".write(
+                toFile: "\(bin)/\(tool)", atomically: true, encoding: .utf8)
             try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: "\(bin)/\(tool)")
         }
         let path = "PATH=\(bin):\(ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")"
@@ -143,7 +154,8 @@ import Testing
                 address: 10.1.0.13
             """
         try good.write(toFile: scratch.file("good.yaml"), atomically: true, encoding: .utf8)
-        let bad = good.replacingOccurrences(of: "nodes:", with: "ssh:\n  user: \"-oProxyCommand=touch pwned\"\nnodes:")
+        let bad =
+            good.replacingOccurrences(of: "nodes:", with: "ssh:\n  user: \"-oProxyCommand=touch pwned\"\nnodes:")
             .replacingOccurrences(of: "address: 10.1.0.12", with: "address: \"10.1.0.12;reboot\"") + "\nstorage:\n  brickPath: /\n"
         try bad.write(toFile: scratch.file("bad.yaml"), atomically: true, encoding: .utf8)
 
@@ -151,10 +163,14 @@ import Testing
             let result = try await run(["env", path, haha] + command + ["--config", "bad.yaml"], in: scratch.path, timeout: 60)
             let text = result.output + result.errorOutput
             #expect(result.exitCode == 1, "\(command): exit \(result.exitCode): \(text)")
-            for diagnostic in ["bad.yaml:3: error: ssh.user:", "bad.yaml:8: error: nodes[1].address:", "bad.yaml:12: error: storage.brickPath:"] {
+            for diagnostic in [
+                "bad.yaml:3: error: ssh.user:", "bad.yaml:8: error: nodes[1].address:", "bad.yaml:12: error: storage.brickPath:",
+            ] {
                 #expect(text.contains(diagnostic), "\(command): no \(diagnostic) in:\n\(text)")
             }
-            #expect(!FileManager.default.fileExists(atPath: calls), "\(command) ran: \((try? String(contentsOfFile: calls, encoding: .utf8)) ?? "")")
+            #expect(
+                !FileManager.default.fileExists(atPath: calls),
+                "\(command) ran: \((try? String(contentsOfFile: calls, encoding: .utf8)) ?? "")")
         }
         #expect(!FileManager.default.fileExists(atPath: scratch.file("pwned")))
 
@@ -170,11 +186,11 @@ import Testing
         let haha = try Built.requireHaha()
         let scratch = try Scratch()
         try """
-            [hacluster]
-            pi1 ansible_host=10.0.0.1 ansible_user=-oProxyCommand=reboot
-            pi2 ansible_host=10.0.0.2
-            pi3 ansible_host="10.0.0.3;reboot"
-            """.write(toFile: scratch.file("hosts.ini"), atomically: true, encoding: .utf8)
+        [hacluster]
+        pi1 ansible_host=10.0.0.1 ansible_user=-oProxyCommand=reboot
+        pi2 ansible_host=10.0.0.2
+        pi3 ansible_host="10.0.0.3;reboot"
+        """.write(toFile: scratch.file("hosts.ini"), atomically: true, encoding: .utf8)
         let result = try await run([haha, "inventory", "import", "hosts.ini"], in: scratch.path)
         #expect(result.exitCode == 1)
         #expect(result.errorOutput.contains("hosts.ini:2: error: nodes[0].user:"), "\(result.errorOutput)")
@@ -188,11 +204,11 @@ import Testing
         let haha = try Built.requireHaha()
         let scratch = try Scratch()
         try """
-            [hacluster]
-            pi1 ansible_host=127.0.0.1 ansible_port=1
-            pi2 ansible_host=127.0.0.2 ansible_port=1
-            pi3 ansible_host=127.0.0.3 ansible_port=1
-            """.write(toFile: scratch.file("hosts.ini"), atomically: true, encoding: .utf8)
+        [hacluster]
+        pi1 ansible_host=127.0.0.1 ansible_port=1
+        pi2 ansible_host=127.0.0.2 ansible_port=1
+        pi3 ansible_host=127.0.0.3 ansible_port=1
+        """.write(toFile: scratch.file("hosts.ini"), atomically: true, encoding: .utf8)
         let refused = try await run([haha, "inventory", "import", "hosts.ini"], in: scratch.path)
         #expect(refused.exitCode != 0, "an import without host keys went through")
         #expect(refused.errorOutput.contains("--trust-on-first-use"), "\(refused.errorOutput)")
@@ -207,7 +223,11 @@ import Testing
         let haha = try Built.requireHaha()
         let scratch = try Scratch()
         for vip in ["10.1.0.50/40", "10.1.0.50/-1", "10.1.0.50/0"] {
-            let result = try await run([haha, "init", "--node", "a=10.1.0.11", "--node", "b=10.1.0.12", "--node", "c=10.1.0.13", "--vip", vip, "--trust-on-first-use"], in: scratch.path)
+            let result = try await run(
+                [
+                    haha, "init", "--node", "a=10.1.0.11", "--node", "b=10.1.0.12", "--node", "c=10.1.0.13", "--vip", vip,
+                    "--trust-on-first-use",
+                ], in: scratch.path)
             #expect(result.exitCode != 0 && result.exitCode < 128, "\(vip): exit \(result.exitCode)")
             #expect(result.errorOutput.contains("prefix length of 1...32"), "\(vip): \(result.errorOutput)")
         }

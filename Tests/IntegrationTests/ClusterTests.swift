@@ -1,10 +1,11 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import HahaCore
 import HahaSystem
 import Testing
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 
 /// Issue #4's acceptance on a real lab: `haha up` from bare nodes to a running, replicated Home Assistant;
 /// a second `up` that changes nothing; a power cut of every node recovered without losing a commit;
@@ -56,7 +57,8 @@ struct ClusterTests {
         try await ssh[2].shell("iptables -D \(reject)", timeout: 30)
         #expect(failedJoin.exitCode != 0, "n3's join was blocked, yet haha up succeeded")
         #expect(failedJoin.errorOutput.contains("n3"), "the failed join does not name n3:\n\(failedJoin.errorOutput)")
-        let joinToken = try await ssh[0].output(["docker", "swarm", "join-token", "-q", "manager"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        let joinToken = try await ssh[0].output(["docker", "swarm", "join-token", "-q", "manager"]).trimmingCharacters(
+            in: .whitespacesAndNewlines)
         #expect(joinToken.hasPrefix("SWMTKN-"))
         for value in secretsBefore.all + [joinToken] {
             #expect(!(failedJoin.output + failedJoin.errorOutput).contains(value), "the failed haha up printed a secret or the join token")
@@ -82,15 +84,18 @@ struct ClusterTests {
         for (node, runner) in zip(spec.nodes, ssh) {
             #expect(try await sql("SHOW STATUS LIKE 'wsrep_cluster_size'", node: node.name, on: runner).contains("3"), "\(node.name)")
         }
-        let tables = try await sql("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema='homeassistant' AND table_name IN ('states','events','recorder_runs')", node: "n2", on: ssh[1])
+        let tables = try await sql(
+            "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema='homeassistant' AND table_name IN ('states','events','recorder_runs')",
+            node: "n2", on: ssh[1])
         #expect(tables == "3")
         let statesBefore = Int(try await sql("SELECT COUNT(*) FROM homeassistant.states", node: "n3", on: ssh[2])) ?? -1
 
         // MQTT with a username and password reaches a sensor in Home Assistant (via MQTT discovery).
         let devices = secrets[SecretCatalog.mqttUser("devices")]
         let broker = spec.sensorAddress.vip?.address ?? spec.nodes[0].address
-        try await publish(broker: broker, user: "devices", password: devices, topic: "homeassistant/sensor/haha_e2e/config",
-                          message: #"{"name":"haha e2e","state_topic":"haha/e2e/state","unique_id":"haha_e2e_probe"}"#)
+        try await publish(
+            broker: broker, user: "devices", password: devices, topic: "homeassistant/sensor/haha_e2e/config",
+            message: #"{"name":"haha e2e","state_topic":"haha/e2e/state","unique_id":"haha_e2e_probe"}"#)
         try await waitUntil("the discovered MQTT sensor to show 42", timeout: 60, next: "read the test log above") { _ in
             try await publish(broker: broker, user: "devices", password: devices, topic: "haha/e2e/state", message: "42")
             let state = try await ha.request("GET", "api/states/sensor.haha_e2e", token: token)
@@ -105,7 +110,12 @@ struct ClusterTests {
         // Replica 3, and the config dir on the Gluster mount of every node.
         #expect(try await ssh[0].output(["gluster", "volume", "info", spec.storage.volume]).contains("Number of Bricks: 1 x 3 = 3"))
         for runner in ssh {
-            let check = try await runner.run(Command(["sh", "-c", "mountpoint -q \(spec.storage.mountPath) && test -f \(spec.storage.mountPath)/homeassistant/configuration.yaml && test -d \(spec.storage.mountPath)/homeassistant/.storage"], timeout: 30))
+            let check = try await runner.run(
+                Command(
+                    [
+                        "sh", "-c",
+                        "mountpoint -q \(spec.storage.mountPath) && test -f \(spec.storage.mountPath)/homeassistant/configuration.yaml && test -d \(spec.storage.mountPath)/homeassistant/.storage",
+                    ], timeout: 30))
             #expect(check.succeeded, "\(runner.target): Home Assistant's config dir is not on the Gluster mount")
         }
 
@@ -116,12 +126,14 @@ struct ClusterTests {
         let pair = try await [one, two]
         let refused = pair.filter { $0.exitCode != 0 }
         #expect(refused.count == 1, "two haha up at once: \(pair.map(\.exitCode))")
-        #expect(refused.first?.errorOutput.contains("another haha run holds the lock on this cluster: haha up (pid") == true,
-                "\(refused.first?.errorOutput ?? "")")
+        #expect(
+            refused.first?.errorOutput.contains("another haha run holds the lock on this cluster: haha up (pid") == true,
+            "\(refused.first?.errorOutput ?? "")")
         let second = try #require(pair.first { $0.exitCode == 0 })
         #expect(second.errorOutput.contains("no changes"), "second haha up changed something:\n\(second.errorOutput)")
         // A run from another machine holds the cluster's lock: refused, with its holder named.
-        try await ssh[0].shell("mkdir -p /var/lib/haha/lock && echo 'haha up (pid 1 on laptop, since then, token x)' > /var/lib/haha/lock/holder", timeout: 30)
+        try await ssh[0].shell(
+            "mkdir -p /var/lib/haha/lock && echo 'haha up (pid 1 on laptop, since then, token x)' > /var/lib/haha/lock/holder", timeout: 30)
         let blocked = try await run([haha, "up", "--config", specPath], in: scratch.path, timeout: 120)
         #expect(blocked.exitCode != 0)
         #expect(blocked.errorOutput.contains("holds the lock on n1: haha up (pid 1 on laptop"), "\(blocked.errorOutput)")
@@ -129,7 +141,9 @@ struct ClusterTests {
 
         // Power cuts: n3 first, then a commit on the two that remain, then n1 and n2. n3 is now behind:
         // `haha recover --from n3` shows the commit it would drop and, unconfirmed, bootstraps nothing.
-        _ = try await sql("CREATE DATABASE IF NOT EXISTS haha_e2e; CREATE TABLE IF NOT EXISTS haha_e2e.probe (id INT PRIMARY KEY, note TEXT); REPLACE INTO haha_e2e.probe VALUES (1, 'before the power cut')", node: "n2", on: ssh[1])
+        _ = try await sql(
+            "CREATE DATABASE IF NOT EXISTS haha_e2e; CREATE TABLE IF NOT EXISTS haha_e2e.probe (id INT PRIMARY KEY, note TEXT); REPLACE INTO haha_e2e.probe VALUES (1, 'before the power cut')",
+            node: "n2", on: ssh[1])
         #expect(try await run([haha, "lab", "kill", "n3"] + lab, in: scratch.path).exitCode == 0)
         try await waitUntil("n1 and n2 to form a Primary Component of 2", timeout: 120, next: "read the test log above") { _ in
             try await sql("SHOW STATUS LIKE 'wsrep_cluster_size'", node: "n1", on: ssh[0]).hasSuffix("2")
@@ -138,7 +152,9 @@ struct ClusterTests {
         for node in ["n1", "n2"] { #expect(try await run([haha, "lab", "kill", node] + lab, in: scratch.path).exitCode == 0) }
         for node in spec.nodes { #expect(try await run([haha, "lab", "start", node.name] + lab, in: scratch.path).exitCode == 0) }
         for runner in ssh {
-            try await waitUntil("\(runner.target) to answer after the power cut", timeout: 180, interval: 2, next: "read the test log above") { _ in
+            try await waitUntil(
+                "\(runner.target) to answer after the power cut", timeout: 180, interval: 2, next: "read the test log above"
+            ) { _ in
                 try await runner.run(Command(["docker", "info"], timeout: 20)).succeeded
             }
         }
@@ -149,8 +165,12 @@ struct ClusterTests {
         let recovered = try await run([haha, "up", "--config", specPath], in: scratch.path, timeout: 2400)
         #expect(recovered.exitCode == 0, "haha up after the power cut failed:\n\(recovered.errorOutput)")
         for (node, runner) in zip(spec.nodes, ssh) {
-            #expect(try await sql("SELECT note FROM haha_e2e.probe WHERE id = 1", node: node.name, on: runner) == "before the power cut", "\(node.name)")
-            #expect(try await sql("SELECT note FROM haha_e2e.probe WHERE id = 2", node: node.name, on: runner) == "only n1 and n2 have this", "\(node.name)")
+            #expect(
+                try await sql("SELECT note FROM haha_e2e.probe WHERE id = 1", node: node.name, on: runner) == "before the power cut",
+                "\(node.name)")
+            #expect(
+                try await sql("SELECT note FROM haha_e2e.probe WHERE id = 2", node: node.name, on: runner) == "only n1 and n2 have this",
+                "\(node.name)")
         }
 
         // n1 dies for good (its SD card) and the others lose power too. With n1 still dead, a confirmed
@@ -160,7 +180,9 @@ struct ClusterTests {
         for node in ["n1", "n2", "n3"] { #expect(try await run([haha, "lab", "kill", node] + lab, in: scratch.path).exitCode == 0) }
         for node in ["n2", "n3"] { #expect(try await run([haha, "lab", "start", node] + lab, in: scratch.path).exitCode == 0) }
         for runner in ssh.dropFirst() {
-            try await waitUntil("\(runner.target) to answer after the power cut", timeout: 180, interval: 2, next: "read the test log above") { _ in
+            try await waitUntil(
+                "\(runner.target) to answer after the power cut", timeout: 180, interval: 2, next: "read the test log above"
+            ) { _ in
                 try await runner.run(Command(["docker", "info"], timeout: 20)).succeeded
             }
         }
@@ -168,7 +190,9 @@ struct ClusterTests {
         #expect(forced.exitCode == 0, "haha recover --from n2 --yes with n1 dead failed:\n\(forced.output)\n\(forced.errorOutput)")
         #expect(forced.output.contains("n1"), "the report does not mention the dead n1:\n\(forced.output)")
         for (node, runner) in zip(spec.nodes, ssh).dropFirst() {
-            #expect(try await sql("SELECT note FROM haha_e2e.probe WHERE id = 3", node: node.name, on: runner) == "before n1 died", "\(node.name)")
+            #expect(
+                try await sql("SELECT note FROM haha_e2e.probe WHERE id = 3", node: node.name, on: runner) == "before n1 died",
+                "\(node.name)")
         }
         #expect(try await run([haha, "lab", "start", "n1"] + lab, in: scratch.path).exitCode == 0)
         try await waitUntil("n1 to answer after its return", timeout: 180, interval: 2, next: "read the test log above") { _ in
@@ -177,7 +201,9 @@ struct ClusterTests {
         let rejoined = try await run([haha, "up", "--config", specPath], in: scratch.path, timeout: 2400)
         #expect(rejoined.exitCode == 0, "haha up after n1's return failed:\n\(rejoined.errorOutput)")
         for (node, runner) in zip(spec.nodes, ssh) {
-            #expect(try await sql("SELECT note FROM haha_e2e.probe WHERE id = 3", node: node.name, on: runner) == "before n1 died", "\(node.name)")
+            #expect(
+                try await sql("SELECT note FROM haha_e2e.probe WHERE id = 3", node: node.name, on: runner) == "before n1 died",
+                "\(node.name)")
         }
 
         // haha down leaves the nodes as they were.
@@ -185,7 +211,8 @@ struct ClusterTests {
         #expect(down.exitCode == 0, "haha down failed:\n\(down.errorOutput)")
         for (index, runner) in ssh.enumerated() {
             let after = try await runner.shell(Self.nodeState, timeout: 60).output
-            #expect(after == before[index], "\(spec.nodes[index].name) differs after haha down:\nbefore:\n\(before[index])\nafter:\n\(after)")
+            #expect(
+                after == before[index], "\(spec.nodes[index].name) differs after haha down:\nbefore:\n\(before[index])\nafter:\n\(after)")
         }
     }
 
@@ -206,26 +233,36 @@ struct ClusterTests {
 
     /// Runs SQL as root inside the node's Galera container; returns the trimmed output.
     func sql(_ statement: String, node: String, on runner: any CommandRunner) async throws -> String {
-        let script = "c=$(docker ps -q --filter label=com.docker.swarm.service.name=haha_galera-\(node) | head -n1); [ -n \"$c\" ] || exit 3; "
+        let script =
+            "c=$(docker ps -q --filter label=com.docker.swarm.service.name=haha_galera-\(node) | head -n1); [ -n \"$c\" ] || exit 3; "
             + "docker exec -i \"$c\" sh -c 'mariadb -uroot -p\"$(cat /run/secrets/mariadb-root-password)\" -N -B'"
         return try await runner.shell(script, input: Data((statement + "\n").utf8), timeout: 60).output
-            .trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n").last.map { String($0.split(separator: "\t").last ?? "") } ?? ""
+            .trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n").last.map {
+                String($0.split(separator: "\t").last ?? "")
+            } ?? ""
     }
 
     @discardableResult
     func publish(broker: String, user: String, password: String, topic: String, message: String) async throws -> Bool {
-        try await LocalRunner().check(["mosquitto_pub", "-h", broker, "-p", "1883", "-u", user, "-P", password, "-t", topic, "-m", message, "-r", "-q", "1"], timeout: 30)
+        try await LocalRunner().check(
+            ["mosquitto_pub", "-h", broker, "-p", "1883", "-u", user, "-P", password, "-t", topic, "-m", message, "-r", "-q", "1"],
+            timeout: 30)
         return true
     }
 
     /// The login flow a browser would use, with the owner's username and password.
     func login(_ ha: HomeAssistantSetup, password: String) async throws -> String {
         let client = "http://haha-e2e.test/"
-        let flow = try await ha.request("POST", "auth/login_flow", json: ["client_id": client, "handler": ["homeassistant", NSNull()], "redirect_uri": client])
+        let flow = try await ha.request(
+            "POST", "auth/login_flow", json: ["client_id": client, "handler": ["homeassistant", NSNull()], "redirect_uri": client])
         let flowID = try #require((flow.json as? [String: Any])?["flow_id"] as? String, "no login flow: \(flow.status)")
-        let done = try await ha.request("POST", "auth/login_flow/\(flowID)", json: ["client_id": client, "username": HomeAssistantSetup.ownerUsername, "password": password])
-        let code = try #require((done.json as? [String: Any])?["result"] as? String, "login refused: \(String(decoding: done.body, as: UTF8.self))")
-        let tokens = try await ha.request("POST", "auth/token", form: ["grant_type": "authorization_code", "code": code, "client_id": client])
+        let done = try await ha.request(
+            "POST", "auth/login_flow/\(flowID)",
+            json: ["client_id": client, "username": HomeAssistantSetup.ownerUsername, "password": password])
+        let code = try #require(
+            (done.json as? [String: Any])?["result"] as? String, "login refused: \(String(decoding: done.body, as: UTF8.self))")
+        let tokens = try await ha.request(
+            "POST", "auth/token", form: ["grant_type": "authorization_code", "code": code, "client_id": client])
         return try #require((tokens.json as? [String: Any])?["access_token"] as? String)
     }
 }

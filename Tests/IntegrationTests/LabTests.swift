@@ -1,10 +1,11 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import HahaCore
 import HahaSystem
 import Testing
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 
 /// Whether this machine can run a lab: root, a Docker engine, and the haha-lab runtime.
 enum LabHost {
@@ -49,7 +50,8 @@ struct LabTests {
         #expect(nodes.allSatisfy { $0.user == "pi" })
 
         // A 3-manager Swarm, over SSH (the lab user goes through sudo).
-        try await ssh[0].check(["docker", "swarm", "init", "--advertise-addr", nodes[0].address, "--dispatcher-heartbeat", "1s"], timeout: 60)
+        try await ssh[0].check(
+            ["docker", "swarm", "init", "--advertise-addr", nodes[0].address, "--dispatcher-heartbeat", "1s"], timeout: 60)
         let token = try await ssh[0].output(["docker", "swarm", "join-token", "-q", "manager"])
         for runner in ssh.dropFirst() {
             try await runner.check(["docker", "swarm", "join", "--token", token, "\(nodes[0].address):2377"], timeout: 60)
@@ -64,14 +66,17 @@ struct LabTests {
             let pool = try await ssh[0].output(["gluster", "pool", "list"])
             return pool.split(separator: "\n").filter { $0.contains("Connected") }.count == 3
         }
-        try await ssh[0].check(["gluster", "volume", "create", "labtest", "replica", "3"] + nodes.map { "\($0.name):/bricks/labtest" } + ["force"], timeout: 120)
+        try await ssh[0].check(
+            ["gluster", "volume", "create", "labtest", "replica", "3"] + nodes.map { "\($0.name):/bricks/labtest" } + ["force"],
+            timeout: 120)
         try await ssh[0].check(["gluster", "volume", "set", "labtest", "network.ping-timeout", "5"], timeout: 60)
         try await ssh[0].check(["gluster", "volume", "start", "labtest"], timeout: 120)
         let info = try await ssh[0].output(["gluster", "volume", "info", "labtest"])
         #expect(info.contains("Number of Bricks: 1 x 3 = 3"))
         for runner in ssh {
             // Through fstab, as on a real machine: the node's boot (entrypoint) mounts it again after a power cut.
-            try await runner.shell("""
+            try await runner.shell(
+                """
                 mkdir -p /mnt/labtest && (grep -q ' /mnt/labtest ' /etc/fstab || echo 'localhost:/labtest /mnt/labtest glusterfs defaults,_netdev 0 0' >> /etc/fstab) \
                 && (mountpoint -q /mnt/labtest || mount /mnt/labtest)
                 """, timeout: 60)
@@ -107,7 +112,9 @@ struct LabTests {
         #expect(states.first { $0["name"] as? String == "n3" }?["state"] as? String == "running")
         #expect(try await ssh[2].run(Command(["true"], timeout: 5)).succeeded == false)
         #expect(try await run([haha, "lab", "heal", "n3"] + lab, in: scratch.path).exitCode == 0)
-        try await waitUntil("n3 reachable after heal", timeout: 60, next: "read the test log above") { _ in (try? await ssh[2].run(Command(["true"], timeout: 5)).succeeded) == true }
+        try await waitUntil("n3 reachable after heal", timeout: 60, next: "read the test log above") { _ in
+            (try? await ssh[2].run(Command(["true"], timeout: 5)).succeeded) == true
+        }
     }
 
     /// `haha lab down` removes every container, volume, network, firewall rule and process of the lab, and nothing else.
@@ -120,7 +127,8 @@ struct LabTests {
         let up = try await run([haha, "lab", "up", "--subnet", Self.subnet] + lab, in: scratch.path, timeout: 1800)
         try #require(up.exitCode == 0, "lab up failed: \(up.errorOutput)")
         // Something mounted inside a node, as haha up would.
-        _ = try await run(["docker", "exec", "\(Self.name)-n1", "sh", "-c", "mkdir -p /mnt/x && mount -t tmpfs none /mnt/x"], in: scratch.path)
+        _ = try await run(
+            ["docker", "exec", "\(Self.name)-n1", "sh", "-c", "mkdir -p /mnt/x && mount -t tmpfs none /mnt/x"], in: scratch.path)
 
         let down = try await run([haha, "lab", "down"] + lab, in: scratch.path, timeout: 300)
         #expect(down.exitCode == 0, "\(down.errorOutput)")
@@ -128,10 +136,12 @@ struct LabTests {
         #expect(try await run(["docker", "ps", "-aq", "--filter", label], in: scratch.path).output.isEmpty)
         #expect(try await run(["docker", "volume", "ls", "-q", "--filter", label], in: scratch.path).output.isEmpty)
         #expect(try await run(["docker", "network", "ls", "-q", "--filter", label], in: scratch.path).output.isEmpty)
-        #expect(try await run(["sh", "-c", "iptables -S DOCKER-USER | grep -c br-\(Self.name) || true"], in: scratch.path).output
-            .trimmingCharacters(in: .whitespacesAndNewlines) == "0")
-        #expect(try await run(["sh", "-c", "grep -c '\(Self.name)' /proc/mounts || true"], in: scratch.path).output
-            .trimmingCharacters(in: .whitespacesAndNewlines) == "0")
+        #expect(
+            try await run(["sh", "-c", "iptables -S DOCKER-USER | grep -c br-\(Self.name) || true"], in: scratch.path).output
+                .trimmingCharacters(in: .whitespacesAndNewlines) == "0")
+        #expect(
+            try await run(["sh", "-c", "grep -c '\(Self.name)' /proc/mounts || true"], in: scratch.path).output
+                .trimmingCharacters(in: .whitespacesAndNewlines) == "0")
         #expect(try await run(["sh", "-c", "pgrep -af 'haha-test-n[0-9]' | grep -v pgrep || true"], in: scratch.path).output.isEmpty)
         // What the lab did not create is still there.
         #expect(try await run(["docker", "volume", "inspect", "haha-test-bystander"], in: scratch.path).exitCode == 0)
@@ -154,10 +164,15 @@ struct HomeAssistantImageTests {
         let container = "haha-test-ha"
         _ = try await run(["docker", "rm", "-f", container], in: scratch.path)
         _ = try await run(["docker", "network", "rm", network], in: scratch.path)
-        #expect(try await run(["docker", "network", "create", "--internal", "--subnet", "172.30.80.0/24", network], in: scratch.path).exitCode == 0)
+        #expect(
+            try await run(["docker", "network", "create", "--internal", "--subnet", "172.30.80.0/24", network], in: scratch.path).exitCode
+                == 0)
         let start = ContinuousClock.now
-        let started = try await run(["docker", "run", "-d", "--name", container, "--network", network, "--ip", "172.30.80.10",
-                                     "-e", "TZ=UTC", LabLayout.serviceImages.homeAssistant], in: scratch.path)
+        let started = try await run(
+            [
+                "docker", "run", "-d", "--name", container, "--network", network, "--ip", "172.30.80.10",
+                "-e", "TZ=UTC", LabLayout.serviceImages.homeAssistant,
+            ], in: scratch.path)
         #expect(started.exitCode == 0, "\(started.errorOutput)")
         let ha = HomeAssistantSetup(baseURL: URL(string: "http://172.30.80.10:8123/")!)
         var status = 0

@@ -14,7 +14,8 @@ enum Built {
     static var haha: String { directory.appendingPathComponent("haha").path }
 
     static func requireHaha() throws -> String {
-        try #require(FileManager.default.isExecutableFile(atPath: haha), "no haha executable at \(haha); run `swift build` before `swift test`")
+        try #require(
+            FileManager.default.isExecutableFile(atPath: haha), "no haha executable at \(haha); run `swift build` before `swift test`")
         return haha
     }
 }
@@ -39,8 +40,10 @@ final class Scratch {
 /// Runs a command in a directory and returns its result (the CLI under test, docker, ...).
 func run(_ arguments: [String], in directory: String, input: String? = nil, timeout: Double = 120) async throws -> CommandResult {
     let runner = LocalRunner()
-    return try await runner.run(Command(["sh", "-c", "cd \(shellQuote(directory)) && exec \"$@\"", "sh"] + arguments,
-                                        input: input.map { Data($0.utf8) }, timeout: timeout))
+    return try await runner.run(
+        Command(
+            ["sh", "-c", "cd \(shellQuote(directory)) && exec \"$@\"", "sh"] + arguments,
+            input: input.map { Data($0.utf8) }, timeout: timeout))
 }
 
 func commandExists(_ name: String) -> Bool {

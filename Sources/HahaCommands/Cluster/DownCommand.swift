@@ -16,7 +16,9 @@ struct DownCommand: AsyncParsableCommand {
     func run() async throws {
         let workspace = try spec.loadValid(checkingSecrets: false)
         let cluster = Cluster(workspace: workspace, log: { Console.error("   \($0)") })
-        let kept = try await StepPrinter().step("Removing haha from \(workspace.spec.nodes.map(\.name).joined(separator: ", "))\(purge ? " (purge)" : "")") {
+        let kept = try await StepPrinter().step(
+            "Removing haha from \(workspace.spec.nodes.map(\.name).joined(separator: ", "))\(purge ? " (purge)" : "")"
+        ) {
             try await ClusterLock.holding(cluster, command: "down") { try await Teardown(cluster: cluster).run(purge: purge) }
         }
         if kept.isEmpty {

@@ -43,13 +43,17 @@ struct DrillCommand: AsyncParsableCommand {
         }
         let result = try await StepPrinter().step("Failover drill") {
             try await ClusterLock.holding(cluster, command: "drill") {
-                try await Drill(cluster: cluster).run(healthcheckPassword: secrets[SecretCatalog.mqttHealthcheck], fail: fail, restore: restore, timeout: timeout)
+                try await Drill(cluster: cluster).run(
+                    healthcheckPassword: secrets[SecretCatalog.mqttHealthcheck], fail: fail, restore: restore, timeout: timeout)
             }
         }
         if json { return try Console.json(result) }
-        let broker = result.mqttSeconds.map { String(format: "the broker after %.1f s on %@", $0, result.brokerNode) }
+        let broker =
+            result.mqttSeconds.map { String(format: "the broker after %.1f s on %@", $0, result.brokerNode) }
             ?? "the broker ran on \(result.brokerNode) and kept answering"
-        Console.out(String(format: "%@ went away (%@): Home Assistant answered again after %.1f s on %@; ",
-                           result.failedNode, lab == nil ? "drained" : "power cut", result.homeAssistantSeconds, result.homeAssistantNode) + broker)
+        Console.out(
+            String(
+                format: "%@ went away (%@): Home Assistant answered again after %.1f s on %@; ",
+                result.failedNode, lab == nil ? "drained" : "power cut", result.homeAssistantSeconds, result.homeAssistantNode) + broker)
     }
 }

@@ -37,9 +37,11 @@ struct RecoverCommand: AsyncParsableCommand {
                 try Console.json(RecoverReport(members: members, report: report))
             } else {
                 for member in members { Console.out(MemberLine(member).text) }
-                Console.out(report.losses.isEmpty
-                    ? "starting from \(from) (seqno \(report.seqno)) discards nothing"
-                    : "starting from \(from) (seqno \(report.seqno)) discards:\n" + report.losses.map { "  - \($0)" }.joined(separator: "\n"))
+                Console.out(
+                    report.losses.isEmpty
+                        ? "starting from \(from) (seqno \(report.seqno)) discards nothing"
+                        : "starting from \(from) (seqno \(report.seqno)) discards:\n"
+                            + report.losses.map { "  - \($0)" }.joined(separator: "\n"))
             }
             guard try confirmed(report) else {
                 Console.error("nothing was bootstrapped; the members read are stopped until `haha up` or `haha recover --from NODE --yes`")

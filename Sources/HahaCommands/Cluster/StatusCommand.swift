@@ -24,13 +24,24 @@ struct StatusCommand: AsyncParsableCommand {
     }
 
     func print(_ report: ClusterStatus.Report) {
-        Console.out(Table.render(header: ["NODE", "ADDRESS", "SSH", "SWARM", "SHARED VOLUME"],
-                                 rows: report.nodes.map { [$0.name, $0.address, $0.reachable ? "ok" : "unreachable", $0.swarm, $0.mounted ? "mounted" : "-"] }))
+        Console.out(
+            Table.render(
+                header: ["NODE", "ADDRESS", "SSH", "SWARM", "SHARED VOLUME"],
+                rows: report.nodes.map {
+                    [$0.name, $0.address, $0.reachable ? "ok" : "unreachable", $0.swarm, $0.mounted ? "mounted" : "-"]
+                }))
         Console.out("")
         Console.out(Table.render(header: ["SERVICE", "REPLICAS"], rows: report.services.map { [$0.name, $0.replicas] }))
         Console.out("")
-        Console.out(Table.render(header: ["GALERA", "RUNNING", "STATUS", "SIZE", "SYNCED"],
-                                 rows: report.galera.map { [$0.node, $0.running ? "yes" : "no", $0.clusterStatus ?? "-", $0.clusterSize.map(String.init) ?? "-", $0.synced ? "yes" : "no"] }))
+        Console.out(
+            Table.render(
+                header: ["GALERA", "RUNNING", "STATUS", "SIZE", "SYNCED"],
+                rows: report.galera.map {
+                    [
+                        $0.node, $0.running ? "yes" : "no", $0.clusterStatus ?? "-", $0.clusterSize.map(String.init) ?? "-",
+                        $0.synced ? "yes" : "no",
+                    ]
+                }))
         if !report.problems.isEmpty {
             Console.out("")
             Console.out(Table.render(header: ["NOT KNOWN"], rows: report.problems.map { [$0] }))

@@ -14,7 +14,9 @@ struct UpCommand: AsyncParsableCommand {
     var haTimeout: Double = 600
 
     func validate() throws {
-        if !(haTimeout > 0 && haTimeout <= 86_400) { throw ValidationError("--ha-timeout must be a number of seconds above 0, at most 86400") }
+        if !(haTimeout > 0 && haTimeout <= 86_400) {
+            throw ValidationError("--ha-timeout must be a number of seconds above 0, at most 86400")
+        }
     }
 
     func run() async throws {
@@ -42,10 +44,13 @@ struct UpCommand: AsyncParsableCommand {
             if changed, let name = step.change { changes.append(name) }
         }
         let elapsed = printer.format(ContinuousClock.now - started)
-        Console.error(changes.isEmpty ? "no changes: the cluster already matches \(spec.path) (\(elapsed))"
-                                      : "changed: \(changes.joined(separator: ", ")) (\(elapsed))")
+        Console.error(
+            changes.isEmpty
+                ? "no changes: the cluster already matches \(spec.path) (\(elapsed))"
+                : "changed: \(changes.joined(separator: ", ")) (\(elapsed))")
         let secrets = convergence.cluster.workspace.secretsDirectory
-        Console.error("""
+        Console.error(
+            """
             Home Assistant: \(convergence.homeAssistantURL)  (any node's address works too)
               user \(HomeAssistantSetup.ownerUsername), password in \(secrets)/\(SecretCatalog.homeAssistantOwner)
             MQTT for sensors: \(convergence.mqttAddress), users and passwords in \(secrets)/mqtt-*-password

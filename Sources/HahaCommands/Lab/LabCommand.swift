@@ -12,8 +12,10 @@ struct LabCommand: AsyncParsableCommand {
             haha reaches the nodes only over SSH, as on real machines. Needs root and a Docker engine with the
             haha-lab runtime (scripts/host-setup prepares both).
             """,
-        subcommands: [LabUpCommand.self, LabImagesCommand.self, LabStatusCommand.self, LabKillCommand.self, LabStopCommand.self,
-                      LabStartCommand.self, LabPartitionCommand.self, LabHealCommand.self, LabDownCommand.self])
+        subcommands: [
+            LabUpCommand.self, LabImagesCommand.self, LabStatusCommand.self, LabKillCommand.self, LabStopCommand.self,
+            LabStartCommand.self, LabPartitionCommand.self, LabHealCommand.self, LabDownCommand.self,
+        ])
 }
 
 /// Options shared by every lab command.
@@ -27,15 +29,18 @@ struct LabOptions: ParsableArguments {
     @Option(help: "Cache for Debian roots and image builds.")
     var cache = "/var/cache/haha"
 
-    @Option(help: ArgumentHelp("Debian archive for the lab's images (default: $\(DebianMirror.environmentVariable), else this host's apt sources).",
-                               valueName: "url"))
+    @Option(
+        help: ArgumentHelp(
+            "Debian archive for the lab's images (default: $\(DebianMirror.environmentVariable), else this host's apt sources).",
+            valueName: "url"))
     var mirror: String?
 
     var directory: URL { URL(fileURLWithPath: dir).standardizedFileURL }
 
     func images() throws -> LabImages {
-        LabImages(cacheDirectory: URL(fileURLWithPath: cache), mirror: try DebianMirror.resolve(override: mirror),
-                  progress: { Console.error("   \($0)") })
+        LabImages(
+            cacheDirectory: URL(fileURLWithPath: cache), mirror: try DebianMirror.resolve(override: mirror),
+            progress: { Console.error("   \($0)") })
     }
 
     /// The driver of an existing lab (its layout read back from Docker).

@@ -42,7 +42,8 @@ struct LabStartCommand: LabNodeCommand {
 }
 
 struct LabPartitionCommand: LabNodeCommand {
-    static let configuration = CommandConfiguration(commandName: "partition", abstract: "Cut a node off the lab network without stopping it.")
+    static let configuration = CommandConfiguration(
+        commandName: "partition", abstract: "Cut a node off the lab network without stopping it.")
     @OptionGroup var lab: LabOptions
     @Argument(help: "Node name (n1, n2, …).") var node: String
     func act(_ driver: LabDriver) async throws { try await driver.partition(node) }

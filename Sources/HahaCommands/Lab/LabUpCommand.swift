@@ -3,7 +3,8 @@ import HahaCore
 import HahaSystem
 
 struct LabUpCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "up", abstract: "Create (or restart) the lab's nodes and write its haha.yaml.")
+    static let configuration = CommandConfiguration(
+        commandName: "up", abstract: "Create (or restart) the lab's nodes and write its haha.yaml.")
 
     @OptionGroup var lab: LabOptions
 
@@ -35,8 +36,9 @@ struct LabUpCommand: AsyncParsableCommand {
         guard let base = IPv4Address(subnet) else { throw ValidationError("--subnet must be an IPv4 address") }
         let layout = LabLayout(name: lab.name, nodeCount: nodes, arbiter: arbiter, subnetBase: base, user: user)
         if let existing = try await LabDriver.discover(name: lab.name), existing != layout {
-            throw HahaError(.invalidState, "a lab named \(lab.name) exists with another shape (\(existing.nodeCount) nodes, subnet \(existing.subnet))",
-                            next: "remove it with `haha lab down --name \(lab.name)` or choose another --name")
+            throw HahaError(
+                .invalidState, "a lab named \(lab.name) exists with another shape (\(existing.nodeCount) nodes, subnet \(existing.subnet))",
+                next: "remove it with `haha lab down --name \(lab.name)` or choose another --name")
         }
         let driver = LabDriver(layout: layout, directory: lab.directory, progress: { Console.error("   \($0)") })
         let started = ContinuousClock.now
@@ -49,13 +51,17 @@ struct LabUpCommand: AsyncParsableCommand {
                 try await driver.load(tags.values.sorted())
             }
         }
-        Console.error("lab \(lab.name) is up in \(steps.format(ContinuousClock.now - started)): \(layout.nodes.map { "\($0.name) \($0.address)" }.joined(separator: ", "))")
+        Console.error(
+            "lab \(lab.name) is up in \(steps.format(ContinuousClock.now - started)): \(layout.nodes.map { "\($0.name) \($0.address)" }.joined(separator: ", "))"
+        )
         let spec = "\(lab.dir)/haha.yaml"
-        let deploy = withImages
+        let deploy =
+            withImages
             ? "  haha up --config \(spec)             # Home Assistant, Galera, Gluster, Mosquitto on the lab\n"
             : "  haha lab images --dir \(lab.dir)        # build Home Assistant, MariaDB, Mosquitto and HAProxy images into the nodes\n"
                 + "  haha up --config \(spec)             # then deploy the stack on the lab\n"
-        Console.error("""
+        Console.error(
+            """
             next:
             \(deploy)  ssh -i \(driver.keyPath) -o UserKnownHostsFile=\(driver.sshDirectory.path)/known_hosts \(user)@\(layout.nodes[0].address)
               haha lab kill n2 / haha lab start n2 / haha lab down

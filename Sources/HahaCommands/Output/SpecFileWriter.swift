@@ -19,9 +19,11 @@ enum SpecFileWriter {
         }
         for warning in written.warnings { Console.error(warning.formatted(file: path)) }
         Console.error("wrote \(path) (\(cluster.nodes.count) nodes)")
-        Console.error(written.createdSecrets.isEmpty
-            ? "secrets: kept the existing files in \(written.secretsDirectory)"
-            : "secrets: created \(written.createdSecrets.count) random passwords in \(written.secretsDirectory) (mode 0600; keep this directory private and backed up)")
+        Console.error(
+            written.createdSecrets.isEmpty
+                ? "secrets: kept the existing files in \(written.secretsDirectory)"
+                : "secrets: created \(written.createdSecrets.count) random passwords in \(written.secretsDirectory) (mode 0600; keep this directory private and backed up)"
+        )
         Console.error("next: `haha validate`, then `haha render --out out/` to see what will be deployed")
         Console.out(path)
     }

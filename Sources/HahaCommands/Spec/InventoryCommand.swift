@@ -37,13 +37,16 @@ struct InventoryImportCommand: AsyncParsableCommand {
 
     func validate() throws {
         if let vip {
-            do { _ = try ClusterSpec.SensorAddress.VIP(parsing: vip, interface: vipInterface) } catch { throw ValidationError("--vip: \(error)") }
+            do { _ = try ClusterSpec.SensorAddress.VIP(parsing: vip, interface: vipInterface) } catch {
+                throw ValidationError("--vip: \(error)")
+            }
         }
     }
 
     func run() async throws {
         guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
-            throw HahaError.notFound("cannot read the inventory \(file)", next: "give the path of your Ansible inventory, e.g. /etc/ansible/hosts")
+            throw HahaError.notFound(
+                "cannot read the inventory \(file)", next: "give the path of your Ansible inventory, e.g. /etc/ansible/hosts")
         }
         let result = AnsibleInventory.importNodes(text, group: group)
         if result.diagnostics.hasErrors { throw DiagnosticsError(file: file, diagnostics: result.diagnostics) }
@@ -57,7 +60,8 @@ struct InventoryImportCommand: AsyncParsableCommand {
         for notice in result.notices { Console.error("note: \(notice)") }
         try SpecFiles.refuseOverwrite(spec.path, force: force)
         let knownHosts = try await SpecFileWriter.recordHostKeys(&cluster, trustOnFirstUse: trustOnFirstUse)
-        try SpecFileWriter.write(cluster, to: spec.path, force: force, header: ["Imported from the Ansible inventory \(file), group [\(group)]."],
-                                 knownHosts: knownHosts)
+        try SpecFileWriter.write(
+            cluster, to: spec.path, force: force, header: ["Imported from the Ansible inventory \(file), group [\(group)]."],
+            knownHosts: knownHosts)
     }
 }

@@ -24,7 +24,9 @@ struct RenderCommand: AsyncParsableCommand {
             try Console.json(files.map { ["path": "\(out)/\($0.path)", "secret": $0.isSecret ? "true" : "false"] })
         } else {
             for file in files { Console.out("\(out)/\(file.path)") }
-            Console.error("rendered \(files.count) files into \(out); deploy by hand with `docker stack deploy -c \(out)/stack.yml \(workspace.spec.stackName)` (see README), or run `haha up`")
+            Console.error(
+                "rendered \(files.count) files into \(out); deploy by hand with `docker stack deploy -c \(out)/stack.yml \(workspace.spec.stackName)` (see README), or run `haha up`"
+            )
         }
     }
 }

@@ -18,7 +18,9 @@ struct SecretsGenerateCommand: AsyncParsableCommand {
     func run() async throws {
         let workspace = try spec.load()
         let created = try workspace.generateMissingSecrets()
-        Console.error(created.isEmpty ? "all secrets present in \(workspace.secretsDirectory)"
-                                      : "created \(created.joined(separator: ", ")) in \(workspace.secretsDirectory)")
+        Console.error(
+            created.isEmpty
+                ? "all secrets present in \(workspace.secretsDirectory)"
+                : "created \(created.joined(separator: ", ")) in \(workspace.secretsDirectory)")
     }
 }

@@ -24,8 +24,10 @@ struct ValidateCommand: AsyncParsableCommand {
         } else {
             for diagnostic in diagnostics { Console.out(diagnostic.formatted(file: spec.path)) }
             let errors = diagnostics.errors.count, warnings = diagnostics.warnings.count
-            Console.error(errors == 0 ? "\(spec.path) is valid (\(warnings) warning\(warnings == 1 ? "" : "s"))"
-                                      : "\(spec.path): \(errors) error\(errors == 1 ? "" : "s"), \(warnings) warning\(warnings == 1 ? "" : "s")")
+            Console.error(
+                errors == 0
+                    ? "\(spec.path) is valid (\(warnings) warning\(warnings == 1 ? "" : "s"))"
+                    : "\(spec.path): \(errors) error\(errors == 1 ? "" : "s"), \(warnings) warning\(warnings == 1 ? "" : "s")")
         }
         if diagnostics.hasErrors { throw ExitCode(1) }
     }

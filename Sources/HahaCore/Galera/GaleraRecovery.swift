@@ -134,13 +134,14 @@ public enum GaleraRecovery {
         let withData = reachable.filter(\.hasData)
         if withData.isEmpty {
             guard unreachable.isEmpty else {
-                return .blocked(reason: """
-                    No reachable member has a database yet, but \(list(unreachable.map(\.node))) \
-                    \(unreachable.count == 1 ? "is" : "are") unreachable and may hold the only copy of the data; \
-                    a new cluster would overwrite it when \(unreachable.count == 1 ? "it returns" : "they return"). \
-                    Bring \(unreachable.count == 1 ? "it" : "them") back, or run `haha recover --from \
-                    \(members[0].node)` to start an empty cluster anyway.
-                    """)
+                return .blocked(
+                    reason: """
+                        No reachable member has a database yet, but \(list(unreachable.map(\.node))) \
+                        \(unreachable.count == 1 ? "is" : "are") unreachable and may hold the only copy of the data; \
+                        a new cluster would overwrite it when \(unreachable.count == 1 ? "it returns" : "they return"). \
+                        Bring \(unreachable.count == 1 ? "it" : "them") back, or run `haha recover --from \
+                        \(members[0].node)` to start an empty cluster anyway.
+                        """)
             }
             return .bootstrapNew(from: members[0].node)
         }
@@ -166,18 +167,20 @@ public enum GaleraRecovery {
         if !unreachable.isEmpty {
             let names = unreachable.map(\.node)
             let one = names.count == 1
-            return .blocked(reason: """
-                No Primary Component is running and \(list(names)) \(one ? "is" : "are") unreachable: \
-                \(one ? "it" : "they") may hold commits no reachable member has, and bootstrapping without \
-                \(one ? "it" : "them") could lose them. The most advanced reachable member is \(best.node) \
-                (seqno \(best.effectiveSeqno ?? -1)). Bring \(list(names)) back, or run \
-                `haha recover --from \(best.node)` to accept losing whatever only \
-                \(one ? "it has" : "they have").
-                """)
+            return .blocked(
+                reason: """
+                    No Primary Component is running and \(list(names)) \(one ? "is" : "are") unreachable: \
+                    \(one ? "it" : "they") may hold commits no reachable member has, and bootstrapping without \
+                    \(one ? "it" : "them") could lose them. The most advanced reachable member is \(best.node) \
+                    (seqno \(best.effectiveSeqno ?? -1)). Bring \(list(names)) back, or run \
+                    `haha recover --from \(best.node)` to accept losing whatever only \
+                    \(one ? "it has" : "they have").
+                    """)
         }
 
-        return .recover(from: best.node, seqno: best.effectiveSeqno ?? -1,
-                        markSafe: best.grastate?.safeToBootstrap == false)
+        return .recover(
+            from: best.node, seqno: best.effectiveSeqno ?? -1,
+            markSafe: best.grastate?.safeToBootstrap == false)
     }
 
     // MARK: - Forced bootstrap
@@ -191,7 +194,8 @@ public enum GaleraRecovery {
         var losses: [String] = []
         for member in members.sorted(by: { $0.order < $1.order }) where member.node != node {
             guard member.reachable else {
-                losses.append("\(member.node) is unreachable: whatever it committed beyond seqno \(base) would be discarded when it returns")
+                losses.append(
+                    "\(member.node) is unreachable: whatever it committed beyond seqno \(base) would be discarded when it returns")
                 continue
             }
             guard member.hasData else { continue }
@@ -204,11 +208,14 @@ public enum GaleraRecovery {
                 continue
             }
             if seqno > base {
-                losses.append("\(member.node) is at seqno \(seqno): its last \(seqno - base) committed transaction\(seqno - base == 1 ? "" : "s") would be discarded")
+                losses.append(
+                    "\(member.node) is at seqno \(seqno): its last \(seqno - base) committed transaction\(seqno - base == 1 ? "" : "s") would be discarded"
+                )
             }
         }
-        return ForcedBootstrap(from: node, seqno: base, losses: losses,
-                               markSafe: chosen.grastate?.safeToBootstrap != true)
+        return ForcedBootstrap(
+            from: node, seqno: base, losses: losses,
+            markSafe: chosen.grastate?.safeToBootstrap != true)
     }
 
     /// A member's `grastate.dat` made ready to bootstrap: `safe_to_bootstrap: 1` and, when the file says
@@ -389,9 +396,11 @@ public struct GaleraMember: Sendable, Equatable {
     /// The cluster UUID `mariadbd --wsrep-recover` reported with `recovered`, when it ran.
     public var recoveredUUID: String?
 
-    public init(node: String, order: Int, reachable: Bool = true, hasData: Bool = false, running: Bool = false,
-                clusterStatus: String? = nil, localState: Int? = nil, clusterSize: Int? = nil,
-                grastate: GraState? = nil, recovered: Int64? = nil, recoveredUUID: String? = nil) {
+    public init(
+        node: String, order: Int, reachable: Bool = true, hasData: Bool = false, running: Bool = false,
+        clusterStatus: String? = nil, localState: Int? = nil, clusterSize: Int? = nil,
+        grastate: GraState? = nil, recovered: Int64? = nil, recoveredUUID: String? = nil
+    ) {
         self.node = node
         self.order = order
         self.reachable = reachable

@@ -30,8 +30,9 @@ public struct RecoverReport: Encodable, Sendable {
         seqno = report.seqno
         discards = report.losses
         self.members = members.map {
-            Member(node: $0.node, reachable: $0.reachable, hasData: $0.hasData, seqno: $0.effectiveSeqno, uuid: $0.historyUUID,
-                   safeToBootstrap: $0.grastate?.safeToBootstrap == true)
+            Member(
+                node: $0.node, reachable: $0.reachable, hasData: $0.hasData, seqno: $0.effectiveSeqno, uuid: $0.historyUUID,
+                safeToBootstrap: $0.grastate?.safeToBootstrap == true)
         }
     }
 }

@@ -21,9 +21,13 @@ public struct AnsibleInventory: Sendable {
         public var droppedPasswords: Bool
     }
 
-    static let passwordKeys: Set<String> = ["ansible_ssh_pass", "ansible_password", "ansible_become_pass", "ansible_become_password", "ansible_sudo_pass"]
+    static let passwordKeys: Set<String> = [
+        "ansible_ssh_pass", "ansible_password", "ansible_become_pass", "ansible_become_password", "ansible_sudo_pass",
+    ]
 
-    public static func parse(_ text: String) -> (groups: [String: [Host]], vars: [String: [String: String]], children: [String: [String]], diagnostics: [Diagnostic]) {
+    public static func parse(_ text: String) -> (
+        groups: [String: [Host]], vars: [String: [String: String]], children: [String: [String]], diagnostics: [Diagnostic]
+    ) {
         var groups: [String: [Host]] = [:], vars: [String: [String: String]] = [:], children: [String: [String]] = [:]
         var diagnostics: [Diagnostic] = []
         enum Section { case hosts(String), vars(String), children(String) }
@@ -38,9 +42,13 @@ public struct AnsibleInventory: Sendable {
                     continue
                 }
                 let name = String(line.dropFirst().dropLast())
-                if name.hasSuffix(":vars") { section = .vars(String(name.dropLast(5))) }
-                else if name.hasSuffix(":children") { section = .children(String(name.dropLast(9))) }
-                else { section = .hosts(name); groups[name, default: []] = groups[name] ?? [] }
+                if name.hasSuffix(":vars") {
+                    section = .vars(String(name.dropLast(5)))
+                } else if name.hasSuffix(":children") {
+                    section = .children(String(name.dropLast(9)))
+                } else {
+                    section = .hosts(name); groups[name, default: []] = groups[name] ?? []
+                }
                 continue
             }
             let tokens = tokenize(line)
@@ -91,7 +99,11 @@ public struct AnsibleInventory: Sendable {
 
         guard parsed.groups[group] != nil || parsed.children[group] != nil else {
             let known = parsed.groups.keys.filter { $0 != "ungrouped" }.sorted()
-            diagnostics.append(.error("", "no [\(group)] group in the inventory" + (known.isEmpty ? "" : "; groups found: \(known.joined(separator: ", ")) (use --group)")))
+            diagnostics.append(
+                .error(
+                    "",
+                    "no [\(group)] group in the inventory"
+                        + (known.isEmpty ? "" : "; groups found: \(known.joined(separator: ", ")) (use --group)")))
             return Result(nodes: [], notices: [], diagnostics: diagnostics, droppedPasswords: false)
         }
 
@@ -101,30 +113,36 @@ public struct AnsibleInventory: Sendable {
         var usedNames = Set<String>()
         for (index, (host, groupVars)) in hosts(of: group, inherited: allVars, visiting: []).enumerated() {
             if host.pattern.contains("[") {
-                diagnostics.append(.error("", line: host.line, "host ranges such as \(host.pattern) are not supported; list each host on its own line"))
+                diagnostics.append(
+                    .error("", line: host.line, "host ranges such as \(host.pattern) are not supported; list each host on its own line"))
                 continue
             }
             // Host vars beat group vars, whichever alias (ansible_ssh_user or ansible_user) each level uses.
             let vars = canonical(groupVars).merging(canonical(host.vars)) { _, hostValue in hostValue }
             if !passwordKeys.isDisjoint(with: vars.keys) { droppedPasswords = true }
             let address = vars["ansible_host"] ?? host.pattern
-            var name = IPv4Address(host.pattern) == nil ? (host.pattern.split(separator: ".").first.map(String.init) ?? "").lowercased() : "node\(index + 1)"
+            var name =
+                IPv4Address(host.pattern) == nil
+                ? (host.pattern.split(separator: ".").first.map(String.init) ?? "").lowercased() : "node\(index + 1)"
             if !HostName.isValidLabel(name) || usedNames.contains(name) { name = "node\(index + 1)" }
             usedNames.insert(name)
             var portValue = 22
             if let port = vars["ansible_port"] {
-                if let parsedPort = Int(port), (1...65535).contains(parsedPort) { portValue = parsedPort } else {
+                if let parsedPort = Int(port), (1...65535).contains(parsedPort) {
+                    portValue = parsedPort
+                } else {
                     diagnostics.append(.error("", line: host.line, "ansible_port \"\(port)\" of \(host.pattern) is not a port number"))
                 }
             }
             if let connection = vars["ansible_connection"], connection != "ssh", connection != "smart", connection != "paramiko" {
                 notices.append("\(host.pattern): ansible_connection=\(connection) ignored; haha reaches every node over SSH")
             }
-            nodes.append(ClusterSpec.Node(
-                name: name, address: address,
-                user: vars["ansible_user"] ?? "root",
-                port: portValue,
-                identityFile: vars["ansible_private_key_file"]))
+            nodes.append(
+                ClusterSpec.Node(
+                    name: name, address: address,
+                    user: vars["ansible_user"] ?? "root",
+                    port: portValue,
+                    identityFile: vars["ansible_private_key_file"]))
             lines.append(host.line)
         }
         // A node that would not validate in haha.yaml is refused here, at its host's line. Whole-spec rules (how many
@@ -134,7 +152,9 @@ public struct AnsibleInventory: Sendable {
             diagnostics.append(.error(problem.path, line: lines[index], problem.message))
         }
         if droppedPasswords {
-            notices.append("SSH passwords in the inventory were not copied: haha logs in with SSH keys. Create a key and install it on every node, e.g. `ssh-keygen -t ed25519` then `ssh-copy-id USER@ADDRESS` for each node; set ssh.identityFile in haha.yaml if it is not your default key.")
+            notices.append(
+                "SSH passwords in the inventory were not copied: haha logs in with SSH keys. Create a key and install it on every node, e.g. `ssh-keygen -t ed25519` then `ssh-copy-id USER@ADDRESS` for each node; set ssh.identityFile in haha.yaml if it is not your default key."
+            )
         }
         return Result(nodes: nodes, notices: notices, diagnostics: diagnostics, droppedPasswords: droppedPasswords)
     }
@@ -169,9 +189,13 @@ public struct AnsibleInventory: Sendable {
         var quote: Character?
         var previous: Character = " "
         for (offset, char) in line.enumerated() {
-            if let q = quote { if char == q { quote = nil } }
-            else if char == "\"" || char == "'" { quote = char }
-            else if char == "#", previous == " " || previous == "\t" { return String(line.prefix(offset)) }
+            if let q = quote {
+                if char == q { quote = nil }
+            } else if char == "\"" || char == "'" {
+                quote = char
+            } else if char == "#", previous == " " || previous == "\t" {
+                return String(line.prefix(offset))
+            }
             previous = char
         }
         return line

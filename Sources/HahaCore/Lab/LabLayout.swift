@@ -12,8 +12,10 @@ public struct LabLayout: Sendable, Equatable {
     public static let nodeLabelKey = "org.haha.lab.node"
     public static let runtime = "haha-lab"
 
-    public init(name: String = "haha-lab", nodeCount: Int = 3, arbiter: Bool = false,
-                subnetBase: IPv4Address = IPv4Address(172 << 24 | 30 << 16 | 77 << 8), user: String = "pi") {
+    public init(
+        name: String = "haha-lab", nodeCount: Int = 3, arbiter: Bool = false,
+        subnetBase: IPv4Address = IPv4Address(172 << 24 | 30 << 16 | 77 << 8), user: String = "pi"
+    ) {
         self.name = name
         self.nodeCount = nodeCount
         self.arbiter = arbiter
@@ -50,8 +52,10 @@ public struct LabLayout: Sendable, Equatable {
                 address: IPv4Address(subnetBase.value + 11 + UInt32(index)),
                 role: arbiter && index == nodeCount - 1 ? .arbiter : .data,
                 container: container,
-                volumes: [("\(container)-docker", "/var/lib/docker"), ("\(container)-glusterd", "/var/lib/glusterd"),
-                          ("\(container)-bricks", "/bricks")])
+                volumes: [
+                    ("\(container)-docker", "/var/lib/docker"), ("\(container)-glusterd", "/var/lib/glusterd"),
+                    ("\(container)-bricks", "/bricks"),
+                ])
         }
     }
 
@@ -85,8 +89,9 @@ public struct LabLayout: Sendable, Equatable {
         var spec = ClusterSpec(
             name: "haha",
             nodes: nodes.map {
-                ClusterSpec.Node(name: $0.name, address: $0.address.description, user: user, port: 22,
-                                 identityFile: "ssh/id_ed25519", role: $0.role)
+                ClusterSpec.Node(
+                    name: $0.name, address: $0.address.description, user: user, port: 22,
+                    identityFile: "ssh/id_ed25519", role: $0.role)
             },
             sensorAddress: .vip(.init(address: vip.description, prefixLength: 24, interface: "eth0", mdnsName: "homeassistant")),
             images: images,

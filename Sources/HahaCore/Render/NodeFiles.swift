@@ -8,26 +8,32 @@ enum NodeFiles {
         case .vip(let vip):
             let authPass = SecretCatalog.vrrpAuthPass(secrets[SecretCatalog.vrrp], cluster: spec.name)
             var files = spec.nodes.enumerated().map { index, node in
-                RenderedFile(path: "keepalived/\(node.name).conf",
-                             contents: keepalived(spec, vip, node: node, rank: index, authPass: authPass), isSecret: true)
+                RenderedFile(
+                    path: "keepalived/\(node.name).conf",
+                    contents: keepalived(spec, vip, node: node, rank: index, authPass: authPass), isSecret: true)
             }
             if let name = vip.mdnsName {
-                files.append(RenderedFile(path: "avahi/hosts", contents: """
-                    # haha: every node announces the sensor address under one mDNS name (append to /etc/avahi/hosts).
-                    \(vip.address) \(name).local
+                files.append(
+                    RenderedFile(
+                        path: "avahi/hosts",
+                        contents: """
+                            # haha: every node announces the sensor address under one mDNS name (append to /etc/avahi/hosts).
+                            \(vip.address) \(name).local
 
-                    """))
+                            """))
             }
             return files
         case .mdnsHostname(let name):
             return [
                 RenderedFile(path: "avahi/host-name", contents: "\(name)\n"),
-                RenderedFile(path: "avahi/haha-avahi-restart.cron", contents: """
-                    # haha (mdns-hostname mode): every node announces the same host name; restarting avahi every
-                    # minute makes sensors that cached a dead node's address resolve a live one again.
-                    * * * * * root (command -v systemctl >/dev/null && systemctl restart avahi-daemon) || service avahi-daemon restart >/dev/null 2>&1
+                RenderedFile(
+                    path: "avahi/haha-avahi-restart.cron",
+                    contents: """
+                        # haha (mdns-hostname mode): every node announces the same host name; restarting avahi every
+                        # minute makes sensors that cached a dead node's address resolve a live one again.
+                        * * * * * root (command -v systemctl >/dev/null && systemctl restart avahi-daemon) || service avahi-daemon restart >/dev/null 2>&1
 
-                    """),
+                        """),
             ]
         }
     }
@@ -40,7 +46,9 @@ enum NodeFiles {
     /// VRRP adverts carry `authPass` (keepalived's plain-text authentication: it keeps a stray or misconfigured
     /// router on the LAN from joining, not an attacker who can read the LAN); with unicast, `check_unicast_src`
     /// drops adverts whose source is not one of the peers.
-    static func keepalived(_ spec: ClusterSpec, _ vip: ClusterSpec.SensorAddress.VIP, node: ClusterSpec.Node, rank: Int, authPass: String) -> String {
+    static func keepalived(_ spec: ClusterSpec, _ vip: ClusterSpec.SensorAddress.VIP, node: ClusterSpec.Node, rank: Int, authPass: String)
+        -> String
+    {
         let priority = max(10, 200 - rank * 10)
         let unicast = spec.nodes.allSatisfy { IPv4Address($0.address) != nil }
         var lines = [

@@ -73,8 +73,10 @@ public struct Renderer: Sendable {
             RenderedFile(path: "secrets/homeassistant-secrets.yaml", contents: HomeAssistantFiles.secrets(spec, secrets), isSecret: true),
         ]
         files += secretFiles
-        let stack = StackBuilder(spec: spec, phase: phase, contents: Dictionary(uniqueKeysWithValues: (files).map { ($0.path, $0.contents) }),
-                                 secrets: secrets).build()
+        let stack = StackBuilder(
+            spec: spec, phase: phase, contents: Dictionary(uniqueKeysWithValues: (files).map { ($0.path, $0.contents) }),
+            secrets: secrets
+        ).build()
         let encoder = YAMLEncoder()
         encoder.options.sortKeys = true
         encoder.options.indent = 2

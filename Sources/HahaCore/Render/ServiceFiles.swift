@@ -66,7 +66,8 @@ enum MosquittoFiles {
     }
 
     static func passwordLine(user: String, password: String, salt explicitSalt: [UInt8]? = nil) -> String {
-        let salt = explicitSalt ?? Array(SHA512.hmac(key: Array(password.utf8), message: Array("haha mosquitto salt \(user)".utf8)).prefix(12))
+        let salt =
+            explicitSalt ?? Array(SHA512.hmac(key: Array(password.utf8), message: Array("haha mosquitto salt \(user)".utf8)).prefix(12))
         let hash = SHA512.pbkdf2(password: Array(password.utf8), salt: salt, iterations: 101, length: 64)
         return "\(user):$7$101$\(Data(salt).base64EncodedString())$\(Data(hash).base64EncodedString())"
     }
@@ -146,7 +147,8 @@ enum HomeAssistantFiles {
     }
 
     static func secrets(_ spec: ClusterSpec, _ secrets: SecretValues) -> String {
-        let url = "\(spec.homeAssistant.recorderScheme)://\(spec.database.user):\(secrets[SecretCatalog.recorder])@\(Renderer.Names.databaseAlias)/\(spec.database.name)?charset=utf8mb4"
+        let url =
+            "\(spec.homeAssistant.recorderScheme)://\(spec.database.user):\(secrets[SecretCatalog.recorder])@\(Renderer.Names.databaseAlias)/\(spec.database.name)?charset=utf8mb4"
         return """
             # Home Assistant secrets for the haha cluster: a Swarm secret rendered by haha. Do not copy it to the shared volume.
             recorder_db_url: \(SpecWriter.q(url))

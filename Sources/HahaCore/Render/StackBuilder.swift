@@ -67,14 +67,17 @@ struct StackBuilder {
                     S.FileReference(source: rootSecret, target: SecretCatalog.mariadbRoot, uid: "999", gid: "999", mode: readOnlyRoot),
                     S.FileReference(source: recorderSecret, target: SecretCatalog.recorder, uid: "999", gid: "999", mode: readOnlyRoot),
                     S.FileReference(source: sstSecret, target: "galera-sst.cnf", uid: "999", gid: "999", mode: readOnlyRoot),
-                    S.FileReference(source: initSecret, target: "/docker-entrypoint-initdb.d/10-haha-sst.sql", uid: "999", gid: "999", mode: readOnlyRoot),
+                    S.FileReference(
+                        source: initSecret, target: "/docker-entrypoint-initdb.d/10-haha-sst.sql", uid: "999", gid: "999",
+                        mode: readOnlyRoot),
                 ],
                 networks: [Names.databaseNetwork: S.ServiceNetwork(aliases: [Names.databaseAlias])],
                 ports: nil,
                 // wsrep_ready, not Synced: a donor serving a state transfer is Desynced for a while and must not be
                 // killed as unhealthy mid-transfer; a member outside the Primary Component is not ready.
-                healthcheck: S.Healthcheck(test: ["CMD", "healthcheck.sh", "--su-mysql", "--connect", "--galera_ready"],
-                                           interval: "10s", timeout: "5s", retries: 3, startPeriod: "10m"),
+                healthcheck: S.Healthcheck(
+                    test: ["CMD", "healthcheck.sh", "--su-mysql", "--connect", "--galera_ready"],
+                    interval: "10s", timeout: "5s", retries: 3, startPeriod: "10m"),
                 deploy: S.Deploy(
                     mode: "replicated", replicas: replicas, endpointMode: "dnsrr",
                     placement: S.Placement(constraints: ["node.labels.\(Names.nodeLabel) == \(node.name)"]),
@@ -131,7 +134,10 @@ struct StackBuilder {
             networks: [Names.appNetwork: S.ServiceNetwork()],
             ports: proxied ? nil : [S.Port(target: spec.mqtt.port, published: spec.mqtt.port, mode: "ingress")],
             healthcheck: S.Healthcheck(
-                test: ["CMD-SHELL", "XDG_CONFIG_HOME=/run/secrets mosquitto_sub -h 127.0.0.1 -p \(spec.mqtt.port) -t '$$SYS/broker/uptime' -C 1 -W 5 >/dev/null"],
+                test: [
+                    "CMD-SHELL",
+                    "XDG_CONFIG_HOME=/run/secrets mosquitto_sub -h 127.0.0.1 -p \(spec.mqtt.port) -t '$$SYS/broker/uptime' -C 1 -W 5 >/dev/null",
+                ],
                 interval: "10s", timeout: "8s", retries: 3, startPeriod: "30s"),
             deploy: S.Deploy(
                 mode: "replicated", replicas: 1, endpointMode: proxied ? "dnsrr" : "vip",
@@ -152,8 +158,9 @@ struct StackBuilder {
                     S.Port(target: 8123, published: spec.homeAssistant.port, mode: "host"),
                     S.Port(target: spec.mqtt.port, published: spec.mqtt.port, mode: "host"),
                 ],
-                healthcheck: S.Healthcheck(test: ["CMD", "bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/8405"],
-                                           interval: "10s", timeout: "3s", retries: 3, startPeriod: "10s"),
+                healthcheck: S.Healthcheck(
+                    test: ["CMD", "bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/8405"],
+                    interval: "10s", timeout: "3s", retries: 3, startPeriod: "10s"),
                 deploy: S.Deploy(
                     mode: "global", replicas: nil, endpointMode: "dnsrr", placement: nil,
                     restartPolicy: S.RestartPolicy(condition: "any", delay: "0s"),
@@ -190,9 +197,10 @@ struct StackBuilder {
                 S.Mount(type: "bind", source: "/var/lib/docker/volumes", target: "/var/lib/docker/volumes"),
             ],
             networks: [Names.portainerNetwork: S.ServiceNetwork()],
-            deploy: S.Deploy(mode: "global", endpointMode: "dnsrr",
-                             restartPolicy: S.RestartPolicy(condition: "any", delay: "5s"),
-                             labels: ["org.haha.component": "portainer"]))
+            deploy: S.Deploy(
+                mode: "global", endpointMode: "dnsrr",
+                restartPolicy: S.RestartPolicy(condition: "any", delay: "5s"),
+                labels: ["org.haha.component": "portainer"]))
         stack.services["portainer"] = S.Service(
             image: spec.images.portainer,
             command: ["-H", "tcp://tasks.portainer-agent:9001", "--tlsskipverify"],
@@ -200,9 +208,10 @@ struct StackBuilder {
             volumes: [S.Mount(type: "bind", source: "\(mount)/portainer", target: "/data")],
             networks: [Names.portainerNetwork: S.ServiceNetwork()],
             ports: [S.Port(target: 9443, published: spec.portainer.port, mode: spec.routing == .proxy ? "host" : "ingress")],
-            deploy: S.Deploy(mode: "replicated", replicas: 1, endpointMode: spec.routing == .proxy ? "dnsrr" : "vip",
-                             placement: S.Placement(constraints: ["node.labels.\(Names.roleLabel) == data"]),
-                             restartPolicy: S.RestartPolicy(condition: "any", delay: "5s"),
-                             labels: ["org.haha.component": "portainer"]))
+            deploy: S.Deploy(
+                mode: "replicated", replicas: 1, endpointMode: spec.routing == .proxy ? "dnsrr" : "vip",
+                placement: S.Placement(constraints: ["node.labels.\(Names.roleLabel) == data"]),
+                restartPolicy: S.RestartPolicy(condition: "any", delay: "5s"),
+                labels: ["org.haha.component": "portainer"]))
     }
 }

@@ -139,7 +139,9 @@ public struct ClusterSpec: Sendable, Equatable, Codable {
 
             /// The one parser of a VIP, for `haha.yaml`, `--vip` and the validator alike: `ADDRESS[/PREFIX]`, prefix 24 when
             /// left out, the address four decimal octets, the prefix in 1...32.
-            public init(parsing text: String, interface: String = SensorAddress.defaultInterface, mdnsName: String? = nil) throws(ParseError) {
+            public init(parsing text: String, interface: String = SensorAddress.defaultInterface, mdnsName: String? = nil)
+                throws(ParseError)
+            {
                 let parts = text.split(separator: "/", omittingEmptySubsequences: false)
                 guard parts.count <= 2 else { throw .syntax(text) }
                 var prefixLength = 24
@@ -162,7 +164,9 @@ public struct ClusterSpec: Sendable, Equatable, Codable {
             public var prefixLength: Int
             public var interface: String
             public var mdnsName: String?
-            public init(address: String, prefixLength: Int = 24, interface: String = SensorAddress.defaultInterface, mdnsName: String? = nil) {
+            public init(
+                address: String, prefixLength: Int = 24, interface: String = SensorAddress.defaultInterface, mdnsName: String? = nil
+            ) {
                 self.address = address
                 self.prefixLength = prefixLength
                 self.interface = interface

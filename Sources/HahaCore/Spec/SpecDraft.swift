@@ -42,7 +42,8 @@ public struct SpecDraft: Sendable, Equatable {
             ClusterSpec.Node(name: $0.name, address: $0.address, user: user, port: port, identityFile: identityFile)
         }
         if let arbiter, let entry = Self.nameAndAddress(arbiter) {
-            clusterNodes.append(.init(name: entry.name, address: entry.address, user: user, port: port, identityFile: identityFile, role: .arbiter))
+            clusterNodes.append(
+                .init(name: entry.name, address: entry.address, user: user, port: port, identityFile: identityFile, role: .arbiter))
         }
         var cluster = ClusterSpec(name: name, nodes: clusterNodes, routing: routing, secretsDir: secretsDir)
         cluster.homeAssistant.timeZone = timeZone

@@ -31,15 +31,16 @@ public enum SpecLoader {
     static func syntaxDiagnostic(_ error: YamlError) -> Diagnostic {
         switch error {
         case .scanner(let context, let problem, let mark, _),
-             .parser(let context, let problem, let mark, _),
-             .composer(let context, let problem, let mark, _):
+            .parser(let context, let problem, let mark, _),
+            .composer(let context, let problem, let mark, _):
             let detail = context.map { "\(problem) (\($0.text) at line \($0.mark.line))" } ?? problem
             return Diagnostic(.error, path: "", line: mark.line, column: mark.column, "invalid YAML: \(detail)")
         case .reader(let problem, _, _, _):
             return Diagnostic(.error, path: "", line: 1, "invalid YAML: \(problem)")
         case .duplicatedKeysInMapping(let duplicates, let context):
-            return Diagnostic(.error, path: "", line: context.mark.line, column: context.mark.column,
-                              "duplicate keys: \(duplicates.joined(separator: ", "))")
+            return Diagnostic(
+                .error, path: "", line: context.mark.line, column: context.mark.column,
+                "duplicate keys: \(duplicates.joined(separator: ", "))")
         default:
             return Diagnostic(.error, path: "", line: 1, "invalid YAML: \(error)")
         }
@@ -49,7 +50,8 @@ public enum SpecLoader {
         let top = r.mapping(root, path: "", allowed: SpecSchema.keys(in: "")) ?? [:]
         if let version = r.string(top["apiVersion"], path: "apiVersion") {
             if version != ClusterSpec.apiVersion {
-                r.error("apiVersion", top["apiVersion"], "unsupported apiVersion \"\(version)\"; this haha reads \"\(ClusterSpec.apiVersion)\"")
+                r.error(
+                    "apiVersion", top["apiVersion"], "unsupported apiVersion \"\(version)\"; this haha reads \"\(ClusterSpec.apiVersion)\"")
             }
         } else if top["apiVersion"] == nil {
             r.error("apiVersion", root, "missing apiVersion; add `apiVersion: \(ClusterSpec.apiVersion)` at the top")
@@ -77,12 +79,13 @@ public enum SpecLoader {
                 if fields["name"] == nil { r.error("\(path).name", item, "every node needs a name") }
                 if fields["address"] == nil { r.error("\(path).address", item, "every node needs an address (IP or host name)") }
                 let role = r.oneOf(fields["role"], path: "\(path).role", ClusterSpec.Node.Role.allCases.map(\.rawValue))
-                nodes.append(ClusterSpec.Node(
-                    name: name ?? "", address: address ?? "",
-                    user: r.string(fields["user"], path: "\(path).user") ?? defaultUser,
-                    port: r.int(fields["port"], path: "\(path).port", range: Grammar.ports) ?? defaultPort,
-                    identityFile: r.string(fields["identityFile"], path: "\(path).identityFile") ?? defaultIdentity,
-                    role: role.flatMap(ClusterSpec.Node.Role.init(rawValue:)) ?? .data))
+                nodes.append(
+                    ClusterSpec.Node(
+                        name: name ?? "", address: address ?? "",
+                        user: r.string(fields["user"], path: "\(path).user") ?? defaultUser,
+                        port: r.int(fields["port"], path: "\(path).port", range: Grammar.ports) ?? defaultPort,
+                        identityFile: r.string(fields["identityFile"], path: "\(path).identityFile") ?? defaultIdentity,
+                        role: role.flatMap(ClusterSpec.Node.Role.init(rawValue:)) ?? .data))
             }
         } else if top["nodes"] == nil {
             r.error("nodes", root, "missing nodes; list at least three machines (name and address each)")
@@ -113,11 +116,14 @@ public enum SpecLoader {
                 let path = "mqtt.acl[\(index)]"
                 guard let rule = r.mapping(item, path: path, allowed: keys) else { return nil }
                 let missing = keys.filter { rule[$0] == nil }
-                if !missing.isEmpty { r.error(path, item, "an ACL rule needs user, access and topic; missing \(missing.joined(separator: ", "))") }
+                if !missing.isEmpty {
+                    r.error(path, item, "an ACL rule needs user, access and topic; missing \(missing.joined(separator: ", "))")
+                }
                 let access = r.oneOf(rule["access"], path: "\(path).access", ClusterSpec.MQTT.TopicRule.Access.allCases.map(\.rawValue))
                 guard let user = r.string(rule["user"], path: "\(path).user"),
-                      let access = access.flatMap(ClusterSpec.MQTT.TopicRule.Access.init(rawValue:)),
-                      let topic = r.string(rule["topic"], path: "\(path).topic") else { return nil }
+                    let access = access.flatMap(ClusterSpec.MQTT.TopicRule.Access.init(rawValue:)),
+                    let topic = r.string(rule["topic"], path: "\(path).topic")
+                else { return nil }
                 return ClusterSpec.MQTT.TopicRule(user: user, access: access, topic: topic)
             }
         }

@@ -110,74 +110,109 @@ public enum SpecSchema {
     public static let fields: [SpecField] = [
         .init("apiVersion", .custom(type: "text", default: "(required)"), grammar: "`\(ClusterSpec.apiVersion)`", "the schema version"),
         .init("name", .text(\.name), grammar: label, "the Swarm stack's name"),
-        .init("secretsDir", .text(\.secretsDir), grammar: localPath,
-              "directory of the secret files, relative to this file unless absolute"),
-        .init("ssh.user", .custom(type: "text", default: "`\(builtInNode.user)`"), grammar: loginName, "SSH user of every node without its own"),
-        .init("ssh.port", .custom(type: "number 1–65535", default: "`\(builtInNode.port)`"), grammar: port, "SSH port of every node without its own"),
-        .init("ssh.identityFile", .custom(type: "text", default: "(ssh's own)"), grammar: localPath,
-              "private key of every node without its own"),
-        .init("ssh.knownHostsFile", .custom(type: "text", default: "(your known_hosts, new hosts trusted on first use)"),
-              grammar: localPath + ", no spaces", "the nodes' SSH host keys"),
-        .init("nodes", .custom(type: "list", default: "(required)"), grammar: "at least 2 data nodes, at most one arbiter",
-              "the machines; 3 data nodes (or 2 and an arbiter) for automatic recovery"),
-        .init("nodes[].name", .custom(type: "text", default: "(required)"), grammar: label + ", unique",
-              "the node's name in Swarm and Gluster"),
-        .init("nodes[].address", .custom(type: "text", default: "(required)"), grammar: "IPv4 or a host name, unique",
-              "where haha reaches the node"),
+        .init(
+            "secretsDir", .text(\.secretsDir), grammar: localPath,
+            "directory of the secret files, relative to this file unless absolute"),
+        .init(
+            "ssh.user", .custom(type: "text", default: "`\(builtInNode.user)`"), grammar: loginName,
+            "SSH user of every node without its own"),
+        .init(
+            "ssh.port", .custom(type: "number 1–65535", default: "`\(builtInNode.port)`"), grammar: port,
+            "SSH port of every node without its own"),
+        .init(
+            "ssh.identityFile", .custom(type: "text", default: "(ssh's own)"), grammar: localPath,
+            "private key of every node without its own"),
+        .init(
+            "ssh.knownHostsFile", .custom(type: "text", default: "(your known_hosts, new hosts trusted on first use)"),
+            grammar: localPath + ", no spaces", "the nodes' SSH host keys"),
+        .init(
+            "nodes", .custom(type: "list", default: "(required)"), grammar: "at least 2 data nodes, at most one arbiter",
+            "the machines; 3 data nodes (or 2 and an arbiter) for automatic recovery"),
+        .init(
+            "nodes[].name", .custom(type: "text", default: "(required)"), grammar: label + ", unique",
+            "the node's name in Swarm and Gluster"),
+        .init(
+            "nodes[].address", .custom(type: "text", default: "(required)"), grammar: "IPv4 or a host name, unique",
+            "where haha reaches the node"),
         .init("nodes[].user", .custom(type: "text", default: "`ssh.user`"), grammar: loginName, "SSH user"),
         .init("nodes[].port", .custom(type: "number 1–65535", default: "`ssh.port`"), grammar: port, "SSH port"),
         .init("nodes[].identityFile", .custom(type: "text", default: "`ssh.identityFile`"), grammar: localPath, "SSH private key"),
-        .init("nodes[].role", .custom(type: choices(ClusterSpec.Node.Role.allCases.map(\.rawValue)), default: "`\(builtInNode.role.rawValue)`"),
-              "an arbiter only keeps quorum (replica 2 + arbiter)"),
+        .init(
+            "nodes[].role",
+            .custom(type: choices(ClusterSpec.Node.Role.allCases.map(\.rawValue)), default: "`\(builtInNode.role.rawValue)`"),
+            "an arbiter only keeps quorum (replica 2 + arbiter)"),
         .init("sensorAddress", .custom(type: "mapping", default: "mode `none`"), "where sensors connect"),
-        .init("sensorAddress.mode", .custom(type: choices(ClusterSpec.SensorAddress.modes), default: "`vip` with an address, else `none`"),
-              "a floating address (VRRP) that follows a live node, or the original's shared mDNS host name"),
-        .init("sensorAddress.address", .custom(type: "text", default: "(required for vip)"),
-              grammar: "IPv4`/PREFIX` (prefix 1–32, 24 when left out), free and in the nodes' subnet", "the VIP"),
-        .init("sensorAddress.interface", .custom(type: "text", default: "`\(ClusterSpec.SensorAddress.defaultInterface)`"),
-              grammar: "Linux interface name, at most 15 of `[A-Za-z0-9._-]`, not starting with `-`",
-              "the interface that carries the VIP"),
+        .init(
+            "sensorAddress.mode", .custom(type: choices(ClusterSpec.SensorAddress.modes), default: "`vip` with an address, else `none`"),
+            "a floating address (VRRP) that follows a live node, or the original's shared mDNS host name"),
+        .init(
+            "sensorAddress.address", .custom(type: "text", default: "(required for vip)"),
+            grammar: "IPv4`/PREFIX` (prefix 1–32, 24 when left out), free and in the nodes' subnet", "the VIP"),
+        .init(
+            "sensorAddress.interface", .custom(type: "text", default: "`\(ClusterSpec.SensorAddress.defaultInterface)`"),
+            grammar: "Linux interface name, at most 15 of `[A-Za-z0-9._-]`, not starting with `-`",
+            "the interface that carries the VIP"),
         .init("sensorAddress.mdnsName", .custom(type: "text", default: "(none)"), grammar: label, "also announce the VIP as NAME.local"),
-        .init("sensorAddress.hostname", .custom(type: "text", default: "`\(ClusterSpec.SensorAddress.defaultHostname)`"), grammar: label,
-              "mdns-hostname mode: the name every node announces"),
-        .init("routing", .choice(ClusterSpec.Routing.allCases.map(\.rawValue), get: { $0.routing.rawValue },
-                                 set: { $0.routing = ClusterSpec.Routing(rawValue: $1) ?? .mesh }),
-              "mesh: Swarm's routing mesh (needs IPVS); proxy: HAProxy on every node"),
+        .init(
+            "sensorAddress.hostname", .custom(type: "text", default: "`\(ClusterSpec.SensorAddress.defaultHostname)`"), grammar: label,
+            "mdns-hostname mode: the name every node announces"),
+        .init(
+            "routing",
+            .choice(
+                ClusterSpec.Routing.allCases.map(\.rawValue), get: { $0.routing.rawValue },
+                set: { $0.routing = ClusterSpec.Routing(rawValue: $1) ?? .mesh }),
+            "mesh: Swarm's routing mesh (needs IPVS); proxy: HAProxy on every node"),
         .init("storage.volume", .text(\.storage.volume), grammar: identifier, "the Gluster volume"),
         .init("storage.brickPath", .text(\.storage.brickPath), grammar: nodeDirectory, "the Gluster brick on every node"),
-        .init("storage.mountPath", .text(\.storage.mountPath), grammar: nodeDirectory + "; apart from the brick",
-              "where every node mounts the volume"),
-        .init("storage.pingTimeout", .number(\.storage.pingTimeout, 1...42), grammar: "1–42",
-              "seconds a Gluster client waits for a dead server (Gluster's default: 42)"),
+        .init(
+            "storage.mountPath", .text(\.storage.mountPath), grammar: nodeDirectory + "; apart from the brick",
+            "where every node mounts the volume"),
+        .init(
+            "storage.pingTimeout", .number(\.storage.pingTimeout, 1...42), grammar: "1–42",
+            "seconds a Gluster client waits for a dead server (Gluster's default: 42)"),
         .init("database.clusterName", .text(\.database.clusterName), grammar: identifier, "the Galera cluster's name"),
         .init("database.name", .text(\.database.name), grammar: identifier, "the recorder's database"),
         .init("database.user", .text(\.database.user), grammar: identifier, "the recorder's database user"),
         .init("database.gcacheSize", .text(\.database.gcacheSize), grammar: size, "Galera's write-set cache"),
         .init("database.bufferPoolSize", .text(\.database.bufferPoolSize), grammar: size, "InnoDB's buffer pool"),
         .init("database.memoryLimit", .text(\.database.memoryLimit), grammar: size, "memory limit of each database container"),
-        .init("database.encryptedNetwork", .flag(\.database.encryptedNetwork),
-              "IPsec on the database overlay network (needs the kernel's ESP support)"),
+        .init(
+            "database.encryptedNetwork", .flag(\.database.encryptedNetwork),
+            "IPsec on the database overlay network (needs the kernel's ESP support)"),
         .init("mqtt.port", .number(\.mqtt.port, portRange), grammar: port + ", not used by another service", "the broker's port"),
-        .init("mqtt.users", .custom(type: "list of text", default: "`[\(ClusterSpec.MQTT().users.joined(separator: ", "))]`"),
-              grammar: identifier + ", unique, not healthcheck; must include homeassistant",
-              "broker users; each gets the secret `mqtt-USER-password`"),
-        .init("mqtt.acl", .custom(type: "list", default: "none (every user may use every topic)"),
-              "topic rules: a user with rules gets exactly those; homeassistant always may use every topic"),
-        .init("mqtt.acl[].user", .custom(type: "text", default: "(required)"), grammar: "one of `mqtt.users` but homeassistant",
-              "whose rule it is"),
-        .init("mqtt.acl[].access", .custom(type: choices(ClusterSpec.MQTT.TopicRule.Access.allCases.map(\.rawValue)),
-                                           default: "(required)"), "what the user may do"),
-        .init("mqtt.acl[].topic", .custom(type: "text", default: "(required)"),
-              grammar: "MQTT topic filter, 1–256 visible ASCII characters, `+` and `#` only as whole levels", "the topics"),
-        .init("homeAssistant.name", .text(\.homeAssistant.name), grammar: "1–100 characters, no control characters",
-              "the name Home Assistant shows"),
+        .init(
+            "mqtt.users", .custom(type: "list of text", default: "`[\(ClusterSpec.MQTT().users.joined(separator: ", "))]`"),
+            grammar: identifier + ", unique, not healthcheck; must include homeassistant",
+            "broker users; each gets the secret `mqtt-USER-password`"),
+        .init(
+            "mqtt.acl", .custom(type: "list", default: "none (every user may use every topic)"),
+            "topic rules: a user with rules gets exactly those; homeassistant always may use every topic"),
+        .init(
+            "mqtt.acl[].user", .custom(type: "text", default: "(required)"), grammar: "one of `mqtt.users` but homeassistant",
+            "whose rule it is"),
+        .init(
+            "mqtt.acl[].access",
+            .custom(
+                type: choices(ClusterSpec.MQTT.TopicRule.Access.allCases.map(\.rawValue)),
+                default: "(required)"), "what the user may do"),
+        .init(
+            "mqtt.acl[].topic", .custom(type: "text", default: "(required)"),
+            grammar: "MQTT topic filter, 1–256 visible ASCII characters, `+` and `#` only as whole levels", "the topics"),
+        .init(
+            "homeAssistant.name", .text(\.homeAssistant.name), grammar: "1–100 characters, no control characters",
+            "the name Home Assistant shows"),
         .init("homeAssistant.timeZone", .text(\.homeAssistant.timeZone), grammar: "`Area/City` (or `UTC`)", "Home Assistant's time zone"),
-        .init("homeAssistant.port", .number(\.homeAssistant.port, portRange), grammar: port + ", not used by another service",
-              "Home Assistant's web port"),
-        .init("homeAssistant.memoryLimit", .text(\.homeAssistant.memoryLimit), grammar: size, "memory limit of the Home Assistant container"),
-        .init("homeAssistant.recorderScheme", .choice(["mysql", "mysql+pymysql"], get: { $0.homeAssistant.recorderScheme },
-                                                      set: { $0.homeAssistant.recorderScheme = $1 }),
-              "the recorder's database driver: mysqlclient (in the official image) or PyMySQL"),
+        .init(
+            "homeAssistant.port", .number(\.homeAssistant.port, portRange), grammar: port + ", not used by another service",
+            "Home Assistant's web port"),
+        .init(
+            "homeAssistant.memoryLimit", .text(\.homeAssistant.memoryLimit), grammar: size, "memory limit of the Home Assistant container"),
+        .init(
+            "homeAssistant.recorderScheme",
+            .choice(
+                ["mysql", "mysql+pymysql"], get: { $0.homeAssistant.recorderScheme },
+                set: { $0.homeAssistant.recorderScheme = $1 }),
+            "the recorder's database driver: mysqlclient (in the official image) or PyMySQL"),
         .init("images.homeAssistant", .text(\.images.homeAssistant), grammar: image, "Home Assistant's image"),
         .init("images.mariadb", .text(\.images.mariadb), grammar: image, "MariaDB's image"),
         .init("images.mosquitto", .text(\.images.mosquitto), grammar: image, "Mosquitto's image"),
@@ -185,7 +220,8 @@ public enum SpecSchema {
         .init("images.portainer", .text(\.images.portainer), grammar: image, "Portainer's image"),
         .init("images.portainerAgent", .text(\.images.portainerAgent), grammar: image, "the Portainer agent's image"),
         .init("portainer.enabled", .flag(\.portainer.enabled), "run Portainer and its agents"),
-        .init("portainer.port", .number(\.portainer.port, portRange), grammar: port + ", not used by another service", "Portainer's web port"),
+        .init(
+            "portainer.port", .number(\.portainer.port, portRange), grammar: port + ", not used by another service", "Portainer's web port"),
     ]
 
     /// The keys allowed in the mapping at `section` (`""` for the top level, `nodes[]` for a node), in table order.

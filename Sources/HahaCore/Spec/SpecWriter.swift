@@ -33,7 +33,10 @@ public enum SpecWriter {
         case .none:
             out += ["sensorAddress:", "  mode: none"]
         case .vip(let vip):
-            out += ["sensorAddress:", "  mode: vip", "  address: \(q("\(vip.address)/\(vip.prefixLength)"))", "  interface: \(q(vip.interface))"]
+            out += [
+                "sensorAddress:", "  mode: vip", "  address: \(q("\(vip.address)/\(vip.prefixLength)"))",
+                "  interface: \(q(vip.interface))",
+            ]
             if let name = vip.mdnsName { out.append("  mdnsName: \(q(name))") }
         case .mdnsHostname(let name):
             out += ["sensorAddress:", "  mode: mdns-hostname", "  hostname: \(q(name))"]
@@ -59,7 +62,8 @@ public enum SpecWriter {
 
     /// A YAML scalar, double-quoted unless it is plainly safe.
     public static func q(_ text: String) -> String {
-        let safe = !text.isEmpty && text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "._/-+".contains($0)) }
+        let safe =
+            !text.isEmpty && text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "._/-+".contains($0)) }
             && !["true", "false", "yes", "no", "on", "off", "null", "~"].contains(text.lowercased())
             && Int(text) == nil && Double(text) == nil
         if safe { return text }

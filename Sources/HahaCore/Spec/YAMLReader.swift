@@ -126,7 +126,8 @@ func closest(to word: String, in candidates: [String]) -> String? {
         return previous[b.count]
     }
     let lowered = Array(word.lowercased())
-    return candidates
+    return
+        candidates
         .map { ($0, distance(lowered, Array($0.lowercased()))) }
         .filter { $0.1 <= 2 }
         .min { $0.1 < $1.1 }?.0

@@ -87,9 +87,10 @@ public enum AptSources {
     public static func debianArchive(in entries: [Entry]) -> String? {
         for entry in entries where entry.enabled && entry.components.contains("main") && isUsable(entry.uri) {
             let isDebian = entry.suites.contains { suite in
-                debianSuites.contains(suite) || ["-updates", "-backports", "-proposed-updates"].contains { suffix in
-                    suite.hasSuffix(suffix) && debianSuites.contains(String(suite.dropLast(suffix.count)))
-                }
+                debianSuites.contains(suite)
+                    || ["-updates", "-backports", "-proposed-updates"].contains { suffix in
+                        suite.hasSuffix(suffix) && debianSuites.contains(String(suite.dropLast(suffix.count)))
+                    }
             }
             if isDebian { return entry.uri.hasSuffix("/") ? String(entry.uri.dropLast()) : entry.uri }
         }

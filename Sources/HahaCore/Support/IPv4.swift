@@ -10,7 +10,8 @@ public struct IPv4Address: Sendable, Hashable, Comparable, CustomStringConvertib
         var value: UInt32 = 0
         for part in parts {
             guard !part.isEmpty, part.count <= 3, part.allSatisfy(\.isASCIIDigit),
-                  !(part.count > 1 && part.first == "0"), let octet = UInt32(part), octet <= 255 else { return nil }
+                !(part.count > 1 && part.first == "0"), let octet = UInt32(part), octet <= 255
+            else { return nil }
             value = value << 8 | octet
         }
         self.value = value

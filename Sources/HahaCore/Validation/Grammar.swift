@@ -29,7 +29,10 @@ public enum Grammar {
     /// A conservative Docker image reference: `[REGISTRY[:PORT]/]NAME[/NAME…][:TAG][@sha256:DIGEST]`, lower-case
     /// name components, at most 255 characters.
     public static func isImageReference(_ text: String) -> Bool {
-        text.count <= 255 && whole(text, #/
+        text.count <= 255
+            && whole(
+                text,
+                #/
             (?: [A-Za-z0-9] (?: [A-Za-z0-9-]* [A-Za-z0-9] )? (?: \. [A-Za-z0-9] (?: [A-Za-z0-9-]* [A-Za-z0-9] )? )* (?: : [0-9]{1,5} )? \/ )?
             [a-z0-9]+ (?: (?: [._] | __ | -+ ) [a-z0-9]+ )*
             (?: \/ [a-z0-9]+ (?: (?: [._] | __ | -+ ) [a-z0-9]+ )* )*
@@ -41,8 +44,9 @@ public enum Grammar {
     /// The size in bytes of `128M`, `1G`…: a positive whole number and a unit K, M or G, at most 1024G; nil otherwise.
     public static func bytes(ofSize text: String) -> Int? {
         guard let unit = text.last, let shift = ["K": 10, "M": 20, "G": 30][unit],
-              whole(String(text.dropLast()), #/[1-9][0-9]{0,12}/#), let number = Int(text.dropLast()),
-              number <= (1 << 40) >> shift else { return nil }
+            whole(String(text.dropLast()), #/[1-9][0-9]{0,12}/#), let number = Int(text.dropLast()),
+            number <= (1 << 40) >> shift
+        else { return nil }
         return number << shift
     }
 
@@ -56,8 +60,10 @@ public enum Grammar {
     }
 
     /// Directories of the operating system that haha must never format, mount over or delete.
-    static let systemDirectories: Set<String> = ["/", "/etc", "/usr", "/bin", "/sbin", "/boot", "/dev", "/proc", "/sys", "/run",
-                                                 "/var", "/var/lib", "/home", "/root", "/tmp", "/opt", "/srv", "/mnt", "/media"]
+    static let systemDirectories: Set<String> = [
+        "/", "/etc", "/usr", "/bin", "/sbin", "/boot", "/dev", "/proc", "/sys", "/run",
+        "/var", "/var/lib", "/home", "/root", "/tmp", "/opt", "/srv", "/mnt", "/media",
+    ]
     /// Top-level directories whose whole tree belongs to the operating system.
     static let systemTrees = ["/proc", "/sys", "/dev", "/boot", "/etc", "/usr", "/bin", "/sbin"]
 

@@ -39,7 +39,8 @@ public enum Validator {
                 seenAddresses[node.address.lowercased()] = index
             }
             if !Grammar.isLoginName(node.user) {
-                error(nodePath(index, "user"), "\"\(node.user)\" is not a login name: 1–32 of a-z, 0-9, _ and -, starting with a letter or _")
+                error(
+                    nodePath(index, "user"), "\"\(node.user)\" is not a login name: 1–32 of a-z, 0-9, _ and -, starting with a letter or _")
             }
             if !Grammar.ports.contains(node.port) {
                 error(nodePath(index, "port"), "\(node.port) is not a port (1...65535)")
@@ -48,15 +49,21 @@ public enum Validator {
                 if identity.isEmpty {
                     error(nodePath(index, "identityFile"), "identityFile is empty; remove the key or name a private key file")
                 } else if !Grammar.isLocalPath(identity) {
-                    error(nodePath(index, "identityFile"), "\"\(identity)\" must be a file path without control characters or line breaks, not starting with -")
+                    error(
+                        nodePath(index, "identityFile"),
+                        "\"\(identity)\" must be a file path without control characters or line breaks, not starting with -")
                 }
             }
         }
         if let knownHosts = spec.knownHostsFile, !Grammar.isLocalPath(knownHosts) || knownHosts.contains(where: \.isWhitespace) {
-            error("ssh.knownHostsFile", "\"\(knownHosts)\" must be a file path without spaces, control characters or line breaks, not starting with -")
+            error(
+                "ssh.knownHostsFile",
+                "\"\(knownHosts)\" must be a file path without spaces, control characters or line breaks, not starting with -")
         }
         if !Grammar.isLocalPath(spec.secretsDir) {
-            error("secretsDir", "\"\(spec.secretsDir)\" must be a directory path without control characters or line breaks, not starting with -")
+            error(
+                "secretsDir",
+                "\"\(spec.secretsDir)\" must be a directory path without control characters or line breaks, not starting with -")
         }
 
         let data = spec.dataNodes.count
@@ -68,45 +75,63 @@ public enum Validator {
             error("nodes", "at most one node can have role arbiter (found \(arbiters))")
         }
         if data == 2 && arbiters == 0 {
-            warning("nodes", "two data nodes without an arbiter: losing either one stops Swarm, Gluster and Galera quorum (no automatic recovery); add a third node or a small arbiter")
+            warning(
+                "nodes",
+                "two data nodes without an arbiter: losing either one stops Swarm, Gluster and Galera quorum (no automatic recovery); add a third node or a small arbiter"
+            )
         }
         if data == 2 && arbiters == 1 {
-            warning("nodes", "two data nodes and an arbiter: Galera has two members and stops accepting writes if one dies; a third data node gives full failover")
+            warning(
+                "nodes",
+                "two data nodes and an arbiter: Galera has two members and stops accepting writes if one dies; a third data node gives full failover"
+            )
         }
         if spec.nodes.count >= 2, spec.nodes.count % 2 == 0 {
-            warning("nodes", "an even number of nodes (\(spec.nodes.count)) tolerates no more failures than \(spec.nodes.count - 1) nodes do")
+            warning(
+                "nodes", "an even number of nodes (\(spec.nodes.count)) tolerates no more failures than \(spec.nodes.count - 1) nodes do")
         }
 
         // Paths and names.
         for (path, value) in [("storage.brickPath", spec.storage.brickPath), ("storage.mountPath", spec.storage.mountPath)] {
             if Grammar.isSystemDirectory(value) {
-                error(path, "\"\(value)\" is a system directory; use a directory of its own such as /var/lib/haha/\(path == "storage.brickPath" ? "brick" : "shared")")
+                error(
+                    path,
+                    "\"\(value)\" is a system directory; use a directory of its own such as /var/lib/haha/\(path == "storage.brickPath" ? "brick" : "shared")"
+                )
             } else if !Grammar.isNormalizedAbsolutePath(value) {
-                error(path, "\"\(value)\" must be an absolute path without //, /./, /../ or a trailing /, of letters, digits, ., _, - and /")
+                error(
+                    path, "\"\(value)\" must be an absolute path without //, /./, /../ or a trailing /, of letters, digits, ., _, - and /")
             }
         }
         if spec.storage.mountPath.hasPrefix("/"), spec.storage.brickPath.hasPrefix("/"),
-           spec.storage.mountPath == spec.storage.brickPath
-            || spec.storage.mountPath.hasPrefix(spec.storage.brickPath + "/")
-            || spec.storage.brickPath.hasPrefix(spec.storage.mountPath + "/") {
+            spec.storage.mountPath == spec.storage.brickPath
+                || spec.storage.mountPath.hasPrefix(spec.storage.brickPath + "/")
+                || spec.storage.brickPath.hasPrefix(spec.storage.mountPath + "/")
+        {
             error("storage.mountPath", "the mount path and the brick path must not contain each other")
         }
         if !(1...42).contains(spec.storage.pingTimeout) {
             error("storage.pingTimeout", "\(spec.storage.pingTimeout) is out of range 1...42 (seconds)")
         }
-        for (path, value) in [("storage.volume", spec.storage.volume), ("database.name", spec.database.name), ("database.user", spec.database.user),
-                              ("database.clusterName", spec.database.clusterName)] where !Grammar.isIdentifier(value) {
+        for (path, value) in [
+            ("storage.volume", spec.storage.volume), ("database.name", spec.database.name), ("database.user", spec.database.user),
+            ("database.clusterName", spec.database.clusterName),
+        ] where !Grammar.isIdentifier(value) {
             error(path, "\"\(value)\" must be 1–64 letters, digits, - or _, not starting with -")
         }
-        for (path, value) in [("database.gcacheSize", spec.database.gcacheSize), ("database.bufferPoolSize", spec.database.bufferPoolSize),
-                              ("database.memoryLimit", spec.database.memoryLimit), ("homeAssistant.memoryLimit", spec.homeAssistant.memoryLimit)]
+        for (path, value) in [
+            ("database.gcacheSize", spec.database.gcacheSize), ("database.bufferPoolSize", spec.database.bufferPoolSize),
+            ("database.memoryLimit", spec.database.memoryLimit), ("homeAssistant.memoryLimit", spec.homeAssistant.memoryLimit),
+        ]
         where Grammar.bytes(ofSize: value) == nil {
             error(path, "\"\(value)\" is not a size such as 128M or 1G (a whole number above 0 with K, M or G, at most 1024G)")
         }
         var seenUsers = Set<String>()
         for (index, user) in spec.mqtt.users.enumerated() {
             if !Grammar.isIdentifier(user) || user == "healthcheck" {
-                error("mqtt.users[\(index)]", "\"\(user)\" must be 1–64 letters, digits, - or _, not starting with - (and not the reserved name healthcheck)")
+                error(
+                    "mqtt.users[\(index)]",
+                    "\"\(user)\" must be 1–64 letters, digits, - or _, not starting with - (and not the reserved name healthcheck)")
             }
             if !seenUsers.insert(user).inserted { error("mqtt.users[\(index)]", "duplicate MQTT user \"\(user)\"") }
         }
@@ -115,10 +140,15 @@ public enum Validator {
         }
         for (index, rule) in spec.mqtt.acl.enumerated() {
             if rule.user == "homeassistant" || !spec.mqtt.users.contains(rule.user) {
-                error("mqtt.acl[\(index)].user", "\"\(rule.user)\" is not one of mqtt.users other than homeassistant (which always may read and write every topic)")
+                error(
+                    "mqtt.acl[\(index)].user",
+                    "\"\(rule.user)\" is not one of mqtt.users other than homeassistant (which always may read and write every topic)")
             }
             if !Grammar.isTopicFilter(rule.topic) {
-                error("mqtt.acl[\(index)].topic", "\"\(rule.topic)\" is not an MQTT topic filter: 1–256 visible ASCII characters without spaces, + only as a whole level, # only as the whole last level")
+                error(
+                    "mqtt.acl[\(index)].topic",
+                    "\"\(rule.topic)\" is not an MQTT topic filter: 1–256 visible ASCII characters without spaces, + only as a whole level, # only as the whole last level"
+                )
             }
         }
         if !Grammar.isTimeZone(spec.homeAssistant.timeZone) {
@@ -132,14 +162,17 @@ public enum Validator {
         }
         var ports: [Int: String] = [:]
         for (path, port) in [("mqtt.port", spec.mqtt.port), ("homeAssistant.port", spec.homeAssistant.port)]
-            + (spec.portainer.enabled ? [("portainer.port", spec.portainer.port)] : []) {
+            + (spec.portainer.enabled ? [("portainer.port", spec.portainer.port)] : [])
+        {
             if !Grammar.ports.contains(port) { error(path, "\(port) is not a port (1...65535)") }
             if let other = ports[port] { error(path, "port \(port) is already used by \(other)") }
             ports[port] = path
         }
-        for (path, image) in [("images.homeAssistant", spec.images.homeAssistant), ("images.mariadb", spec.images.mariadb),
-                              ("images.mosquitto", spec.images.mosquitto), ("images.haproxy", spec.images.haproxy),
-                              ("images.portainer", spec.images.portainer), ("images.portainerAgent", spec.images.portainerAgent)]
+        for (path, image) in [
+            ("images.homeAssistant", spec.images.homeAssistant), ("images.mariadb", spec.images.mariadb),
+            ("images.mosquitto", spec.images.mosquitto), ("images.haproxy", spec.images.haproxy),
+            ("images.portainer", spec.images.portainer), ("images.portainerAgent", spec.images.portainerAgent),
+        ]
         where !Grammar.isImageReference(image) {
             error(path, "\"\(image)\" is not an image reference such as mariadb:11.8 or ghcr.io/home-assistant/home-assistant:2026.11.0")
         }
@@ -152,19 +185,29 @@ public enum Validator {
                 for (index, node) in spec.nodes.enumerated() {
                     guard let nodeAddress = IPv4Address(node.address) else { continue }
                     if nodeAddress == address {
-                        error("sensorAddress.address", "the VIP \(vip.address) is the address of node \(node.name) (nodes[\(index)]); pick a free address in the nodes' subnet")
+                        error(
+                            "sensorAddress.address",
+                            "the VIP \(vip.address) is the address of node \(node.name) (nodes[\(index)]); pick a free address in the nodes' subnet"
+                        )
                     } else if !nodeAddress.isInSubnet(of: address, prefixLength: prefixLength) {
-                        error("sensorAddress.address", "the VIP \(vip.address)/\(prefixLength) is outside the subnet of node \(node.name) (\(node.address)); VRRP needs one shared subnet")
+                        error(
+                            "sensorAddress.address",
+                            "the VIP \(vip.address)/\(prefixLength) is outside the subnet of node \(node.name) (\(node.address)); VRRP needs one shared subnet"
+                        )
                     }
                 }
-                if prefixLength < 31, address == address.masked(prefixLength: prefixLength) || address == address.broadcast(prefixLength: prefixLength) {
+                if prefixLength < 31,
+                    address == address.masked(prefixLength: prefixLength) || address == address.broadcast(prefixLength: prefixLength)
+                {
                     error("sensorAddress.address", "\(vip.address) is the network or broadcast address of /\(prefixLength)")
                 }
             } catch let problem {
                 error("sensorAddress.address", problem.description)
             }
             if !Grammar.isInterfaceName(vip.interface) {
-                error("sensorAddress.interface", "\"\(vip.interface)\" is not a network interface name (1–15 of letters, digits, ., _ and -, not starting with -)")
+                error(
+                    "sensorAddress.interface",
+                    "\"\(vip.interface)\" is not a network interface name (1–15 of letters, digits, ., _ and -, not starting with -)")
             }
             if let name = vip.mdnsName, !HostName.isValidLabel(name) {
                 error("sensorAddress.mdnsName", "\"\(name)\" must be one lower-case DNS label (it is announced as NAME.local)")
@@ -180,10 +223,14 @@ public enum Validator {
         // Secrets.
         if let secrets {
             if !secrets.directoryExists {
-                error("secretsDir", "the secrets directory \(secrets.directory) does not exist; run `haha init` (or `haha secrets generate`) to create it")
+                error(
+                    "secretsDir",
+                    "the secrets directory \(secrets.directory) does not exist; run `haha init` (or `haha secrets generate`) to create it")
             } else {
                 if let mode = secrets.directoryMode, mode & 0o077 != 0 {
-                    error("secretsDir", "\(secrets.directory) is readable by others (mode \(octal(mode))); run `chmod 700 \(secrets.directory)`")
+                    error(
+                        "secretsDir",
+                        "\(secrets.directory) is readable by others (mode \(octal(mode))); run `chmod 700 \(secrets.directory)`")
                 }
                 for name in SecretCatalog.required(for: spec) {
                     let file = secrets.files[name] ?? .init(exists: false)
@@ -199,9 +246,14 @@ public enum Validator {
                         // The value as it is used: without surrounding white space. Never quoted in a message.
                         if let value = file.value?.trimmingCharacters(in: .whitespacesAndNewlines) {
                             if !Grammar.isSecretAlphabet(value) {
-                                error("secretsDir", "secret \(path) has characters outside A-Z a-z 0-9 . _ ~ -; delete it and run `haha secrets generate`")
+                                error(
+                                    "secretsDir",
+                                    "secret \(path) has characters outside A-Z a-z 0-9 . _ ~ -; delete it and run `haha secrets generate`")
                             } else if value.count < Grammar.secretMinimumLength {
-                                error("secretsDir", "secret \(path) is shorter than \(Grammar.secretMinimumLength) characters; delete it and run `haha secrets generate`")
+                                error(
+                                    "secretsDir",
+                                    "secret \(path) is shorter than \(Grammar.secretMinimumLength) characters; delete it and run `haha secrets generate`"
+                                )
                             }
                         }
                     }

@@ -11,7 +11,9 @@ public struct Cluster: Sendable {
 
     public init(workspace: Workspace, runners: [String: any CommandRunner]? = nil, log: @escaping @Sendable (String) -> Void = { _ in }) {
         self.workspace = workspace
-        self.runners = runners ?? Dictionary(uniqueKeysWithValues: workspace.spec.nodes.map { ($0.name, workspace.runner(for: $0) as any CommandRunner) })
+        self.runners =
+            runners
+            ?? Dictionary(uniqueKeysWithValues: workspace.spec.nodes.map { ($0.name, workspace.runner(for: $0) as any CommandRunner) })
         self.log = log
     }
 
@@ -29,13 +31,16 @@ public struct Cluster: Sendable {
             if let answer = try? await runner(node).run(Command(["true"], timeout: 20)), answer.exitCode != 255 { return node }
             log("\(node.name) does not answer over ssh")
         }
-        throw HahaError(.failed, "no data node answers over ssh (\(spec.dataNodes.map(\.name).joined(separator: ", ")))",
-                        next: "check that the nodes are powered and on the network: `ssh \(primary.address) true`")
+        throw HahaError(
+            .failed, "no data node answers over ssh (\(spec.dataNodes.map(\.name).joined(separator: ", ")))",
+            next: "check that the nodes are powered and on the network: `ssh \(primary.address) true`")
     }
 
     /// Runs `body` on every node in parallel; collects every failure, so all problems are reported at once.
-    public func onAll<T: Sendable>(_ nodes: [ClusterSpec.Node]? = nil,
-                                   _ body: @escaping @Sendable (ClusterSpec.Node, any CommandRunner) async throws -> T) async throws -> [String: T] {
+    public func onAll<T: Sendable>(
+        _ nodes: [ClusterSpec.Node]? = nil,
+        _ body: @escaping @Sendable (ClusterSpec.Node, any CommandRunner) async throws -> T
+    ) async throws -> [String: T] {
         let targets = nodes ?? spec.nodes
         var results: [String: T] = [:]
         var failures: [String] = []
@@ -59,8 +64,10 @@ public struct Cluster: Sendable {
 
     /// Runs `body` on the given nodes (default: all) in parallel and returns the answers of those where it did not
     /// throw; for probes whose callers decide what a missing answer means.
-    public func eachNode<T: Sendable>(_ nodes: [ClusterSpec.Node]? = nil,
-                                      _ body: @escaping @Sendable (ClusterSpec.Node, any CommandRunner) async throws -> T) async -> [String: T] {
+    public func eachNode<T: Sendable>(
+        _ nodes: [ClusterSpec.Node]? = nil,
+        _ body: @escaping @Sendable (ClusterSpec.Node, any CommandRunner) async throws -> T
+    ) async -> [String: T] {
         await withTaskGroup(of: (String, T?).self) { group in
             for node in nodes ?? spec.nodes {
                 let runner = self.runner(node)
@@ -75,7 +82,8 @@ public struct Cluster: Sendable {
     /// Writes a file on a node through its runner (root-owned, with the given mode).
     public func write(_ contents: String, to path: String, mode: String = "0644", on runner: any CommandRunner) async throws {
         let directory = (path as NSString).deletingLastPathComponent
-        try await runner.shell("umask 077 && mkdir -p \(shellQuote(directory)) && cat > \(shellQuote(path)).haha-tmp && chmod \(mode) \(shellQuote(path)).haha-tmp && sync \(shellQuote(path)).haha-tmp && mv \(shellQuote(path)).haha-tmp \(shellQuote(path))",
-                               input: Data(contents.utf8), timeout: 60)
+        try await runner.shell(
+            "umask 077 && mkdir -p \(shellQuote(directory)) && cat > \(shellQuote(path)).haha-tmp && chmod \(mode) \(shellQuote(path)).haha-tmp && sync \(shellQuote(path)).haha-tmp && mv \(shellQuote(path)).haha-tmp \(shellQuote(path))",
+            input: Data(contents.utf8), timeout: 60)
     }
 }

@@ -43,8 +43,9 @@ public struct ClusterLock: Sendable {
                 if who?.isEmpty == false { break }
                 try await Task.sleep(for: .milliseconds(50))
             }
-            throw HahaError(.locked, "another haha run holds the lock on this cluster: \(who?.nonEmpty ?? "a haha process on this machine")",
-                            next: "wait for it to finish (the lock is \(path))")
+            throw HahaError(
+                .locked, "another haha run holds the lock on this cluster: \(who?.nonEmpty ?? "a haha process on this machine")",
+                next: "wait for it to finish (the lock is \(path))")
         }
         local.describe(holder + "\n")
         // The cluster's side of the lock is a directory on every node, so a run from another machine is refused even
@@ -64,16 +65,24 @@ public struct ClusterLock: Sendable {
         }
         let taken = cluster.spec.nodes.filter { answers[$0.name]?.exitCode == 0 }
         let lock = ClusterLock(local: local, cluster: cluster, token: token, nodes: taken)
-        if let (node, held) = cluster.spec.nodes.lazy.compactMap({ node in answers[node.name].flatMap { $0.exitCode == 3 ? (node, $0) : nil } }).first {
+        if let (node, held) = cluster.spec.nodes.lazy.compactMap({ node in
+            answers[node.name].flatMap { $0.exitCode == 3 ? (node, $0) : nil }
+        }).first {
             await lock.release()
-            throw HahaError(.locked, "another haha run holds the lock on \(node.name): \(Self.holderLine(held.output))",
-                            next: "wait for it to finish; if that run is gone, remove \(remoteDirectory) on \(node.name) (it is taken over by itself after \(Int(staleAfter / 3600)) hours)")
+            throw HahaError(
+                .locked, "another haha run holds the lock on \(node.name): \(Self.holderLine(held.output))",
+                next:
+                    "wait for it to finish; if that run is gone, remove \(remoteDirectory) on \(node.name) (it is taken over by itself after \(Int(staleAfter / 3600)) hours)"
+            )
         }
         let unreachable = cluster.spec.nodes.filter { answers[$0.name].map { $0.exitCode == 255 } ?? true }
-        if let (node, failed) = cluster.spec.nodes.lazy.compactMap({ node in answers[node.name].flatMap { [0, 3, 255].contains($0.exitCode) ? nil : (node, $0) } }).first {
+        if let (node, failed) = cluster.spec.nodes.lazy.compactMap({ node in
+            answers[node.name].flatMap { [0, 3, 255].contains($0.exitCode) ? nil : (node, $0) }
+        }).first {
             await lock.release()
-            throw CommandError(target: cluster.runner(node).target, command: "sh -c <take the lock \(remoteDirectory)>", result: failed,
-                               hint: "haha keeps its lock in /var/lib/haha on every node: check that it is writable")
+            throw CommandError(
+                target: cluster.runner(node).target, command: "sh -c <take the lock \(remoteDirectory)>", result: failed,
+                hint: "haha keeps its lock in /var/lib/haha on every node: check that it is writable")
         }
         if !unreachable.isEmpty {
             let holding = taken.isEmpty ? "this machine only" : "this machine and \(taken.map(\.name).joined(separator: ", "))"
@@ -85,10 +94,13 @@ public struct ClusterLock: Sendable {
     /// A lock is stale when it is older than `staleAfter`, or when it was taken on this machine by a process that is gone.
     static func isStale(_ answer: String, host: String) -> Bool {
         let lines = answer.split(separator: "\n")
-        if let age = lines.first(where: { $0.hasPrefix("age=") }).flatMap({ TimeInterval($0.dropFirst(4)) }), age > staleAfter { return true }
+        if let age = lines.first(where: { $0.hasPrefix("age=") }).flatMap({ TimeInterval($0.dropFirst(4)) }), age > staleAfter {
+            return true
+        }
         let holder = holderLine(answer)
         guard let range = holder.range(of: "(pid "), let end = holder[range.upperBound...].firstIndex(of: " "),
-              let pid = Int32(holder[range.upperBound..<end]), holder.contains(" on \(host), ") else { return false }
+            let pid = Int32(holder[range.upperBound..<end]), holder.contains(" on \(host), ")
+        else { return false }
         return kill(pid, 0) != 0 && errno == ESRCH
     }
 

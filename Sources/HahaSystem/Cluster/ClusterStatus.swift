@@ -43,9 +43,12 @@ public struct ClusterStatus: Sendable {
         }
         do {
             if let manager = try await Swarm(cluster: cluster).manager() {
-                report.services = Self.parseServices(try await manager.output(
-                    ["docker", "service", "ls", "--filter", "label=com.docker.stack.namespace=\(cluster.spec.stackName)",
-                     "--format", "{{.Name}} {{.Replicas}}"]))
+                report.services = Self.parseServices(
+                    try await manager.output(
+                        [
+                            "docker", "service", "ls", "--filter", "label=com.docker.stack.namespace=\(cluster.spec.stackName)",
+                            "--format", "{{.Name}} {{.Replicas}}",
+                        ]))
             }
         } catch {
             report.problems.append("services: \(error)")
@@ -53,7 +56,9 @@ public struct ClusterStatus: Sendable {
         do {
             let members = try await Deploy(cluster: cluster, secrets: cluster.workspace.readSecrets()).members()
             report.galera = members.map {
-                .init(node: $0.node, running: $0.running, clusterStatus: $0.clusterStatus, clusterSize: $0.clusterSize, synced: $0.localState == 4)
+                .init(
+                    node: $0.node, running: $0.running, clusterStatus: $0.clusterStatus, clusterSize: $0.clusterSize,
+                    synced: $0.localState == 4)
             }
         } catch {
             report.problems.append("galera: \(error)")
@@ -64,13 +69,17 @@ public struct ClusterStatus: Sendable {
     /// One node: Docker's Swarm state and whether the shared volume is mounted, in one SSH round trip.
     func probe(_ node: ClusterSpec.Node) async -> (Report.Node, String?) {
         let mount = cluster.spec.storage.mountPath
-        let script = "echo $(docker info --format '{{.Swarm.LocalNodeState}}' 2>/dev/null) $(mountpoint -q \(shellQuote(mount)) && echo mounted)"
+        let script =
+            "echo $(docker info --format '{{.Swarm.LocalNodeState}}' 2>/dev/null) $(mountpoint -q \(shellQuote(mount)) && echo mounted)"
         var entry = Report.Node(name: node.name, address: node.address, reachable: false, swarm: "unknown", mounted: false)
         do {
             let result = try await cluster.runner(node).run(Command(["sh", "-c", script], timeout: 20))
             guard result.succeeded else {
-                let said = (result.errorOutput + result.output).trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n").suffix(2)
-                return (entry, "\(node.name): not reachable (exit \(result.exitCode))\(said.isEmpty ? "" : ": " + said.joined(separator: " "))")
+                let said = (result.errorOutput + result.output).trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n")
+                    .suffix(2)
+                return (
+                    entry, "\(node.name): not reachable (exit \(result.exitCode))\(said.isEmpty ? "" : ": " + said.joined(separator: " "))"
+                )
             }
             let fields = result.output.split(whereSeparator: \.isWhitespace).map(String.init)
             entry.reachable = true

@@ -40,7 +40,8 @@ public struct Convergence: Sendable {
         let files = try Renderer(spec: spec, secrets: secrets).render()
         let primary = cluster.primary
         guard let url = URL(string: "http://\(primary.address):\(spec.homeAssistant.port)/") else {
-            throw HahaError.invalidArgument("\(primary.address) does not make a URL", next: "check nodes[].address in \(workspace.specPath)")
+            throw HahaError.invalidArgument(
+                "\(primary.address) does not make a URL", next: "check nodes[].address in \(workspace.specPath)")
         }
         let address = spec.sensorAddress.vip?.address ?? primary.address
         homeAssistantURL = "http://\(address):\(spec.homeAssistant.port)/"
@@ -57,8 +58,10 @@ public struct Convergence: Sendable {
                 state.facts = try await Preflight(cluster: cluster).run(stackRunning: state.stackRunning)
                 return false
             },
-            Step("Gluster volume \(spec.storage.volume) (replica \(storage.brickNodes.count)) mounted at \(spec.storage.mountPath) on every node",
-                 change: "storage") { state in
+            Step(
+                "Gluster volume \(spec.storage.volume) (replica \(storage.brickNodes.count)) mounted at \(spec.storage.mountPath) on every node",
+                change: "storage"
+            ) { state in
                 let changed = try await storage.converge(facts: state.facts)
                 return try await storage.seed(files: files) || changed
             },
@@ -75,25 +78,29 @@ public struct Convergence: Sendable {
                 return false
             },
             Step("Home Assistant owner account", change: "owner") { _ in
-                try await OwnerAccount.ensure(ha, password: secrets[SecretCatalog.homeAssistantOwner],
-                                              passwordFile: "\(workspace.secretsDirectory)/\(SecretCatalog.homeAssistantOwner)",
-                                              tokens: workspace.refreshTokenFile,
-                                              configDirectory: "\(spec.storage.mountPath)/homeassistant") == .created
+                try await OwnerAccount.ensure(
+                    ha, password: secrets[SecretCatalog.homeAssistantOwner],
+                    passwordFile: "\(workspace.secretsDirectory)/\(SecretCatalog.homeAssistantOwner)",
+                    tokens: workspace.refreshTokenFile,
+                    configDirectory: "\(spec.storage.mountPath)/homeassistant") == .created
             },
             Step("MQTT integration connected to the cluster's broker", change: "mqtt") { _ in
                 guard let refresh = try workspace.refreshTokenFile.read() else {
-                    throw HahaError(.invalidState, "no Home Assistant refresh token in \(workspace.refreshTokenFile.path)",
-                                    next: "run `haha up` again: the owner step stores it")
+                    throw HahaError(
+                        .invalidState, "no Home Assistant refresh token in \(workspace.refreshTokenFile.path)",
+                        next: "run `haha up` again: the owner step stores it")
                 }
                 let token = try await ha.accessToken(refreshToken: refresh)
-                return try await ha.ensureMQTT(token: token, broker: Renderer.Names.mosquitto, port: spec.mqtt.port,
-                                               username: "homeassistant", password: secrets[SecretCatalog.mqttUser("homeassistant")])
+                return try await ha.ensureMQTT(
+                    token: token, broker: Renderer.Names.mosquitto, port: spec.mqtt.port,
+                    username: "homeassistant", password: secrets[SecretCatalog.mqttUser("homeassistant")])
             },
         ]
         if spec.sensorAddress != .none {
-            steps.append(Step("Sensor address (\(Self.describe(spec.sensorAddress)))", change: "sensor address") { _ in
-                try await SensorAddressSetup(cluster: cluster).converge(files: files)
-            })
+            steps.append(
+                Step("Sensor address (\(Self.describe(spec.sensorAddress)))", change: "sensor address") { _ in
+                    try await SensorAddressSetup(cluster: cluster).converge(files: files)
+                })
         }
         self.steps = steps
     }

@@ -25,9 +25,12 @@ public struct Deploy: Sendable {
         let pulled = try await cluster.onAll { node, runner in
             var changed = false
             for image in (node.role == .data ? dataImages : []) + everywhere {
-                if try await runner.run(Command(["docker", "image", "inspect", "--format", "{{.Id}}", image], timeout: 30)).succeeded { continue }
-                try await runner.check(["docker", "pull", image], timeout: 1800,
-                                       hint: "the node cannot pull \(image); on the lab run `haha lab images` to load the lab's images")
+                if try await runner.run(Command(["docker", "image", "inspect", "--format", "{{.Id}}", image], timeout: 30)).succeeded {
+                    continue
+                }
+                try await runner.check(
+                    ["docker", "pull", image], timeout: 1800,
+                    hint: "the node cannot pull \(image); on the lab run `haha lab images` to load the lab's images")
                 changed = true
             }
             return changed
@@ -48,14 +51,18 @@ public struct Deploy: Sendable {
         if deployed.trimmingCharacters(in: .whitespacesAndNewlines) == digest, try await allServicesConverged(primary) {
             return false
         }
-        try await primary.shell("rm -rf \(Self.directory).new && mkdir -p \(Self.directory).new && chmod 700 \(Self.directory).new", timeout: 30)
+        try await primary.shell(
+            "rm -rf \(Self.directory).new && mkdir -p \(Self.directory).new && chmod 700 \(Self.directory).new", timeout: 30)
         for file in files {
-            try await cluster.write(file.contents, to: "\(Self.directory).new/\(file.path)", mode: file.isSecret ? "0600" : "0644", on: primary)
+            try await cluster.write(
+                file.contents, to: "\(Self.directory).new/\(file.path)", mode: file.isSecret ? "0600" : "0644", on: primary)
         }
         try await primary.shell("rm -rf \(Self.directory) && mv \(Self.directory).new \(Self.directory)", timeout: 30)
         // Swarm keeps the secrets in its encrypted raft log once deployed: the plaintext copies go at once,
         // also when the deploy fails.
-        try await primary.shell("cd \(Self.directory) && { docker stack deploy --prune --resolve-image never -c stack.yml \(shellQuote(stack)); status=$?; rm -rf secrets; exit $status; }", timeout: 300)
+        try await primary.shell(
+            "cd \(Self.directory) && { docker stack deploy --prune --resolve-image never -c stack.yml \(shellQuote(stack)); status=$?; rm -rf secrets; exit $status; }",
+            timeout: 300)
         try await cluster.write(digest + "\n", to: "\(Self.directory)/stack.digest", on: primary)
         try await cluster.write(phase.name + "\n", to: "\(Self.directory)/phase", on: primary)
         return true
@@ -63,13 +70,17 @@ public struct Deploy: Sendable {
 
     /// Every service of the stack has as many running tasks as it wants.
     func allServicesConverged(_ manager: any CommandRunner) async throws -> Bool {
-        let result = try await manager.run(Command(["docker", "service", "ls", "--filter", "label=com.docker.stack.namespace=\(stack)", "--format", "{{.Replicas}}"], timeout: 30))
+        let result = try await manager.run(
+            Command(
+                ["docker", "service", "ls", "--filter", "label=com.docker.stack.namespace=\(stack)", "--format", "{{.Replicas}}"],
+                timeout: 30))
         guard result.succeeded else { return false }
         let lines = result.output.split(separator: "\n")
-        return !lines.isEmpty && lines.allSatisfy { line in
-            let parts = line.split(separator: " ")[0].split(separator: "/")
-            return parts.count == 2 && parts[0] == parts[1]
-        }
+        return !lines.isEmpty
+            && lines.allSatisfy { line in
+                let parts = line.split(separator: " ")[0].split(separator: "/")
+                return parts.count == 2 && parts[0] == parts[1]
+            }
     }
 
     // MARK: Galera
@@ -85,7 +96,8 @@ public struct Deploy: Sendable {
     /// `SHOW STATUS` of a running member, through its own container (the root password never leaves it).
     /// Empty when the server does not answer (starting, or failing to join).
     func wsrepStatus(_ container: String, on runner: any CommandRunner) async throws -> [String: String] {
-        let sql = "SHOW STATUS WHERE Variable_name IN ('wsrep_cluster_status','wsrep_local_state','wsrep_cluster_size','wsrep_last_committed','wsrep_cluster_state_uuid')"
+        let sql =
+            "SHOW STATUS WHERE Variable_name IN ('wsrep_cluster_status','wsrep_local_state','wsrep_cluster_size','wsrep_last_committed','wsrep_cluster_state_uuid')"
         let result = try await runner.run(Command(["docker", "exec", container, "sh", "-c", Self.asRoot(sql)], timeout: 30))
         var values: [String: String] = [:]
         for line in result.output.split(separator: "\n") {
@@ -112,7 +124,9 @@ public struct Deploy: Sendable {
         let answer = try await runner.decide(
             ["docker", "volume", "inspect", "--format", "{{.Mountpoint}}", volume], question: "the database volume \(volume) exists",
             // Docker 20.10 says "volume NAME not found", later engines "get NAME: no such volume".
-            isNo: { $0.exitCode == 1 && ($0.said.contains("no such volume") || $0.said.contains("volume \(volume.lowercased()) not found")) },
+            isNo: {
+                $0.exitCode == 1 && ($0.said.contains("no such volume") || $0.said.contains("volume \(volume.lowercased()) not found"))
+            },
             valid: { $0.output.trimmingCharacters(in: .whitespacesAndNewlines).hasPrefix("/") },
             check: "run `docker volume ls` on \(node); the Docker engine must answer")
         return answer?.output.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -138,10 +152,11 @@ public struct Deploy: Sendable {
                     ["cat", "\(path)/grastate.dat"], question: "\(node.name)'s grastate.dat exists",
                     isNo: { $0.exitCode == 1 && $0.said.contains("no such file") },
                     check: "run `ls -l \(path)` on \(node.name)")
-                member.hasData = try await runner.decide(
-                    ["test", "-d", "\(path)/mysql"], question: "\(node.name) holds a database",
-                    // `test` says nothing; an exit 1 with words is sudo or the shell failing, not an answer.
-                    isNo: { $0.exitCode == 1 && $0.errorOutput.isEmpty }, check: "run `ls -l \(path)` on \(node.name)") != nil
+                member.hasData =
+                    try await runner.decide(
+                        ["test", "-d", "\(path)/mysql"], question: "\(node.name) holds a database",
+                        // `test` says nothing; an exit 1 with words is sudo or the shell failing, not an answer.
+                        isNo: { $0.exitCode == 1 && $0.errorOutput.isEmpty }, check: "run `ls -l \(path)` on \(node.name)") != nil
                 if let grastate { member.grastate = GraState.parse(grastate.output) }
             }
             if let id = try await container(service(Renderer.Names.galera(node.name)), on: runner) {
@@ -168,16 +183,20 @@ public struct Deploy: Sendable {
     /// `mariadbd --wsrep-recover` on a stopped member's data: the history and last committed seqno it holds.
     func recoverPosition(_ node: ClusterSpec.Node) async throws -> (uuid: String, seqno: Int64)? {
         let runner = cluster.runner(node)
-        let result = try await runner.run(Command([
-            "docker", "run", "--rm", "--network", "none", "-v", "\(galeraVolume(node.name)):/var/lib/mysql",
-            "--entrypoint", "mariadbd", spec.images.mariadb,
-            "--user=mysql", "--wsrep-on=ON", "--wsrep-provider=/usr/lib/galera/libgalera_smm.so",
-            "--binlog-format=ROW", "--default-storage-engine=InnoDB", "--innodb-autoinc-lock-mode=2",
-            "--wsrep-cluster-address=gcomm://", "--wsrep-recover",
-        ], timeout: 300))
+        let result = try await runner.run(
+            Command(
+                [
+                    "docker", "run", "--rm", "--network", "none", "-v", "\(galeraVolume(node.name)):/var/lib/mysql",
+                    "--entrypoint", "mariadbd", spec.images.mariadb,
+                    "--user=mysql", "--wsrep-on=ON", "--wsrep-provider=/usr/lib/galera/libgalera_smm.so",
+                    "--binlog-format=ROW", "--default-storage-engine=InnoDB", "--innodb-autoinc-lock-mode=2",
+                    "--wsrep-cluster-address=gcomm://", "--wsrep-recover",
+                ], timeout: 300))
         let log = result.output + result.errorOutput
         if let position = GaleraRecovery.parseRecoveredPosition(log) { return position }
-        cluster.log("\(node.name): --wsrep-recover gave no position (exit \(result.exitCode)):\n" + log.split(separator: "\n").suffix(6).joined(separator: "\n"))
+        cluster.log(
+            "\(node.name): --wsrep-recover gave no position (exit \(result.exitCode)):\n"
+                + log.split(separator: "\n").suffix(6).joined(separator: "\n"))
         return nil
     }
 
@@ -199,10 +218,14 @@ public struct Deploy: Sendable {
     func stopMember(_ name: String) async throws {
         guard let node = spec.nodes.first(where: { $0.name == name }) else { return }
         // The service may not exist (a stack removed by `haha down`); what counts is that no container runs.
-        _ = try await cluster.runner(try await cluster.coordinator()).run(Command(["docker", "service", "scale", "-d", "\(service(Renderer.Names.galera(name)))=0"], timeout: 60))
+        _ = try await cluster.runner(try await cluster.coordinator()).run(
+            Command(["docker", "service", "scale", "-d", "\(service(Renderer.Names.galera(name)))=0"], timeout: 60))
         let member = service(Renderer.Names.galera(name))
-        try await waitUntil("\(name)'s database to stop", timeout: 180,
-                            next: "look at `docker ps` on \(name) and `docker service ps \(member)`; stop the container by hand if it hangs, then run the command again") { poll in
+        try await waitUntil(
+            "\(name)'s database to stop", timeout: 180,
+            next:
+                "look at `docker ps` on \(name) and `docker service ps \(member)`; stop the container by hand if it hangs, then run the command again"
+        ) { poll in
             try await container(member, on: poll.on(cluster.runner(node))) == nil
         }
     }
@@ -212,9 +235,13 @@ public struct Deploy: Sendable {
         var members = try await members()
         var plan = GaleraRecovery.plan(members)
         if case .transferring(let nodes) = plan {
-            cluster.log("a state transfer is in progress in the Primary Component on \(nodes.joined(separator: ", ")): waiting for it to finish")
-            try await waitUntil("the state transfer on \(nodes.joined(separator: ", ")) to finish (a member Synced)", timeout: 900, interval: 3,
-                                next: "look at the members' logs (`docker service logs \(service("galera-" + (nodes.first ?? "")))`), then run `haha up` again") { _ in
+            cluster.log(
+                "a state transfer is in progress in the Primary Component on \(nodes.joined(separator: ", ")): waiting for it to finish")
+            try await waitUntil(
+                "the state transfer on \(nodes.joined(separator: ", ")) to finish (a member Synced)", timeout: 900, interval: 3,
+                next:
+                    "look at the members' logs (`docker service logs \(service("galera-" + (nodes.first ?? "")))`), then run `haha up` again"
+            ) { _ in
                 members = try await self.members()
                 plan = GaleraRecovery.plan(members)
                 if case .transferring = plan { return false }
@@ -238,14 +265,19 @@ public struct Deploy: Sendable {
             }
             return try await deploy(.steady)
         case .blocked(let reason):
-            throw HahaError(.invalidState, "Galera cannot be started safely: \(reason)",
-                            next: "run `haha status`; `haha recover --from NODE` shows what starting from NODE would keep and lose")
+            throw HahaError(
+                .invalidState, "Galera cannot be started safely: \(reason)",
+                next: "run `haha status`; `haha recover --from NODE` shows what starting from NODE would keep and lose")
         case .transferring(let nodes):
-            throw HahaError(.invalidState, "a state transfer in the Primary Component on \(nodes.joined(separator: ", ")) did not finish",
-                            next: "look at the members' logs (`docker service logs \(service("galera-" + (nodes.first ?? "")))`), then run `haha up` again")
+            throw HahaError(
+                .invalidState, "a state transfer in the Primary Component on \(nodes.joined(separator: ", ")) did not finish",
+                next:
+                    "look at the members' logs (`docker service logs \(service("galera-" + (nodes.first ?? "")))`), then run `haha up` again"
+            )
         case .needRecovery(let nodes):
-            throw HahaError(.invalidState, "the last committed transaction of \(nodes.joined(separator: ", ")) is still unknown after --wsrep-recover",
-                            next: "look at the member's log (`docker service logs \(service("galera-" + (nodes.first ?? "")))`)")
+            throw HahaError(
+                .invalidState, "the last committed transaction of \(nodes.joined(separator: ", ")) is still unknown after --wsrep-recover",
+                next: "look at the member's log (`docker service logs \(service("galera-" + (nodes.first ?? "")))`)")
         case .bootstrapNew(let from):
             cluster.log("new Galera cluster: bootstrapping from \(from)")
             try await bootstrap(from: from)
@@ -267,13 +299,15 @@ public struct Deploy: Sendable {
         guard let node = spec.nodes.first(where: { $0.name == name }) else { return }
         let runner = cluster.runner(node)
         guard let path = try await volumePath(name, on: runner) else {
-            throw HahaError(.invalidState, "\(name)'s database volume \(galeraVolume(name)) disappeared", next: "run `docker volume ls` on \(name)")
+            throw HahaError(
+                .invalidState, "\(name)'s database volume \(galeraVolume(name)) disappeared", next: "run `docker volume ls` on \(name)")
         }
         let file = "\(path)/grastate.dat"
         let current = try await runner.check(["cat", file], timeout: 30).output
         let updated = GaleraRecovery.grastateForBootstrap(current, seqno: seqno)
         guard updated != current else { return }
-        try await runner.shell("""
+        try await runner.shell(
+            """
             cat > \(shellQuote(file)).haha-tmp && chown --reference=\(shellQuote(file)) \(shellQuote(file)).haha-tmp \
               && chmod --reference=\(shellQuote(file)) \(shellQuote(file)).haha-tmp && sync \(shellQuote(file)).haha-tmp \
               && mv \(shellQuote(file)).haha-tmp \(shellQuote(file))
@@ -297,8 +331,10 @@ public struct Deploy: Sendable {
         let runner = cluster.runner(node)
         let memberService = service(Renderer.Names.galera(member))
         try await deploy(.bootstrap(member: member))
-        try await waitUntil("\(member) to bootstrap a Primary Component", timeout: 600, interval: 2,
-                            next: "read the database's log (`docker service logs \(memberService)`) and run `haha status`; then run the command again") { poll in
+        try await waitUntil(
+            "\(member) to bootstrap a Primary Component", timeout: 600, interval: 2,
+            next: "read the database's log (`docker service logs \(memberService)`) and run `haha status`; then run the command again"
+        ) { poll in
             let runner = poll.on(runner)
             guard let id = try await container(memberService, on: runner, healthy: true) else { return false }
             return try await wsrepStatus(id, on: runner)["wsrep_cluster_status"] == "Primary"
@@ -320,14 +356,20 @@ public struct Deploy: Sendable {
     public func waitSynced(_ expected: [ClusterSpec.Node]? = nil) async throws {
         let nodes = expected ?? spec.dataNodes
         let size = String(nodes.count)
-        try await waitUntil("every Galera member synced in a cluster of \(size)", timeout: 900, interval: 2,
-                            next: "run `haha status` to see which member is not Synced and read its log (`docker service logs`); a long state transfer may need another `haha up`") { poll in
+        try await waitUntil(
+            "every Galera member synced in a cluster of \(size)", timeout: 900, interval: 2,
+            next:
+                "run `haha status` to see which member is not Synced and read its log (`docker service logs`); a long state transfer may need another `haha up`"
+        ) { poll in
             for node in nodes {
                 let runner = poll.on(cluster.runner(node))
-                guard let id = try await container(service(Renderer.Names.galera(node.name)), on: runner, healthy: true) else { return false }
+                guard let id = try await container(service(Renderer.Names.galera(node.name)), on: runner, healthy: true) else {
+                    return false
+                }
                 let status = try await wsrepStatus(id, on: runner)
                 guard let seen = status["wsrep_cluster_size"].flatMap(Int.init), seen >= nodes.count,
-                      status["wsrep_local_state"] == "4" else { return false }
+                    status["wsrep_local_state"] == "4"
+                else { return false }
             }
             return true
         }
@@ -339,22 +381,27 @@ public struct Deploy: Sendable {
     /// stopped and their positions read from their data. Refuses while a Primary Component runs.
     public func forcedBootstrapReport(from node: String) async throws -> (members: [GaleraMember], report: ForcedBootstrap) {
         guard spec.dataNodes.contains(where: { $0.name == node }) else {
-            throw HahaError.invalidArgument("\(node) is not a data node of this cluster",
-                                            next: "choose one of \(spec.dataNodes.map(\.name).joined(separator: ", "))")
+            throw HahaError.invalidArgument(
+                "\(node) is not a data node of this cluster",
+                next: "choose one of \(spec.dataNodes.map(\.name).joined(separator: ", "))")
         }
         var members = try await members()
         switch GaleraRecovery.plan(members) {
         case .healthy(let primary), .transferring(let primary):
-            throw HahaError(.invalidState, "a Primary Component is running on \(primary.joined(separator: ", ")): there is nothing to recover, and a second one would split the database",
-                            next: "run `haha up`: the other members join the running one")
+            throw HahaError(
+                .invalidState,
+                "a Primary Component is running on \(primary.joined(separator: ", ")): there is nothing to recover, and a second one would split the database",
+                next: "run `haha up`: the other members join the running one")
         default: break
         }
         let unknown = members.filter { $0.reachable && $0.hasData && ($0.effectiveSeqno == nil || $0.running) }.map(\.node)
         try await recoverPositions(unknown, into: &members)
         guard let chosen = members.first(where: { $0.node == node }), chosen.reachable, chosen.hasData, chosen.effectiveSeqno != nil,
-              let report = GaleraRecovery.forcedBootstrap(members, from: node) else {
-            throw HahaError(.invalidState, "\(node) has no database whose position could be read, so it cannot be the one to start from",
-                            next: "choose a member that holds data (see `haha status`)")
+            let report = GaleraRecovery.forcedBootstrap(members, from: node)
+        else {
+            throw HahaError(
+                .invalidState, "\(node) has no database whose position could be read, so it cannot be the one to start from",
+                next: "choose a member that holds data (see `haha status`)")
         }
         return (members, report)
     }

@@ -19,24 +19,34 @@ public struct Drill: Sendable {
     /// Which spec node runs a service's task, from a manager (Swarm reports host names; the `haha.node`
     /// label maps them to the spec's names, which need not be the host names).
     func node(of service: String, manager: any CommandRunner) async throws -> String? {
-        let lines = try await manager.output(["docker", "service", "ps", service, "--filter", "desired-state=running", "--format", "{{.Node}} {{.CurrentState}}"])
-        guard let host = lines.split(separator: "\n").first(where: { $0.contains("Running") }).map({ String($0.split(separator: " ")[0]) }) else { return nil }
-        let label = try await manager.output(["docker", "node", "inspect", host, "--format", "{{index .Spec.Labels \"\(Renderer.Names.nodeLabel)\"}}"])
+        let lines = try await manager.output([
+            "docker", "service", "ps", service, "--filter", "desired-state=running", "--format", "{{.Node}} {{.CurrentState}}",
+        ])
+        guard let host = lines.split(separator: "\n").first(where: { $0.contains("Running") }).map({ String($0.split(separator: " ")[0]) })
+        else { return nil }
+        let label = try await manager.output([
+            "docker", "node", "inspect", host, "--format", "{{index .Spec.Labels \"\(Renderer.Names.nodeLabel)\"}}",
+        ])
         return label.isEmpty ? host : label
     }
 
     /// The Swarm node id of a spec node, through its `haha.node` label.
     func swarmID(of node: ClusterSpec.Node, manager: any CommandRunner) async throws -> String {
         let id = try await manager.output(["docker", "node", "ls", "-q", "--filter", "node.label=\(Renderer.Names.nodeLabel)=\(node.name)"])
-        guard !id.isEmpty else { throw HahaError(.invalidState, "no Swarm node carries the label \(Renderer.Names.nodeLabel)=\(node.name)", next: "run `haha up`") }
+        guard !id.isEmpty else {
+            throw HahaError(
+                .invalidState, "no Swarm node carries the label \(Renderer.Names.nodeLabel)=\(node.name)", next: "run `haha up`")
+        }
         return id
     }
 
     /// `fail` takes the node out (drain by default, or a lab power cut); `restore` brings it back.
-    public func run(healthcheckPassword: String,
-                    fail: (@Sendable (ClusterSpec.Node, any CommandRunner) async throws -> Void)? = nil,
-                    restore: (@Sendable (ClusterSpec.Node, any CommandRunner) async throws -> Void)? = nil,
-                    timeout: Double = 300) async throws -> Result {
+    public func run(
+        healthcheckPassword: String,
+        fail: (@Sendable (ClusterSpec.Node, any CommandRunner) async throws -> Void)? = nil,
+        restore: (@Sendable (ClusterSpec.Node, any CommandRunner) async throws -> Void)? = nil,
+        timeout: Double = 300
+    ) async throws -> Result {
         let spec = cluster.spec
         // A drill starts from a whole cluster: a Swarm with a leader and every Galera member synced. Taking a node
         // away while the previous one is still rejoining loses the database's Primary Component (docs/benchmarks.md).
@@ -51,10 +61,13 @@ public struct Drill: Sendable {
         let brokerBefore = try await node(of: broker, manager: manager) ?? ""
         // Ask through a node that stays up, and through a manager that stays up.
         let observers = spec.nodes.filter { $0.name != victim.name }
-        guard let observer = observers.first else { throw HahaError(.invalidState, "a drill needs two nodes or more", next: "add nodes to haha.yaml and run `haha up`") }
+        guard let observer = observers.first else {
+            throw HahaError(.invalidState, "a drill needs two nodes or more", next: "add nodes to haha.yaml and run `haha up`")
+        }
         let observerManager = cluster.runner(observer)
         guard let url = URL(string: "http://\(observer.address):\(spec.homeAssistant.port)/") else {
-            throw HahaError(.invalidArgument, "\(observer.address) does not make a URL", next: "correct \(observer.name)'s address in haha.yaml")
+            throw HahaError(
+                .invalidArgument, "\(observer.address) does not make a URL", next: "correct \(observer.name)'s address in haha.yaml")
         }
         let http = HomeAssistantSetup(baseURL: url)
         let victimID = try await swarmID(of: victim, manager: observerManager)
@@ -75,12 +88,14 @@ public struct Drill: Sendable {
         let brokerMoves = brokerBefore == victim.name
         while ContinuousClock.now < deadline, haSeconds == nil || (brokerMoves && mqttSeconds == nil) {
             if haSeconds == nil, let now = try? await node(of: ha, manager: observerManager), now != victim.name,
-               let status = try? await http.request("GET", "api/", timeout: 2).status, status == 401 {
+                let status = try? await http.request("GET", "api/", timeout: 2).status, status == 401
+            {
                 haSeconds = seconds()
                 haNode = now
             }
             if brokerMoves, mqttSeconds == nil, let now = try? await node(of: broker, manager: observerManager), now != victim.name,
-               MQTTProbe.connect(host: observer.address, port: spec.mqtt.port, username: "healthcheck", password: healthcheckPassword) == 0 {
+                MQTTProbe.connect(host: observer.address, port: spec.mqtt.port, username: "healthcheck", password: healthcheckPassword) == 0
+            {
                 mqttSeconds = seconds()
             }
             try await Task.sleep(for: .milliseconds(500))
@@ -91,15 +106,20 @@ public struct Drill: Sendable {
             try await observerManager.check(["docker", "node", "update", "--availability", "active", victimID], timeout: 60)
         }
         guard let haSeconds, !brokerMoves || mqttSeconds != nil else {
-            throw HahaError(.timeout, "Home Assistant or the broker did not come back within \(Int(timeout)) s after \(victim.name) went away",
-                            next: "look at `haha status` and `docker service ps \(ha)`")
+            throw HahaError(
+                .timeout, "Home Assistant or the broker did not come back within \(Int(timeout)) s after \(victim.name) went away",
+                next: "look at `haha status` and `docker service ps \(ha)`")
         }
         // Whether it moved or not, the broker must accept the healthcheck user through a surviving node.
-        guard MQTTProbe.connect(host: observer.address, port: spec.mqtt.port, username: "healthcheck", password: healthcheckPassword) == 0 else {
-            throw HahaError(.failed, "the broker does not accept logins through \(observer.name) after the drill", next: "look at `docker service ps \(broker)`")
+        guard MQTTProbe.connect(host: observer.address, port: spec.mqtt.port, username: "healthcheck", password: healthcheckPassword) == 0
+        else {
+            throw HahaError(
+                .failed, "the broker does not accept logins through \(observer.name) after the drill",
+                next: "look at `docker service ps \(broker)`")
         }
-        return Result(failedNode: victim.name, homeAssistantNode: haNode, homeAssistantSeconds: haSeconds, mqttSeconds: mqttSeconds,
-                      brokerNode: brokerMoves ? (try await node(of: broker, manager: observerManager) ?? "") : brokerBefore)
+        return Result(
+            failedNode: victim.name, homeAssistantNode: haNode, homeAssistantSeconds: haSeconds, mqttSeconds: mqttSeconds,
+            brokerNode: brokerMoves ? (try await node(of: broker, manager: observerManager) ?? "") : brokerBefore)
     }
 
 }

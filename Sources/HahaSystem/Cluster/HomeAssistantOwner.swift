@@ -50,22 +50,27 @@ public enum OwnerAccount {
         case loggedIn
     }
 
-    public static func ensure(_ ha: some HomeAssistantOnboarding, password: String, passwordFile: String, tokens: RefreshTokenFile,
-                              configDirectory: String) async throws -> Outcome {
+    public static func ensure(
+        _ ha: some HomeAssistantOnboarding, password: String, passwordFile: String, tokens: RefreshTokenFile,
+        configDirectory: String
+    ) async throws -> Outcome {
         if try await ha.needsOwner() {
             try tokens.store(try await ha.createOwner(name: "Administrator", password: password))
             return .created
         }
         if try tokens.read() != nil { return .tokenStored }
         guard let refresh = try await ha.logIn(password: password) else {
-            throw HahaError(.invalidState, """
+            throw HahaError(
+                .invalidState,
+                """
                 Home Assistant already has an owner that haha did not create: the password in \(passwordFile) does not log in \
                 as \(HomeAssistantSetup.ownerUsername), so haha refuses to go on (it would configure a Home Assistant someone else controls)
-                """, next: """
-                if that owner is yours, put its password in \(passwordFile) (user \(HomeAssistantSetup.ownerUsername)) and run `haha up` again; \
-                to start Home Assistant afresh instead, remove .storage/onboarding, .storage/auth and .storage/auth_provider.homeassistant \
-                from \(configDirectory) on the Gluster volume and run `haha up` again
-                """)
+                """,
+                next: """
+                    if that owner is yours, put its password in \(passwordFile) (user \(HomeAssistantSetup.ownerUsername)) and run `haha up` again; \
+                    to start Home Assistant afresh instead, remove .storage/onboarding, .storage/auth and .storage/auth_provider.homeassistant \
+                    from \(configDirectory) on the Gluster volume and run `haha up` again
+                    """)
         }
         try tokens.store(refresh)
         return .loggedIn
@@ -75,24 +80,34 @@ public enum OwnerAccount {
 extension HomeAssistantSetup {
     /// The login flow a browser uses (`auth/login_flow`), as the owner; nil when the password is refused.
     public func logIn(password: String) async throws -> String? {
-        let flow = try await request("POST", "auth/login_flow", json: [
-            "client_id": Self.clientID, "handler": ["homeassistant", NSNull()], "redirect_uri": Self.clientID,
-        ])
+        let flow = try await request(
+            "POST", "auth/login_flow",
+            json: [
+                "client_id": Self.clientID, "handler": ["homeassistant", NSNull()], "redirect_uri": Self.clientID,
+            ])
         guard flow.status == 200, let flowID = (flow.json as? [String: Any])?["flow_id"] as? String else {
-            throw HahaError(.failed, "Home Assistant did not start a login flow (HTTP \(flow.status)): \(String(decoding: flow.body.prefix(300), as: UTF8.self))")
+            throw HahaError(
+                .failed,
+                "Home Assistant did not start a login flow (HTTP \(flow.status)): \(String(decoding: flow.body.prefix(300), as: UTF8.self))"
+            )
         }
-        let answer = try await request("POST", "auth/login_flow/\(flowID)", json: [
-            "client_id": Self.clientID, "username": Self.ownerUsername, "password": password,
-        ])
+        let answer = try await request(
+            "POST", "auth/login_flow/\(flowID)",
+            json: [
+                "client_id": Self.clientID, "username": Self.ownerUsername, "password": password,
+            ])
         let step = answer.json as? [String: Any]
         guard answer.status == 200, let step else {
-            throw HahaError(.failed, "Home Assistant's login flow failed (HTTP \(answer.status)): \(String(decoding: answer.body.prefix(300), as: UTF8.self))")
+            throw HahaError(
+                .failed,
+                "Home Assistant's login flow failed (HTTP \(answer.status)): \(String(decoding: answer.body.prefix(300), as: UTF8.self))")
         }
         guard step["type"] as? String == "create_entry", let code = step["result"] as? String else {
             // A form again, with errors such as invalid_auth: the password was refused.
             return nil
         }
-        let tokens = try await request("POST", "auth/token", form: ["grant_type": "authorization_code", "code": code, "client_id": Self.clientID])
+        let tokens = try await request(
+            "POST", "auth/token", form: ["grant_type": "authorization_code", "code": code, "client_id": Self.clientID])
         guard tokens.status == 200, let refresh = (tokens.json as? [String: Any])?["refresh_token"] as? String else {
             throw HahaError(.failed, "Home Assistant gave no token after the owner logged in (HTTP \(tokens.status))")
         }

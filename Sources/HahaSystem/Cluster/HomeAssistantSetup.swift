@@ -1,8 +1,9 @@
 import Foundation
+import HahaCore
+
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
-import HahaCore
 
 /// Talks to Home Assistant's HTTP API: waits for it, creates the owner without a browser (onboarding), and
 /// adds the cluster's broker as the MQTT integration (a config entry: YAML `mqtt: broker:` no longer exists).
@@ -14,7 +15,8 @@ public struct HomeAssistantSetup: Sendable {
     public init(baseURL: URL) { self.baseURL = baseURL }
 
     /// What to do when Home Assistant answers the setup with something unexpected.
-    static let readTheLog = "read Home Assistant's log (`docker service logs` of the stack's homeassistant service on a manager), then run `haha up` again"
+    static let readTheLog =
+        "read Home Assistant's log (`docker service logs` of the stack's homeassistant service on a manager), then run `haha up` again"
 
     public struct Response: Sendable {
         public var status: Int
@@ -24,8 +26,10 @@ public struct HomeAssistantSetup: Sendable {
         public var summary: String { "HTTP \(status)" + (body.isEmpty ? "" : ": " + String(decoding: body.prefix(300), as: UTF8.self)) }
     }
 
-    public func request(_ method: String, _ path: String, json: Any? = nil, form: [String: String]? = nil, token: String? = nil,
-                        timeout: Double = 15) async throws -> Response {
+    public func request(
+        _ method: String, _ path: String, json: Any? = nil, form: [String: String]? = nil, token: String? = nil,
+        timeout: Double = 15
+    ) async throws -> Response {
         var request = URLRequest(url: baseURL.appendingPathComponent(path), timeoutInterval: timeout)
         request.httpMethod = method
         if let json {
@@ -34,9 +38,10 @@ public struct HomeAssistantSetup: Sendable {
         }
         if let form {
             let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-._~"))
-            request.httpBody = Data(form.sorted { $0.key < $1.key }
-                .map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: allowed) ?? "")" }
-                .joined(separator: "&").utf8)
+            request.httpBody = Data(
+                form.sorted { $0.key < $1.key }
+                    .map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: allowed) ?? "")" }
+                    .joined(separator: "&").utf8)
             request.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
         }
         if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
@@ -46,8 +51,10 @@ public struct HomeAssistantSetup: Sendable {
 
     /// Waits until `/api/` answers (401 without a token means Home Assistant is up).
     public func waitUntilUp(timeout: Double) async throws {
-        try await waitUntil("Home Assistant to answer on \(baseURL.absoluteString)", timeout: timeout, interval: 2,
-                            next: Self.readTheLog) { poll in
+        try await waitUntil(
+            "Home Assistant to answer on \(baseURL.absoluteString)", timeout: timeout, interval: 2,
+            next: Self.readTheLog
+        ) { poll in
             let (host, check) = (baseURL.host ?? baseURL.absoluteString, "GET \(baseURL.appendingPathComponent("api/").absoluteString)")
             let response: Response
             do {
@@ -70,14 +77,18 @@ public struct HomeAssistantSetup: Sendable {
 
     /// Creates the owner and returns a refresh token (it does not expire; access tokens are minted from it).
     public func createOwner(name: String, password: String) async throws -> String {
-        let created = try await request("POST", "api/onboarding/users", json: [
-            "client_id": Self.clientID, "name": name, "username": Self.ownerUsername, "password": password, "language": "en",
-        ])
+        let created = try await request(
+            "POST", "api/onboarding/users",
+            json: [
+                "client_id": Self.clientID, "name": name, "username": Self.ownerUsername, "password": password, "language": "en",
+            ])
         guard created.status == 200, let code = (created.json as? [String: Any])?["auth_code"] as? String else {
-            throw HahaError(.failed, "Home Assistant refused to create its owner (\(created.summary))",
-                            next: Self.readTheLog)
+            throw HahaError(
+                .failed, "Home Assistant refused to create its owner (\(created.summary))",
+                next: Self.readTheLog)
         }
-        let tokens = try await request("POST", "auth/token", form: ["grant_type": "authorization_code", "code": code, "client_id": Self.clientID])
+        let tokens = try await request(
+            "POST", "auth/token", form: ["grant_type": "authorization_code", "code": code, "client_id": Self.clientID])
         guard tokens.status == 200, let refresh = (tokens.json as? [String: Any])?["refresh_token"] as? String else {
             throw HahaError(.failed, "Home Assistant gave no token for its new owner (HTTP \(tokens.status))", next: Self.readTheLog)
         }
@@ -85,10 +96,14 @@ public struct HomeAssistantSetup: Sendable {
     }
 
     public func accessToken(refreshToken: String) async throws -> String {
-        let tokens = try await request("POST", "auth/token", form: ["grant_type": "refresh_token", "refresh_token": refreshToken, "client_id": Self.clientID])
+        let tokens = try await request(
+            "POST", "auth/token", form: ["grant_type": "refresh_token", "refresh_token": refreshToken, "client_id": Self.clientID])
         guard tokens.status == 200, let access = (tokens.json as? [String: Any])?["access_token"] as? String else {
-            throw HahaError(.failed, "Home Assistant refused haha's refresh token (HTTP \(tokens.status))",
-                            next: "if the owner was changed by hand, delete haha-secrets/homeassistant-refresh-token and run `haha up` again: it logs in with the owner password")
+            throw HahaError(
+                .failed, "Home Assistant refused haha's refresh token (HTTP \(tokens.status))",
+                next:
+                    "if the owner was changed by hand, delete haha-secrets/homeassistant-refresh-token and run `haha up` again: it logs in with the owner password"
+            )
         }
         return access
     }
@@ -124,10 +139,12 @@ public struct HomeAssistantSetup: Sendable {
     public func ensureMQTT(token: String, broker: String, port: Int, username: String, password: String) async throws -> Bool {
         let entries = try await request("GET", "api/config/config_entries/entry", token: token)
         if let list = entries.json as? [[String: Any]], list.contains(where: { $0["domain"] as? String == "mqtt" }) { return false }
-        let start = try await request("POST", "api/config/config_entries/flow", json: ["handler": "mqtt", "show_advanced_options": false], token: token)
+        let start = try await request(
+            "POST", "api/config/config_entries/flow", json: ["handler": "mqtt", "show_advanced_options": false], token: token)
         guard var step = start.json as? [String: Any], let flowID = step["flow_id"] as? String else {
-            throw HahaError(.failed, "Home Assistant did not start the MQTT flow (\(start.summary))",
-                            next: Self.readTheLog)
+            throw HahaError(
+                .failed, "Home Assistant did not start the MQTT flow (\(start.summary))",
+                next: Self.readTheLog)
         }
         let answers: [String: Any] = ["broker": broker, "port": port, "username": username, "password": password]
         for _ in 0..<4 {
@@ -136,18 +153,21 @@ public struct HomeAssistantSetup: Sendable {
             let payload = Self.fill(step["data_schema"] as? [[String: Any]] ?? [], from: answers)
             let next = try await request("POST", "api/config/config_entries/flow/\(flowID)", json: payload, token: token)
             guard let json = next.json as? [String: Any] else {
-                throw HahaError(.failed, "the MQTT flow failed (\(next.summary))",
-                                next: Self.readTheLog)
+                throw HahaError(
+                    .failed, "the MQTT flow failed (\(next.summary))",
+                    next: Self.readTheLog)
             }
             if let errors = json["errors"] as? [String: Any], !errors.isEmpty {
-                throw HahaError(.failed, "Home Assistant could not connect to the broker \(broker):\(port): \(errors)",
-                                next: "check that the mosquitto service runs (`docker service ps \(broker)`)")
+                throw HahaError(
+                    .failed, "Home Assistant could not connect to the broker \(broker):\(port): \(errors)",
+                    next: "check that the mosquitto service runs (`docker service ps \(broker)`)")
             }
             step = json
         }
         guard step["type"] as? String == "create_entry" else {
             if step["type"] as? String == "abort", step["reason"] as? String == "single_instance_allowed" { return false }
-            throw HahaError(.failed, "the MQTT flow ended with \(step["type"] ?? "nothing") instead of creating the integration", next: Self.readTheLog)
+            throw HahaError(
+                .failed, "the MQTT flow ended with \(step["type"] ?? "nothing") instead of creating the integration", next: Self.readTheLog)
         }
         return true
     }

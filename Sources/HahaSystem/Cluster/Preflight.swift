@@ -52,7 +52,9 @@ public struct Preflight: Sendable {
                         let sent = Date().timeIntervalSince1970
                         let result = try await runner.run(Command(["sh", "-c", Self.probe], timeout: 30))
                         let back = Date().timeIntervalSince1970
-                        guard result.succeeded else { throw CommandError(target: runner.target, command: "sh -c '<preflight probe>'", result: result) }
+                        guard result.succeeded else {
+                            throw CommandError(target: runner.target, command: "sh -c '<preflight probe>'", result: result)
+                        }
                         return (node, .success((result.output, (sent + back) / 2)))
                     } catch {
                         return (node, .failure(error))
@@ -68,40 +70,59 @@ public struct Preflight: Sendable {
             case .failure(let error):
                 let text = "\(error)"
                 if text.contains("sudo") && text.contains("password") {
-                    problems.append("\(node.name): \(node.user) needs passwordless sudo → add `\(node.user) ALL=(ALL) NOPASSWD:ALL` to /etc/sudoers.d/haha on \(node.address)")
+                    problems.append(
+                        "\(node.name): \(node.user) needs passwordless sudo → add `\(node.user) ALL=(ALL) NOPASSWD:ALL` to /etc/sudoers.d/haha on \(node.address)"
+                    )
                 } else {
                     problems.append("\(node.name): cannot run commands over SSH (\(node.user)@\(node.address)):\n\(text)")
                 }
             case .success(let (output, localTime)):
                 let values = Self.parse(output)
-                if values["uid"] != "0" { problems.append("\(node.name): commands do not run as root (uid \(values["uid"] ?? "?")) → log in as root or give \(node.user) passwordless sudo") }
+                if values["uid"] != "0" {
+                    problems.append(
+                        "\(node.name): commands do not run as root (uid \(values["uid"] ?? "?")) → log in as root or give \(node.user) passwordless sudo"
+                    )
+                }
                 let docker = values["docker"] ?? ""
-                if docker.isEmpty { problems.append("\(node.name): no Docker engine answers → install Docker (`apt-get install docker.io` or docs.docker.com) and start it") }
+                if docker.isEmpty {
+                    problems.append(
+                        "\(node.name): no Docker engine answers → install Docker (`apt-get install docker.io` or docs.docker.com) and start it"
+                    )
+                }
                 let arch = values["arch"] ?? "?"
                 if !["x86_64", "aarch64", "arm64"].contains(arch) {
-                    problems.append("\(node.name): CPU architecture \(arch) is not supported by the images (arm64 or amd64; Home Assistant dropped 32-bit ARM) → use a 64-bit OS")
+                    problems.append(
+                        "\(node.name): CPU architecture \(arch) is not supported by the images (arm64 or amd64; Home Assistant dropped 32-bit ARM) → use a 64-bit OS"
+                    )
                 }
                 let free = Int(values["free"] ?? "") ?? 0
                 if free < 2_000_000 { problems.append("\(node.name): only \(free / 1024) MB free under /var/lib → free at least 2 GB") }
                 let clock = Double(values["clock"] ?? "") ?? localTime
                 let ports = Set((values["ports"] ?? "").split(separator: " ").compactMap { Int($0) })
-                facts[node.name] = Facts(dockerVersion: docker, architecture: arch, freeKilobytes: free, clock: clock - localTime,
-                                         hasGluster: values["gluster"] == "yes", hasSystemd: values["systemd"] == "yes",
-                                         listening: ports.sorted(), swarmState: values["swarm"] ?? "")
+                facts[node.name] = Facts(
+                    dockerVersion: docker, architecture: arch, freeKilobytes: free, clock: clock - localTime,
+                    hasGluster: values["gluster"] == "yes", hasSystemd: values["systemd"] == "yes",
+                    listening: ports.sorted(), swarmState: values["swarm"] ?? "")
                 if !stackRunning {
                     for port in [cluster.spec.homeAssistant.port, cluster.spec.mqtt.port] where ports.contains(port) {
-                        problems.append("\(node.name): port \(port) is already in use → stop what listens there (`ss -ltnp | grep :\(port)` on \(node.address))")
+                        problems.append(
+                            "\(node.name): port \(port) is already in use → stop what listens there (`ss -ltnp | grep :\(port)` on \(node.address))"
+                        )
                     }
                 }
             }
         }
         let offsets = facts.values.map(\.clock)
         if let low = offsets.min(), let high = offsets.max(), high - low > 2 {
-            problems.append("clocks differ by \(String(format: "%.1f", high - low)) s between nodes → enable NTP (`timedatectl set-ntp true`) on every node")
+            problems.append(
+                "clocks differ by \(String(format: "%.1f", high - low)) s between nodes → enable NTP (`timedatectl set-ntp true`) on every node"
+            )
         }
         if !problems.isEmpty {
-            throw HahaError(.invalidState, "preflight found \(problems.count) problem\(problems.count == 1 ? "" : "s"); nothing was changed:\n" +
-                            problems.map { "  - \($0)" }.joined(separator: "\n"), next: "fix them and run `haha up` again")
+            throw HahaError(
+                .invalidState,
+                "preflight found \(problems.count) problem\(problems.count == 1 ? "" : "s"); nothing was changed:\n"
+                    + problems.map { "  - \($0)" }.joined(separator: "\n"), next: "fix them and run `haha up` again")
         }
         return facts
     }

@@ -8,10 +8,12 @@ import Foundation
 extension CommandRunner {
     /// Runs `arguments` and returns its result when it exits 0 and `valid` accepts it, nil when `isNo`
     /// recognises a definite "no", and throws a doubt (naming the node, the command and what to check) otherwise.
-    public func decide(_ arguments: [String], question: String, timeout: Double = 30,
-                       isNo: (CommandResult) -> Bool,
-                       valid: (CommandResult) -> Bool = { _ in true },
-                       check: String) async throws -> CommandResult? {
+    public func decide(
+        _ arguments: [String], question: String, timeout: Double = 30,
+        isNo: (CommandResult) -> Bool,
+        valid: (CommandResult) -> Bool = { _ in true },
+        check: String
+    ) async throws -> CommandResult? {
         let command = Command(arguments, timeout: timeout)
         let result = try await run(command)
         if result.succeeded && valid(result) { return result }
@@ -29,7 +31,9 @@ extension CommandRunner {
         case 124, 137: why = "it timed out (exit \(result.exitCode))"
         default: why = "it exited \(result.exitCode)"
         }
-        return HahaError(.doubt, """
+        return HahaError(
+            .doubt,
+            """
             cannot tell whether \(question) on \(target): \(why)
               command: \(command.pretty)\(said.isEmpty ? "" : "\n" + said)
               haha stopped before any step that depends on the answer; nothing was deleted or bootstrapped

@@ -43,7 +43,9 @@ public struct SensorAddressSetup: Sendable {
                     let line = hosts.contents.split(separator: "\n").last { !$0.hasPrefix("#") }.map(String.init) ?? ""
                     let present = try await runner.run(Command(["grep", "-qxF", line, Self.avahiHosts], timeout: 30)).succeeded
                     if !present, try await runner.run(Command(["test", "-d", "/etc/avahi"], timeout: 30)).succeeded {
-                        try await runner.shell("printf '%s\\n' \(shellQuote(line)) >> \(Self.avahiHosts) && (\(Self.restart("avahi-daemon"))) || true", timeout: 60)
+                        try await runner.shell(
+                            "printf '%s\\n' \(shellQuote(line)) >> \(Self.avahiHosts) && (\(Self.restart("avahi-daemon"))) || true",
+                            timeout: 60)
                         changed = true
                     }
                 }
@@ -51,7 +53,9 @@ public struct SensorAddressSetup: Sendable {
                 guard let cron = files.first(where: { $0.path == "avahi/haha-avahi-restart.cron" }) else { return false }
                 let conf = "/etc/avahi/avahi-daemon.conf"
                 if try await !runner.run(Command(["grep", "-qx", "host-name=\(name)", conf], timeout: 30)).succeeded {
-                    try await runner.shell("cp -n \(conf) \(conf).haha-backup && sed -i 's/^#*host-name=.*/host-name=\(name)/' \(conf) && grep -qx 'host-name=\(name)' \(conf) || sed -i '/^\\[server\\]/a host-name=\(name)' \(conf); \(Self.restart("avahi-daemon"))", timeout: 60)
+                    try await runner.shell(
+                        "cp -n \(conf) \(conf).haha-backup && sed -i 's/^#*host-name=.*/host-name=\(name)/' \(conf) && grep -qx 'host-name=\(name)' \(conf) || sed -i '/^\\[server\\]/a host-name=\(name)' \(conf); \(Self.restart("avahi-daemon"))",
+                        timeout: 60)
                     changed = true
                 }
                 let current = try await runner.run(Command(["cat", Self.cronFile], timeout: 30))

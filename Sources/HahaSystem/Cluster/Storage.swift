@@ -41,8 +41,9 @@ public struct Storage: Sendable {
         if !missing.isEmpty {
             cluster.log("installing glusterfs-server on \(missing.map(\.name).joined(separator: ", "))")
             _ = try await cluster.onAll(missing) { node, runner in
-                try await runner.shell("DEBIAN_FRONTEND=noninteractive apt-get install -y glusterfs-server && (systemctl enable --now glusterd 2>/dev/null || service glusterd start)",
-                                       timeout: 900, hint: "install glusterfs-server on \(node.address) by hand, then run haha up again")
+                try await runner.shell(
+                    "DEBIAN_FRONTEND=noninteractive apt-get install -y glusterfs-server && (systemctl enable --now glusterd 2>/dev/null || service glusterd start)",
+                    timeout: 900, hint: "install glusterfs-server on \(node.address) by hand, then run haha up again")
                 try await Marker.set(Marker.installed("glusterfs-server"), on: runner)
             }
             changed = true
@@ -53,13 +54,16 @@ public struct Storage: Sendable {
         let pool = GlusterOutput.pool(try await primary.output(["gluster", "pool", "list"], timeout: 60))
         for node in spec.nodes where node.name != cluster.primary.name {
             if !pool.contains(where: { $0.host == node.address }) {
-                try await primary.check(["gluster", "peer", "probe", node.address], timeout: 60,
-                                        hint: "glusterd must run on \(node.name) and TCP 24007 must be open between the nodes")
+                try await primary.check(
+                    ["gluster", "peer", "probe", node.address], timeout: 60,
+                    hint: "glusterd must run on \(node.name) and TCP 24007 must be open between the nodes")
                 changed = true
             }
         }
-        try await waitUntil("all Gluster peers connected", timeout: 60,
-                            next: "glusterd must run on every node and TCP 24007 must be open between the nodes; then run the command again") { poll in
+        try await waitUntil(
+            "all Gluster peers connected", timeout: 60,
+            next: "glusterd must run on every node and TCP 24007 must be open between the nodes; then run the command again"
+        ) { poll in
             let list = try await poll.on(primary).output(["gluster", "pool", "list"], timeout: 30)
             return GlusterOutput.pool(list).filter(\.connected).count == spec.nodes.count
         }
@@ -70,7 +74,8 @@ public struct Storage: Sendable {
             _ = try await cluster.onAll(brickNodes) { _, runner in
                 // A brick kept by `haha down` still carries the old volume's identity; Gluster refuses it until
                 // that is cleared. Its files stay and become the new volume's content.
-                try await runner.shell("""
+                try await runner.shell(
+                    """
                     mkdir -p \(shellQuote(spec.storage.brickPath))
                     if getfattr -n trusted.glusterfs.volume-id \(shellQuote(spec.storage.brickPath)) >/dev/null 2>&1; then
                       setfattr -x trusted.glusterfs.volume-id \(shellQuote(spec.storage.brickPath)); setfattr -x trusted.gfid \(shellQuote(spec.storage.brickPath)) 2>/dev/null
@@ -106,7 +111,9 @@ public struct Storage: Sendable {
             ["gluster", "volume", "info", volume], question: "Gluster volume \(volume) exists", timeout: 60,
             isNo: { $0.said.contains("volume \(volume.lowercased()) does not exist") },
             valid: { GlusterOutput.bricks($0.output)[volume] != nil },
-            check: "run `gluster volume info \(volume)` and `gluster pool list` on \(cluster.primary.name); glusterd must be running and every peer connected")
+            check:
+                "run `gluster volume info \(volume)` and `gluster pool list` on \(cluster.primary.name); glusterd must be running and every peer connected"
+        )
         return answer != nil
     }
 
@@ -121,17 +128,21 @@ public struct Storage: Sendable {
         for (other, bricks) in used.sorted(by: { $0.key < $1.key }) {
             let shared = bricks.filter(ours.contains)
             if !shared.isEmpty {
-                throw HahaError(.invalidState, "\(shared.joined(separator: ", ")) already belong\(shared.count == 1 ? "s" : "") to the Gluster volume \(other); haha never touches a brick of an existing volume",
-                                next: "choose another storage.brickPath in haha.yaml, or remove the volume \(other) yourself if it is no longer used")
+                throw HahaError(
+                    .invalidState,
+                    "\(shared.joined(separator: ", ")) already belong\(shared.count == 1 ? "s" : "") to the Gluster volume \(other); haha never touches a brick of an existing volume",
+                    next: "choose another storage.brickPath in haha.yaml, or remove the volume \(other) yourself if it is no longer used")
             }
         }
     }
 
     func mount(_ runner: any CommandRunner) async throws -> Bool {
         let mountPath = spec.storage.mountPath
-        let check = try await runner.run(Command(["sh", "-c", "grep -qxF \(shellQuote(fstabLine)) /etc/fstab && mountpoint -q \(shellQuote(mountPath))"], timeout: 30))
+        let check = try await runner.run(
+            Command(["sh", "-c", "grep -qxF \(shellQuote(fstabLine)) /etc/fstab && mountpoint -q \(shellQuote(mountPath))"], timeout: 30))
         if check.succeeded { return false }
-        try await runner.shell("""
+        try await runner.shell(
+            """
             mkdir -p \(shellQuote(mountPath))
             if ! grep -qxF \(shellQuote(fstabLine)) /etc/fstab; then
               cp -p /etc/fstab /etc/fstab.haha-tmp

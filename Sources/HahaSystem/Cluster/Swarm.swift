@@ -9,14 +9,19 @@ public struct Swarm: Sendable {
     struct NodeState { var state: String; var control: Bool; var nodeID: String }
 
     func state(_ runner: any CommandRunner) async throws -> NodeState {
-        let fields = try await runner.output(["docker", "info", "--format", "{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}} {{.Swarm.NodeID}}"], timeout: 30)
-            .split(separator: " ").map(String.init)
-        return NodeState(state: fields.first ?? "", control: fields.count > 1 && fields[1] == "true", nodeID: fields.count > 2 ? fields[2] : "")
+        let fields = try await runner.output(
+            ["docker", "info", "--format", "{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}} {{.Swarm.NodeID}}"], timeout: 30
+        )
+        .split(separator: " ").map(String.init)
+        return NodeState(
+            state: fields.first ?? "", control: fields.count > 1 && fields[1] == "true", nodeID: fields.count > 2 ? fields[2] : "")
     }
 
     /// Reads the Swarm state of `nodes` into `states` every 2 s until `done` holds; a timeout names the nodes' last states.
-    func poll(_ nodes: [ClusterSpec.Node], into states: inout [String: NodeState], timeout: Double, until what: String, next: String,
-              _ done: ([String: NodeState]) -> Bool) async throws {
+    func poll(
+        _ nodes: [ClusterSpec.Node], into states: inout [String: NodeState], timeout: Double, until what: String, next: String,
+        _ done: ([String: NodeState]) -> Bool
+    ) async throws {
         do {
             try await waitUntil(what, timeout: timeout, interval: 2, next: next) { poll in
                 for node in nodes { states[node.name] = try await state(poll.on(cluster.runner(node))) }
@@ -38,7 +43,8 @@ public struct Swarm: Sendable {
         for node in cluster.spec.nodes {
             let runner = cluster.runner(node)
             if let state = try? await state(poll.on(runner)), state.state == "active", state.control,
-               try await poll.on(runner).run(Command(["docker", "node", "ls", "-q"], timeout: 20)).succeeded {
+                try await poll.on(runner).run(Command(["docker", "node", "ls", "-q"], timeout: 20)).succeeded
+            {
                 return runner
             }
         }
@@ -57,16 +63,20 @@ public struct Swarm: Sendable {
             // Nodes of a swarm whose managers have no quorum yet (a restart, a power cut): a new swarm beside it would
             // split the cluster. Wait for the raft to elect a leader; never init over it.
             cluster.log("waiting for the Swarm managers to regain quorum (\(Self.summary(inSwarm, states)))")
-            try await poll(inSwarm, into: &states, timeout: 240,
-                           until: "a manager with quorum in the swarm of \(inSwarm.map(\.name).joined(separator: ", "))",
-                           next: "run `docker node ls` on a node; bring back the missing managers, or if most of them are lost for good run `docker swarm init --force-new-cluster --advertise-addr ADDRESS` on a survivor, then `haha up`") { states in
+            try await poll(
+                inSwarm, into: &states, timeout: 240,
+                until: "a manager with quorum in the swarm of \(inSwarm.map(\.name).joined(separator: ", "))",
+                next:
+                    "run `docker node ls` on a node; bring back the missing managers, or if most of them are lost for good run `docker swarm init --force-new-cluster --advertise-addr ADDRESS` on a survivor, then `haha up`"
+            ) { states in
                 inSwarm.contains { states[$0.name]?.state == "active" && states[$0.name]?.control == true }
             }
             managerNode = inSwarm.first { states[$0.name]?.state == "active" && states[$0.name]?.control == true }
         }
         if managerNode == nil {
             let first = cluster.primary
-            try await cluster.runner(first).check(["docker", "swarm", "init", "--advertise-addr", first.address, "--dispatcher-heartbeat", "1s"], timeout: 60)
+            try await cluster.runner(first).check(
+                ["docker", "swarm", "init", "--advertise-addr", first.address, "--dispatcher-heartbeat", "1s"], timeout: 60)
             try await Marker.set(Marker.swarm, on: cluster.runner(first))
             states[first.name] = try await state(cluster.runner(first))
             managerNode = first
@@ -81,9 +91,11 @@ public struct Swarm: Sendable {
         let reconnecting = spec.nodes.filter { ![nil, "active", "inactive"].contains(states[$0.name]?.state) }
         if !reconnecting.isEmpty {
             cluster.log("waiting for \(reconnecting.map(\.name).joined(separator: ", ")) to reconnect to the swarm")
-            try await poll(reconnecting, into: &states, timeout: 180,
-                           until: "\(reconnecting.map(\.name).joined(separator: ", ")) to reconnect to the swarm",
-                           next: "look at `docker info` and the engine's log on those nodes, then run `haha up` again") { states in
+            try await poll(
+                reconnecting, into: &states, timeout: 180,
+                until: "\(reconnecting.map(\.name).joined(separator: ", ")) to reconnect to the swarm",
+                next: "look at `docker info` and the engine's log on those nodes, then run `haha up` again"
+            ) { states in
                 reconnecting.allSatisfy { states[$0.name]?.state == "active" }
             }
         }
@@ -101,7 +113,9 @@ public struct Swarm: Sendable {
             let wanted = [Renderer.Names.nodeLabel: node.name, Renderer.Names.roleLabel: node.role.rawValue]
             let missing = wanted.filter { !labels.contains("\"\($0.key)\":\"\($0.value)\"") }
             if !missing.isEmpty {
-                try await manager.check(["docker", "node", "update"] + missing.sorted { $0.key < $1.key }.flatMap { ["--label-add", "\($0.key)=\($0.value)"] } + [id])
+                try await manager.check(
+                    ["docker", "node", "update"] + missing.sorted { $0.key < $1.key }.flatMap { ["--label-add", "\($0.key)=\($0.value)"] }
+                        + [id])
                 changed = true
             }
         }
@@ -112,17 +126,20 @@ public struct Swarm: Sendable {
     /// `ps` shows on the node or on this machine, never in an error message. The request is sent by the node's
     /// `perl-base` (Essential in Debian, so present wherever Docker runs), the only HTTP client every node has.
     func join(_ node: ClusterSpec.Node, token: String, manager: ClusterSpec.Node) async throws {
-        let body = try JSONSerialization.data(withJSONObject: [
-            "ListenAddr": "0.0.0.0:2377", "AdvertiseAddr": node.address,
-            "RemoteAddrs": ["\(manager.address):2377"], "JoinToken": token,
-        ], options: [.sortedKeys])
-        let result = try await cluster.runner(node).run(Command(["perl", "-MIO::Socket::UNIX", "-e", Self.joinScript], input: body, timeout: 90))
+        let body = try JSONSerialization.data(
+            withJSONObject: [
+                "ListenAddr": "0.0.0.0:2377", "AdvertiseAddr": node.address,
+                "RemoteAddrs": ["\(manager.address):2377"], "JoinToken": token,
+            ], options: [.sortedKeys])
+        let result = try await cluster.runner(node).run(
+            Command(["perl", "-MIO::Socket::UNIX", "-e", Self.joinScript], input: body, timeout: 90))
         guard result.succeeded else {
             var redacted = result
             redacted.stdout = Data(result.output.replacingOccurrences(of: token, with: "[join token]").utf8)
             redacted.stderr = Data(result.errorOutput.replacingOccurrences(of: token, with: "[join token]").utf8)
-            throw CommandError(target: cluster.runner(node).target, command: "POST /swarm/join to the Docker socket (the join token on stdin)",
-                               result: redacted, hint: "TCP 2377, 7946 and UDP 4789, 7946 must be open between the nodes")
+            throw CommandError(
+                target: cluster.runner(node).target, command: "POST /swarm/join to the Docker socket (the join token on stdin)",
+                result: redacted, hint: "TCP 2377, 7946 and UDP 4789, 7946 must be open between the nodes")
         }
     }
 
@@ -160,8 +177,11 @@ extension Swarm {
     /// election before any service can change. `purpose` says in the error what could not be done without it.
     public func managerWithQuorum(timeout: Double = 120, purpose: String) async throws -> any CommandRunner {
         var found: (any CommandRunner)?
-        try await waitUntil("a Swarm manager with quorum, so that haha can \(purpose)", timeout: timeout, interval: 2,
-                            next: "a majority of the managers (\(cluster.spec.nodes.prefix(5).map(\.name).joined(separator: ", "))) must run: run `haha status`") { poll in
+        try await waitUntil(
+            "a Swarm manager with quorum, so that haha can \(purpose)", timeout: timeout, interval: 2,
+            next:
+                "a majority of the managers (\(cluster.spec.nodes.prefix(5).map(\.name).joined(separator: ", "))) must run: run `haha status`"
+        ) { poll in
             found = try await manager(poll)
             return found != nil
         }

@@ -17,27 +17,33 @@ public struct Teardown: Sendable {
 
         // 1. The stack, and wait until its containers are gone everywhere (they hold the mount and volumes).
         if let manager = try await swarm.manager() {
-            let services = try await manager.output(["docker", "service", "ls", "-q", "--filter", "label=com.docker.stack.namespace=\(stack)"])
+            let services = try await manager.output([
+                "docker", "service", "ls", "-q", "--filter", "label=com.docker.stack.namespace=\(stack)",
+            ])
             if !services.isEmpty {
                 cluster.log("removing stack \(stack)")
                 try await manager.check(["docker", "stack", "rm", stack], timeout: 120)
             }
         }
         _ = try await cluster.onAll { node, runner in
-            let stopped: Void? = try? await waitUntil("the stack's containers to stop", timeout: 150, interval: 2,
-                                                      next: "haha removes them directly") { poll in
+            let stopped: Void? = try? await waitUntil(
+                "the stack's containers to stop", timeout: 150, interval: 2,
+                next: "haha removes them directly"
+            ) { poll in
                 try await poll.on(runner).output(["docker", "ps", "-q", "--filter", "label=com.docker.stack.namespace=\(stack)"]).isEmpty
             }
             if stopped == nil { cluster.log("\(node.name): Swarm did not stop the stack's containers; removing them directly") }
             // Stopped task containers Swarm has not collected yet still hold the volumes.
-            try await runner.shell("docker ps -aq --filter label=com.docker.stack.namespace=\(stack) | xargs -r docker rm -f >/dev/null", timeout: 120)
+            try await runner.shell(
+                "docker ps -aq --filter label=com.docker.stack.namespace=\(stack) | xargs -r docker rm -f >/dev/null", timeout: 120)
         }
 
         // 2. Per node: sensor address, Galera data, mount and fstab line.
         let storage = Storage(cluster: cluster)
         let perNode = try await cluster.onAll { node, runner -> [String] in
             var kept: [String] = []
-            try await runner.shell("""
+            try await runner.shell(
+                """
                 if grep -q 'rendered by haha' \(SensorAddressSetup.keepalivedConf) 2>/dev/null; then
                   (if [ -d /run/systemd/system ]; then systemctl stop keepalived; else service keepalived stop; fi) >/dev/null 2>&1 || true
                   rm -f \(SensorAddressSetup.keepalivedConf)
@@ -58,7 +64,8 @@ public struct Teardown: Sendable {
                 }
             }
             let mountPath = spec.storage.mountPath
-            try await runner.shell("""
+            try await runner.shell(
+                """
                 if mountpoint -q \(shellQuote(mountPath)); then umount \(shellQuote(mountPath)) || umount -l \(shellQuote(mountPath)); fi
                 if grep -qxF -e \(shellQuote(Storage.fstabMarker)) -e \(shellQuote(storage.fstabLine)) /etc/fstab; then
                   cp -p /etc/fstab /etc/fstab.haha-tmp
@@ -99,14 +106,16 @@ public struct Teardown: Sendable {
                 // Docker keeps stale overlay-network state after leaving a swarm; a later join then cannot attach
                 // tasks to overlay networks ("rejoinClusterBootstrap unable to find local node info") until the
                 // engine restarts. Restart it now (systemd, or the node's own supervisor when there is none).
-                try await runner.shell("""
+                try await runner.shell(
+                    """
                     if [ -d /run/systemd/system ]; then systemctl restart docker; else kill $(pidof dockerd); fi
                     i=0; while [ $i -lt 60 ]; do sleep 1; docker info >/dev/null 2>&1 && exit 0; i=$((i+1)); done; exit 1
                     """, timeout: 120, hint: "start the Docker engine on the node by hand")
             }
             if purge {
                 for package in ["keepalived", "glusterfs-server"] where try await Marker.isSet(Marker.installed(package), on: runner) {
-                    _ = try await runner.run(Command(["sh", "-c", "DEBIAN_FRONTEND=noninteractive apt-get remove -y \(package)"], timeout: 600))
+                    _ = try await runner.run(
+                        Command(["sh", "-c", "DEBIAN_FRONTEND=noninteractive apt-get remove -y \(package)"], timeout: 600))
                 }
                 try await runner.check(["rm", "-rf", "/var/lib/haha"], timeout: 120)
             } else {

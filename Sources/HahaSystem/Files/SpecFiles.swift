@@ -15,11 +15,14 @@ public enum SpecFiles {
 
     public static func refuseOverwrite(_ path: String, force: Bool) throws {
         if FileManager.default.fileExists(atPath: path), !force {
-            throw HahaError.alreadyExists("\(path) already exists", next: "pass --force to overwrite it (its secrets directory is kept), or --config OTHER.yaml")
+            throw HahaError.alreadyExists(
+                "\(path) already exists", next: "pass --force to overwrite it (its secrets directory is kept), or --config OTHER.yaml")
         }
     }
 
-    public static func write(_ cluster: ClusterSpec, to path: String, force: Bool, header: [String], knownHosts: String? = nil) throws -> Written {
+    public static func write(_ cluster: ClusterSpec, to path: String, force: Bool, header: [String], knownHosts: String? = nil) throws
+        -> Written
+    {
         try refuseOverwrite(path, force: force)
         let problems = Validator.validate(cluster)
         if problems.hasErrors { throw DiagnosticsError(file: path, diagnostics: problems) }
@@ -36,7 +39,9 @@ public enum SpecFiles {
         }
         try writeFileAtomically(path, contents: text)
         let created = try workspace.generateMissingSecrets()
-        return Written(knownHostsPath: knownHostsPath, createdSecrets: created, secretsDirectory: workspace.secretsDirectory, warnings: problems.warnings)
+        return Written(
+            knownHostsPath: knownHostsPath, createdSecrets: created, secretsDirectory: workspace.secretsDirectory,
+            warnings: problems.warnings)
     }
 
     /// Writes rendered files under a directory: secrets private (directory 0700, files 0600), everything else world-readable.

@@ -12,7 +12,9 @@ public struct Workspace: Sendable {
     /// Reads and parses the spec; throws `DiagnosticsError` listing every problem when it cannot be used.
     public static func load(specPath: String) throws -> Workspace {
         guard FileManager.default.fileExists(atPath: specPath) else {
-            throw HahaError.notFound("no cluster spec at \(specPath)", next: "run `haha init --node NAME=ADDRESS ...` or `haha inventory import FILE` to write one, or pass --config PATH")
+            throw HahaError.notFound(
+                "no cluster spec at \(specPath)",
+                next: "run `haha init --node NAME=ADDRESS ...` or `haha inventory import FILE` to write one, or pass --config PATH")
         }
         let text: String
         do {

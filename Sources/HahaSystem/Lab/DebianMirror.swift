@@ -20,13 +20,16 @@ public enum DebianMirror {
         return entries
     }
 
-    public static func resolve(override: String?, environment: [String: String] = ProcessInfo.processInfo.environment,
-                               etcApt: String = "/etc/apt") throws -> String {
+    public static func resolve(
+        override: String?, environment: [String: String] = ProcessInfo.processInfo.environment,
+        etcApt: String = "/etc/apt"
+    ) throws -> String {
         for candidate in [override, environment[environmentVariable]] {
             guard let value = candidate?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { continue }
             guard value.hasPrefix("http://") || value.hasPrefix("https://") || value.hasPrefix("file:/"), !value.contains(" ") else {
-                throw HahaError.invalidArgument("\(value) is not a Debian archive URL (http://, https:// or file:/)",
-                                                next: "pass --mirror with the URL of a Debian archive that has trixie and forky")
+                throw HahaError.invalidArgument(
+                    "\(value) is not a Debian archive URL (http://, https:// or file:/)",
+                    next: "pass --mirror with the URL of a Debian archive that has trixie and forky")
             }
             return value.hasSuffix("/") ? String(value.dropLast()) : value
         }

@@ -10,8 +10,10 @@ public struct LabDriver: Sendable {
     public var runner: any CommandRunner
     public var progress: @Sendable (String) -> Void
 
-    public init(layout: LabLayout, directory: URL, runner: any CommandRunner = LocalRunner(),
-                progress: @escaping @Sendable (String) -> Void = { _ in }) {
+    public init(
+        layout: LabLayout, directory: URL, runner: any CommandRunner = LocalRunner(),
+        progress: @escaping @Sendable (String) -> Void = { _ in }
+    ) {
         self.layout = layout
         self.directory = directory
         self.runner = runner
@@ -28,12 +30,16 @@ public struct LabDriver: Sendable {
     public func checkHost() async throws {
         let info = try await runner.run(Command(["docker", "info", "--format", "{{json .Runtimes}}"], timeout: 30))
         guard info.succeeded else {
-            throw HahaError(.invalidState, "no Docker engine answers: \(info.errorOutput.trimmingCharacters(in: .whitespacesAndNewlines))",
-                            next: "run `sudo bash scripts/host-setup` (installs docker.io and starts dockerd with the lab runtime)")
+            throw HahaError(
+                .invalidState, "no Docker engine answers: \(info.errorOutput.trimmingCharacters(in: .whitespacesAndNewlines))",
+                next: "run `sudo bash scripts/host-setup` (installs docker.io and starts dockerd with the lab runtime)")
         }
         guard info.output.contains("\"\(LabLayout.runtime)\"") else {
-            throw HahaError(.invalidState, "the Docker engine has no \(LabLayout.runtime) runtime",
-                            next: "run `sudo bash scripts/host-setup`, or add {\"runtimes\": {\"\(LabLayout.runtime)\": {\"path\": \"/var/cache/haha/bin/haha-oci-shim\"}}} to /etc/docker/daemon.json and reload dockerd")
+            throw HahaError(
+                .invalidState, "the Docker engine has no \(LabLayout.runtime) runtime",
+                next:
+                    "run `sudo bash scripts/host-setup`, or add {\"runtimes\": {\"\(LabLayout.runtime)\": {\"path\": \"/var/cache/haha/bin/haha-oci-shim\"}}} to /etc/docker/daemon.json and reload dockerd"
+            )
         }
     }
 
@@ -41,12 +47,18 @@ public struct LabDriver: Sendable {
 
     /// The layout of an existing lab, read back from its network's labels.
     public static func discover(name: String, runner: any CommandRunner = LocalRunner()) async throws -> LabLayout? {
-        let result = try await runner.run(Command(["docker", "network", "inspect", "--format",
-            "{{index .Labels \"\(LabLayout.labelKey).nodes\"}} {{index .Labels \"\(LabLayout.labelKey).arbiter\"}} {{index .Labels \"\(LabLayout.labelKey).user\"}} {{(index .IPAM.Config 0).Subnet}}", name], timeout: 30))
+        let result = try await runner.run(
+            Command(
+                [
+                    "docker", "network", "inspect", "--format",
+                    "{{index .Labels \"\(LabLayout.labelKey).nodes\"}} {{index .Labels \"\(LabLayout.labelKey).arbiter\"}} {{index .Labels \"\(LabLayout.labelKey).user\"}} {{(index .IPAM.Config 0).Subnet}}",
+                    name,
+                ], timeout: 30))
         guard result.succeeded else { return nil }
         let fields = result.output.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: " ").map(String.init)
         guard fields.count == 4, let count = Int(fields[0]),
-              let base = IPv4Address(String(fields[3].split(separator: "/")[0])) else { return nil }
+            let base = IPv4Address(String(fields[3].split(separator: "/")[0]))
+        else { return nil }
         return LabLayout(name: name, nodeCount: count, arbiter: fields[1] == "true", subnetBase: base, user: fields[2])
     }
 
@@ -62,12 +74,19 @@ public struct LabDriver: Sendable {
     public func status() async throws -> [NodeState] {
         var states: [NodeState] = []
         for node in layout.nodes {
-            let inspect = try await runner.run(Command(["docker", "inspect", "--format",
-                "{{.State.Status}} {{if index .NetworkSettings.Networks \"\(layout.network)\"}}connected{{else}}partitioned{{end}}", node.container], timeout: 30))
+            let inspect = try await runner.run(
+                Command(
+                    [
+                        "docker", "inspect", "--format",
+                        "{{.State.Status}} {{if index .NetworkSettings.Networks \"\(layout.network)\"}}connected{{else}}partitioned{{end}}",
+                        node.container,
+                    ], timeout: 30))
             let fields = inspect.output.split(whereSeparator: \.isWhitespace).map(String.init)
-            states.append(NodeState(name: node.name, container: node.container, address: node.address.description, role: node.role.rawValue,
-                                    state: inspect.succeeded ? fields.first ?? "unknown" : "missing",
-                                    partitioned: inspect.succeeded && fields.last == "partitioned"))
+            states.append(
+                NodeState(
+                    name: node.name, container: node.container, address: node.address.description, role: node.role.rawValue,
+                    state: inspect.succeeded ? fields.first ?? "unknown" : "missing",
+                    partitioned: inspect.succeeded && fields.last == "partitioned"))
         }
         return states
     }
@@ -91,7 +110,8 @@ public struct LabDriver: Sendable {
                     case "running": break
                     case "missing":
                         for (volume, _) in node.volumes {
-                            try await runner.check(["docker", "volume", "create", "--label", "\(LabLayout.labelKey)=\(layout.name)", volume], timeout: 30)
+                            try await runner.check(
+                                ["docker", "volume", "create", "--label", "\(LabLayout.labelKey)=\(layout.name)", volume], timeout: 30)
                         }
                         try await runner.check(layout.runArguments(for: node, image: image, keysPath: keysFile), timeout: 60)
                     default:
@@ -108,16 +128,17 @@ public struct LabDriver: Sendable {
     func ensureNetwork() async throws {
         let exists = try await runner.run(Command(["docker", "network", "inspect", layout.network], timeout: 30)).succeeded
         if !exists {
-            try await runner.check([
-                "docker", "network", "create", "--internal", "--driver", "bridge",
-                "--subnet", layout.subnet, "--gateway", layout.gateway.description,
-                "--opt", "com.docker.network.bridge.name=\(layout.bridge)",
-                "--label", "\(LabLayout.labelKey)=\(layout.name)",
-                "--label", "\(LabLayout.labelKey).nodes=\(layout.nodeCount)",
-                "--label", "\(LabLayout.labelKey).arbiter=\(layout.arbiter)",
-                "--label", "\(LabLayout.labelKey).user=\(layout.user)",
-                layout.network,
-            ], timeout: 30, hint: "another network may use \(layout.subnet); pass --subnet with a free /24")
+            try await runner.check(
+                [
+                    "docker", "network", "create", "--internal", "--driver", "bridge",
+                    "--subnet", layout.subnet, "--gateway", layout.gateway.description,
+                    "--opt", "com.docker.network.bridge.name=\(layout.bridge)",
+                    "--label", "\(LabLayout.labelKey)=\(layout.name)",
+                    "--label", "\(LabLayout.labelKey).nodes=\(layout.nodeCount)",
+                    "--label", "\(LabLayout.labelKey).arbiter=\(layout.arbiter)",
+                    "--label", "\(LabLayout.labelKey).user=\(layout.user)",
+                    layout.network,
+                ], timeout: 30, hint: "another network may use \(layout.subnet); pass --subnet with a free /24")
         }
         // Docker drops multicast (VRRP, mDNS) between containers of an internal network; allow traffic within the bridge.
         let rule = ["-i", layout.bridge, "-o", layout.bridge, "-j", "ACCEPT"]
@@ -130,8 +151,9 @@ public struct LabDriver: Sendable {
         let fm = FileManager.default
         try fm.createDirectory(at: sshDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         if !fm.fileExists(atPath: keyPath) {
-            try await runner.check(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "haha-lab", "-f", keyPath], timeout: 30,
-                                   hint: "install openssh-client")
+            try await runner.check(
+                ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "haha-lab", "-f", keyPath], timeout: 30,
+                hint: "install openssh-client")
         }
         let publicKey = try String(contentsOfFile: keyPath + ".pub", encoding: .utf8)
         try writeFileAtomically(sshDirectory.appendingPathComponent("authorized_keys").path, contents: publicKey, mode: 0o644)
@@ -143,8 +165,10 @@ public struct LabDriver: Sendable {
         var lines: [String] = []
         for node in layout.nodes {
             let address = node.address.description
-            try await waitUntil("sshd on \(node.container) (\(address)) to answer", timeout: max(0, (deadline - .now) / .seconds(1)),
-                                interval: 0.3, next: "look at `docker logs \(node.container)`") { poll in
+            try await waitUntil(
+                "sshd on \(node.container) (\(address)) to answer", timeout: max(0, (deadline - .now) / .seconds(1)),
+                interval: 0.3, next: "look at `docker logs \(node.container)`"
+            ) { poll in
                 let scan = try await poll.on(runner).run(Command(["ssh-keyscan", "-T", "2", "-t", "ed25519", address], timeout: 10))
                 let keys = scan.output.split(separator: "\n").filter { !$0.hasPrefix("#") && !$0.isEmpty }
                 guard scan.succeeded, !keys.isEmpty else { return false }
@@ -160,10 +184,13 @@ public struct LabDriver: Sendable {
         // The lab's spec obeys the same grammar as a user's (a hostile --name or layout never reaches a node).
         let problems = Validator.validate(spec)
         if problems.hasErrors {
-            throw HahaError(.invalidArgument, "the lab's spec is not valid:\n" + problems.errors.map { "  \($0.formatted(file: specPath))" }.joined(separator: "\n"),
-                            next: "choose another --name (a DNS label) or --subnet")
+            throw HahaError(
+                .invalidArgument,
+                "the lab's spec is not valid:\n" + problems.errors.map { "  \($0.formatted(file: specPath))" }.joined(separator: "\n"),
+                next: "choose another --name (a DNS label) or --subnet")
         }
-        let text = SpecWriter.yaml(spec, header: ["The lab cluster \"\(layout.name)\", written by `haha lab up`; it is rewritten on every lab up."])
+        let text = SpecWriter.yaml(
+            spec, header: ["The lab cluster \"\(layout.name)\", written by `haha lab up`; it is rewritten on every lab up."])
         try writeFileAtomically(specPath, contents: text)
         let workspace = Workspace(specPath: specPath, spec: spec)
         try workspace.generateMissingSecrets()
@@ -179,14 +206,19 @@ public struct LabDriver: Sendable {
                 group.addTask {
                     var missing: [String] = []
                     for tag in tags {
-                        let host = try await runner.run(Command(["docker", "image", "inspect", "--format", "{{.Id}}", tag], timeout: 30)).output
-                        let inNode = try await runner.run(Command(["docker", "exec", node.container, "docker", "image", "inspect", "--format", "{{.Id}}", tag], timeout: 30)).output
+                        let host = try await runner.run(Command(["docker", "image", "inspect", "--format", "{{.Id}}", tag], timeout: 30))
+                            .output
+                        let inNode = try await runner.run(
+                            Command(
+                                ["docker", "exec", node.container, "docker", "image", "inspect", "--format", "{{.Id}}", tag], timeout: 30)
+                        ).output
                         if host.isEmpty || host != inNode { missing.append(tag) }
                     }
                     guard !missing.isEmpty else { return }
                     progress("loading \(missing.joined(separator: ", ")) into \(node.container)")
-                    try await runner.shell("docker save \(missing.map(shellQuote).joined(separator: " ")) | docker exec -i \(node.container) docker load -q",
-                                           timeout: 1800)
+                    try await runner.shell(
+                        "docker save \(missing.map(shellQuote).joined(separator: " ")) | docker exec -i \(node.container) docker load -q",
+                        timeout: 1800)
                 }
             }
             try await group.waitForAll()
@@ -197,7 +229,8 @@ public struct LabDriver: Sendable {
 
     func container(_ name: String) throws -> LabLayout.Node {
         guard let node = layout.node(named: name) else {
-            throw HahaError.invalidArgument("no lab node \"\(name)\"", next: "nodes are \(layout.nodes.map(\.name).joined(separator: ", "))")
+            throw HahaError.invalidArgument(
+                "no lab node \"\(name)\"", next: "nodes are \(layout.nodes.map(\.name).joined(separator: ", "))")
         }
         return node
     }
@@ -228,7 +261,8 @@ public struct LabDriver: Sendable {
 
     public func heal(_ name: String) async throws {
         let node = try container(name)
-        try await runner.check(["docker", "network", "connect", "--ip", node.address.description, layout.network, node.container], timeout: 30)
+        try await runner.check(
+            ["docker", "network", "connect", "--ip", node.address.description, layout.network, node.container], timeout: 30)
     }
 
     // MARK: Down

@@ -13,8 +13,10 @@ public struct LabImages: Sendable {
 
     public var cacheDirectory: URL { cache.directory }
 
-    public init(runner: any CommandRunner = LocalRunner(), cacheDirectory: URL = URL(fileURLWithPath: "/var/cache/haha"),
-                mirror: String, progress: @escaping @Sendable (String) -> Void = { _ in }) {
+    public init(
+        runner: any CommandRunner = LocalRunner(), cacheDirectory: URL = URL(fileURLWithPath: "/var/cache/haha"),
+        mirror: String, progress: @escaping @Sendable (String) -> Void = { _ in }
+    ) {
         self.runner = runner
         self.cache = BuildCache(directory: cacheDirectory, progress: progress)
         self.mirror = mirror
@@ -50,8 +52,11 @@ public struct LabImages: Sendable {
                 if !FileManager.default.fileExists(atPath: "/usr/share/debootstrap/scripts/\(suite)") {
                     arguments.append("/usr/share/debootstrap/scripts/sid")
                 }
-                try await runner.check(arguments, timeout: 900,
-                                       hint: "debootstrap needs the Debian archive \(mirror) (from --mirror, $\(DebianMirror.environmentVariable) or this host's apt sources); check it, then run again")
+                try await runner.check(
+                    arguments, timeout: 900,
+                    hint:
+                        "debootstrap needs the Debian archive \(mirror) (from --mirror, $\(DebianMirror.environmentVariable) or this host's apt sources); check it, then run again"
+                )
                 if suite == "forky" || suite == "sid" {
                     // Testing's Release file may be past its Valid-Until on the archive; apt must not refuse it.
                     try "Acquire::Check-Valid-Until \"false\";\n".write(
@@ -78,7 +83,8 @@ public struct LabImages: Sendable {
             for file in extra { try file.data.write(to: context.appendingPathComponent(file.path)) }
             progress("docker build \(tag) (recipe \(name))")
             let log = cacheDirectory.appendingPathComponent("build/\(name)-\(key).log").path
-            let dockerBuild = "DOCKER_BUILDKIT=0 docker build -t \(shellQuote(tag)) \(shellQuote(context.path)) > \(shellQuote(log)) 2>&1 || { tail -n 30 \(shellQuote(log)) >&2; exit 1; }"
+            let dockerBuild =
+                "DOCKER_BUILDKIT=0 docker build -t \(shellQuote(tag)) \(shellQuote(context.path)) > \(shellQuote(log)) 2>&1 || { tail -n 30 \(shellQuote(log)) >&2; exit 1; }"
             guard name == "homeassistant" else {
                 try await runner.shell(dockerBuild, timeout: 3600, hint: "the full build log is \(log)")
                 return
@@ -87,7 +93,9 @@ public struct LabImages: Sendable {
             // the build used, so the next build needs no PyPI. One writer of the wheel cache at a time.
             let wheels = cacheDirectory.appendingPathComponent("wheels").path
             try await cache.withLock("wheels") {
-                try await runner.shell("mkdir -p \(shellQuote(context.path))/wheels && if [ -d \(shellQuote(wheels)) ]; then cp -al \(shellQuote(wheels))/. \(shellQuote(context.path))/wheels/; fi", timeout: 120)
+                try await runner.shell(
+                    "mkdir -p \(shellQuote(context.path))/wheels && if [ -d \(shellQuote(wheels)) ]; then cp -al \(shellQuote(wheels))/. \(shellQuote(context.path))/wheels/; fi",
+                    timeout: 120)
             }
             try await runner.shell(dockerBuild, timeout: 3600, hint: "the full build log is \(log)")
             try await cache.withLock("wheels") {
@@ -114,7 +122,8 @@ public struct LabImages: Sendable {
     /// Home Assistant's long build runs beside the others (each entry has its own lock, so this is safe).
     public func services(_ names: [String] = ["mariadb", "mosquitto", "haproxy", "homeassistant"]) async throws -> [String: String] {
         for name in names where Self.serviceTags[name] == nil {
-            throw HahaError.invalidArgument("no service image recipe named \(name)", next: "choose from \(Self.serviceTags.keys.sorted().joined(separator: ", "))")
+            throw HahaError.invalidArgument(
+                "no service image recipe named \(name)", next: "choose from \(Self.serviceTags.keys.sorted().joined(separator: ", "))")
         }
         let slow = names.filter { $0 == "homeassistant" }
         let rest = names.filter { $0 != "homeassistant" }

@@ -23,7 +23,9 @@ struct Recipe: Sendable {
         let fm = FileManager.default
         let directory = root.appendingPathComponent(name)
         guard !name.isEmpty, !name.contains("/"), let walker = fm.enumerator(atPath: directory.path) else {
-            throw HahaError(.notFound, "no recipe named \(name) in \(root.path)", next: "the recipes are node, mariadb, mosquitto, haproxy and homeassistant")
+            throw HahaError(
+                .notFound, "no recipe named \(name) in \(root.path)",
+                next: "the recipes are node, mariadb, mosquitto, haproxy and homeassistant")
         }
         var files: [File] = []
         for case let relative as String in walker where !relative.hasSuffix(".md") {
@@ -33,7 +35,9 @@ struct Recipe: Sendable {
             let mode = (try fm.attributesOfItem(atPath: path)[.posixPermissions] as? Int) ?? 0
             files.append(File(path: relative, executable: mode & 0o111 != 0, data: try Data(contentsOf: URL(fileURLWithPath: path))))
         }
-        guard !files.isEmpty else { throw HahaError(.notFound, "recipe \(name) in \(directory.path) has no files", next: "rebuild haha with `swift build`") }
+        guard !files.isEmpty else {
+            throw HahaError(.notFound, "recipe \(name) in \(directory.path) has no files", next: "rebuild haha with `swift build`")
+        }
         return Recipe(name: name, files: files.sorted { $0.path < $1.path })
     }
 
@@ -49,10 +53,15 @@ struct Recipe: Sendable {
             var isDirectory: ObjCBool = false
             if FileManager.default.fileExists(atPath: recipes.path, isDirectory: &isDirectory), isDirectory.boolValue { return recipes }
         }
-        throw HahaError(.notFound, """
+        throw HahaError(
+            .notFound,
+            """
             the lab's image recipes are missing: no resource bundle with a Recipes directory at
             \(candidates.map { "    \($0.path)" }.joined(separator: "\n"))
-            """, next: "rebuild with `swift build` and run .build/debug/haha, or copy haha_HahaSystem.resources (\(bundleNames[1]) on macOS) next to the haha binary")
+            """,
+            next:
+                "rebuild with `swift build` and run .build/debug/haha, or copy haha_HahaSystem.resources (\(bundleNames[1]) on macOS) next to the haha binary"
+        )
     }
 
     /// The running executable's real directory, then the main bundle's (they differ when haha is run through a link).
@@ -70,7 +79,9 @@ struct Recipe: Sendable {
     /// unchanged since the recipes were embedded as base64, so images built then are still found in the cache.
     func key(base: String, extra: [String] = []) -> String {
         var text = "recipe \(name) v1\nbase \(base)\n" + extra.joined(separator: "\n")
-        for file in files.sorted(by: { $0.path < $1.path }) { text += "\n\(file.path) \(file.executable) \(file.data.base64EncodedString())" }
+        for file in files.sorted(by: { $0.path < $1.path }) {
+            text += "\n\(file.path) \(file.executable) \(file.data.base64EncodedString())"
+        }
         return SHA512.prefixHex(text.utf8, bytes: 6)
     }
 

@@ -10,7 +10,8 @@ public enum HostKeys {
         var failures: [String] = []
         for node in nodes {
             // Addresses and ports passed validation (no leading `-`); ssh-keyscan takes no `--`.
-            let command = Command(["ssh-keyscan", "-T", "5", "-p", String(node.port), "-t", "ed25519,ecdsa,rsa", node.address], timeout: 20)
+            let command = Command(
+                ["ssh-keyscan", "-T", "5", "-p", String(node.port), "-t", "ed25519,ecdsa,rsa", node.address], timeout: 20)
             let result = try await local.run(command)
             let keys = keyLines(result.output)
             if keys.isEmpty {
@@ -20,9 +21,13 @@ public enum HostKeys {
             lines += keys
         }
         guard failures.isEmpty else {
-            throw HahaError(.failed, "could not read the SSH host key of \(failures.count == 1 ? "a node" : "\(failures.count) nodes"):\n"
-                + failures.map { "  \($0)" }.joined(separator: "\n"),
-                next: "start sshd on those nodes and run `haha init` again, or pass --trust-on-first-use to accept whatever key answers first")
+            throw HahaError(
+                .failed,
+                "could not read the SSH host key of \(failures.count == 1 ? "a node" : "\(failures.count) nodes"):\n"
+                    + failures.map { "  \($0)" }.joined(separator: "\n"),
+                next:
+                    "start sshd on those nodes and run `haha init` again, or pass --trust-on-first-use to accept whatever key answers first"
+            )
         }
         return lines.joined(separator: "\n") + "\n"
     }

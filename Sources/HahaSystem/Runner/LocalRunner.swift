@@ -23,7 +23,9 @@ public struct LocalRunner: CommandRunner {
         process.standardInput = command.input == nil ? FileHandle.nullDevice : stdin
 
         let finished = AsyncStream<Int32>.makeStream()
-        process.terminationHandler = { finished.continuation.yield($0.terminationStatus); finished.continuation.finish() }
+        process.terminationHandler = {
+            finished.continuation.yield($0.terminationStatus); finished.continuation.finish()
+        }
         do {
             try process.run()
         } catch {

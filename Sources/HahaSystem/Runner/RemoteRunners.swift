@@ -45,7 +45,8 @@ public struct SSHRunner: CommandRunner {
         _ = mkdir(path, 0o700)
         var info = stat()
         guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR, info.st_uid == geteuid(),
-              (info.st_mode & 0o777) == 0o700 else { return nil }
+            (info.st_mode & 0o777) == 0o700
+        else { return nil }
         return path
     }()
 
@@ -54,11 +55,16 @@ public struct SSHRunner: CommandRunner {
         if result.exitCode == 255 {
             // ssh's own failure (unreachable, refused key, host key mismatch), not the remote command's.
             var annotated = result
-            if result.errorOutput.contains("Host key verification failed") || result.errorOutput.contains("HOST IDENTIFICATION HAS CHANGED") {
-                annotated.stderr += Data("\n(the SSH host key of \(target) is not the one recorded for it: if the node was reinstalled, remove its old key with `ssh-keygen -R \(node.address) -f KNOWN_HOSTS` and add the new one with `ssh-keyscan -p \(node.port) \(node.address) >> KNOWN_HOSTS`, KNOWN_HOSTS being ssh.knownHostsFile in haha.yaml; otherwise someone may be answering in its place)".utf8)
+            if result.errorOutput.contains("Host key verification failed") || result.errorOutput.contains("HOST IDENTIFICATION HAS CHANGED")
+            {
+                annotated.stderr += Data(
+                    "\n(the SSH host key of \(target) is not the one recorded for it: if the node was reinstalled, remove its old key with `ssh-keygen -R \(node.address) -f KNOWN_HOSTS` and add the new one with `ssh-keyscan -p \(node.port) \(node.address) >> KNOWN_HOSTS`, KNOWN_HOSTS being ssh.knownHostsFile in haha.yaml; otherwise someone may be answering in its place)"
+                        .utf8)
                 return annotated
             }
-            annotated.stderr += Data("\n(ssh could not reach \(target); check that the node is up and `ssh -p \(node.port) -l \(node.user) -- \(node.address)` works without a password)".utf8)
+            annotated.stderr += Data(
+                "\n(ssh could not reach \(target); check that the node is up and `ssh -p \(node.port) -l \(node.user) -- \(node.address)` works without a password)"
+                    .utf8)
             return annotated
         }
         return result

@@ -54,8 +54,10 @@ struct WatchedRunner: CommandRunner {
 /// Polls until `condition` holds. The condition runs its commands through `poll.on(runner)`, so that a timeout says what
 /// was awaited, the node and command of the last check with the tail of its output (or the error the check threw),
 /// and `next`: what the user can do about it.
-public func waitUntil(_ what: String, timeout: Double, interval: Double = 1, next: String,
-                      _ condition: (Poll) async throws -> Bool) async throws {
+public func waitUntil(
+    _ what: String, timeout: Double, interval: Double = 1, next: String,
+    _ condition: (Poll) async throws -> Bool
+) async throws {
     let poll = Poll()
     let deadline = ContinuousClock.now + .seconds(timeout)
     while true {
