@@ -132,6 +132,29 @@ extension RenderingSteps {
             #expect(primary.commands.filter { $0.pretty.contains("docker stack deploy") }.count == 2)
         }
 
+        /// A task left pending while its node was away is scheduled again (`--force`); one that is starting is left alone.
+        @Test(arguments: [("Pending 5 minutes ago", true), ("Starting 3 seconds ago", false)])
+        func aTaskLeftPendingIsScheduledAgain(state: String, rescheduled: Bool) async throws {
+            let (cluster, runners) = Fixtures.cluster(Fixtures.spec()) { name, runner in
+                guard name == "n1" else { return }
+                runner.on(
+                    { $0.starts(with: ["docker", "service", "ls"]) && $0.last == "{{.Name}} {{.Replicas}}" },
+                    stdout: "haha_galera-n1 0/1\nhaha_galera-n2 1/1\nhaha_proxy 0/0\n")
+                runner.on({ $0.starts(with: ["docker", "service", "ps"]) && $0.last == "haha_galera-n1" }, stdout: state + "\n")
+                runner.on(
+                    { $0.starts(with: ["docker", "stack", "deploy"]) || $0.last?.contains("docker stack deploy") == true },
+                    exit: 1, stderr: "scripted stop")
+            }
+            _ = try? await Deploy(cluster: cluster, secrets: Self.secrets).deploy(.steady)
+            let updates = runners["n1"]!.commands.map(\.arguments).filter { $0.starts(with: ["docker", "service", "update"]) }
+            #expect(updates == (rescheduled ? [["docker", "service", "update", "--force", "--detach", "haha_galera-n1"]] : []))
+            #expect(
+                !runners["n1"]!.commands.contains {
+                    $0.arguments.starts(with: ["docker", "service", "ps"]) && $0.arguments.last != "haha_galera-n1"
+                },
+                "only the service without a running task is looked at")
+        }
+
         @Test func aStackWhoseServicesAreNotAllRunningIsDeployedAgain() async throws {
             let (cluster, runners) = Self.stackCluster()
             let primary = runners["n1"]!

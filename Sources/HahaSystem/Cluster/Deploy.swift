@@ -51,6 +51,7 @@ public struct Deploy: Sendable {
         if deployed.trimmingCharacters(in: .whitespacesAndNewlines) == digest, try await allServicesConverged(primary) {
             return false
         }
+        try await reschedulePending(primary)
         try await primary.shell(
             "rm -rf \(Self.directory).new && mkdir -p \(Self.directory).new && chmod 700 \(Self.directory).new", timeout: 30)
         for file in files {
@@ -66,6 +67,32 @@ public struct Deploy: Sendable {
         try await cluster.write(digest + "\n", to: "\(Self.directory)/stack.digest", on: primary)
         try await cluster.write(phase.name + "\n", to: "\(Self.directory)/phase", on: primary)
         return true
+    }
+
+    /// Swarm leaves a task pending when its node was down as it was scheduled, even once the node is back (seen on the
+    /// lab: a Galera member pending for minutes after its node returned), and deploying the same stack again changes
+    /// nothing. A service of the stack with no running task and a pending one is updated with `--force`, which schedules
+    /// it again; one whose node is really gone just stays pending.
+    func reschedulePending(_ manager: any CommandRunner) async throws {
+        let listed = try await manager.run(
+            Command(
+                [
+                    "docker", "service", "ls", "--filter", "label=com.docker.stack.namespace=\(stack)", "--format",
+                    "{{.Name}} {{.Replicas}}",
+                ],
+                timeout: 30))
+        guard listed.succeeded else { return }
+        for line in listed.output.split(separator: "\n") {
+            let fields = line.split(separator: " ")
+            guard fields.count >= 2, fields[1].hasPrefix("0/"), fields[1] != "0/0" else { continue }
+            let name = String(fields[0])
+            let tasks = try await manager.run(
+                Command(
+                    ["docker", "service", "ps", "--filter", "desired-state=running", "--format", "{{.CurrentState}}", name], timeout: 30))
+            guard tasks.succeeded, tasks.output.split(separator: "\n").contains(where: { $0.hasPrefix("Pending") }) else { continue }
+            cluster.log("\(name) has a task pending since its node was away: scheduling it again")
+            try await manager.check(["docker", "service", "update", "--force", "--detach", name], timeout: 120)
+        }
     }
 
     /// Every service of the stack has as many running tasks as it wants.
