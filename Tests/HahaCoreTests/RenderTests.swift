@@ -22,11 +22,8 @@ enum RenderCase: String, CaseIterable, CustomTestStringConvertible {
         case .vipMesh:
             break
         case .labProxy:
-            spec.routing = .proxy
-            spec.database.encryptedNetwork = false
-            spec.sensorAddress = .vip(.init(address: "10.1.0.50", prefixLength: 24, interface: "eth0", mdnsName: "homeassistant"))
-            spec.images.homeAssistant = "10.1.0.1:5000/haha-lab/home-assistant:2026.11.0"
-            spec.homeAssistant.recorderScheme = "mysql+pymysql"
+            // The lab's own spec, exactly as `haha lab up` writes it.
+            return LabLayout().spec(images: LabLayout.serviceImages)
         case .arbiterMdns:
             spec.nodes[2].role = .arbiter
             spec.sensorAddress = .mdnsHostname("hacluster")
