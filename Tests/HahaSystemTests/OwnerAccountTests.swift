@@ -7,6 +7,8 @@ import Testing
 /// A Home Assistant that answers onboarding and login from a script, and records what haha asked.
 final class FakeOnboarding: HomeAssistantOnboarding, @unchecked Sendable {
     let ownerMissing: Bool
+    /// Onboarding still asks for the owner though the account exists (an `up` cut off while Home Assistant created it).
+    var ownerHalfCreated = false
     /// The password the existing owner logs in with (nil: no login succeeds).
     let ownerPassword: String?
     private let lock = NSLock()
@@ -25,6 +27,9 @@ final class FakeOnboarding: HomeAssistantOnboarding, @unchecked Sendable {
 
     func createOwner(name: String, password: String) async throws -> String {
         lock.withLock { _calls.append("createOwner \(password)") }
+        if ownerHalfCreated {
+            throw HahaError(.alreadyExists, "Home Assistant refused to create its owner (HTTP 400: username_already_exists)")
+        }
         return "refresh-created"
     }
 
@@ -48,6 +53,20 @@ final class FakeOnboarding: HomeAssistantOnboarding, @unchecked Sendable {
         try await OwnerAccount.ensure(
             ha, password: "stored-pw", passwordFile: "\(directory)/homeassistant-owner-password",
             tokens: tokens, configDirectory: "/mnt/haha/homeassistant")
+    }
+
+    /// The lab caught it: `haha up` killed while Home Assistant created the owner left the account without the onboarding
+    /// step marked done. The next run's create is refused ("already exists"); the stored password then proves it haha's.
+    @Test func anOwnerHalfCreatedByAnInterruptedRunIsLoggedInto() async throws {
+        let ha = FakeOnboarding(ownerMissing: true, ownerPassword: "stored-pw")
+        ha.ownerHalfCreated = true
+        #expect(try await ensure(ha) == .loggedIn)
+        #expect(ha.calls == ["needsOwner", "createOwner stored-pw", "logIn stored-pw"])
+        #expect(try tokens.read() == "refresh-login")
+        try FileManager.default.removeItem(atPath: tokens.path)
+        let stranger = FakeOnboarding(ownerMissing: true, ownerPassword: "someone-else")
+        stranger.ownerHalfCreated = true
+        await #expect(throws: HahaError.self) { try await ensure(stranger) }
     }
 
     @Test func aMissingOwnerIsCreatedAndItsTokenStoredPrivately() async throws {

@@ -55,8 +55,13 @@ public enum OwnerAccount {
         configDirectory: String
     ) async throws -> Outcome {
         if try await ha.needsOwner() {
-            try tokens.store(try await ha.createOwner(name: "Administrator", password: password))
-            return .created
+            do {
+                try tokens.store(try await ha.createOwner(name: "Administrator", password: password))
+                return .created
+            } catch let error as HahaError where error.code == .alreadyExists {
+                // An `up` cut off while Home Assistant created the owner: the account exists, though onboarding still
+                // asks for it. Whose it is is decided below, by the stored password, as for any existing owner.
+            }
         }
         if try tokens.read() != nil { return .tokenStored }
         guard let refresh = try await ha.logIn(password: password) else {

@@ -82,6 +82,10 @@ public struct HomeAssistantSetup: Sendable {
             json: [
                 "client_id": Self.clientID, "name": name, "username": Self.ownerUsername, "password": password, "language": "en",
             ])
+        if created.status == 400, (created.json as? [String: Any])?["code"] as? String == "username_already_exists" {
+            throw HahaError(
+                .alreadyExists, "Home Assistant already has a user \(Self.ownerUsername) (\(created.summary))", next: Self.readTheLog)
+        }
         guard created.status == 200, let code = (created.json as? [String: Any])?["auth_code"] as? String else {
             throw HahaError(
                 .failed, "Home Assistant refused to create its owner (\(created.summary))",
