@@ -17,6 +17,9 @@ struct DrillCommand: AsyncParsableCommand {
     @Option(help: "Power-cut the node of this lab instead of draining it.")
     var lab: String?
 
+    @Flag(help: "With --lab: cut the node off the network (it keeps running) instead of a power cut.")
+    var partition = false
+
     @Option(help: "Give up after this many seconds.")
     var timeout: Double = 300
 
@@ -25,6 +28,7 @@ struct DrillCommand: AsyncParsableCommand {
 
     func validate() throws {
         if !(timeout > 0 && timeout <= 86_400) { throw ValidationError("--timeout must be a number of seconds above 0, at most 86400") }
+        if partition, lab == nil { throw ValidationError("--partition needs --lab NAME") }
     }
 
     func run() async throws {
@@ -33,18 +37,22 @@ struct DrillCommand: AsyncParsableCommand {
         let secrets = try workspace.readSecrets()
         var fail: (@Sendable (ClusterSpec.Node, any CommandRunner) async throws -> Void)?
         var restore: (@Sendable (ClusterSpec.Node, any CommandRunner) async throws -> Void)?
+        var count: (@Sendable () async -> Int?)?
         if let lab {
             guard let layout = try await LabDriver.discover(name: lab) else {
                 throw HahaError.notFound("no lab named \(lab)", next: "leave out --lab on a real cluster")
             }
             let driver = LabDriver(layout: layout, directory: URL(fileURLWithPath: "."))
-            fail = { node, _ in try await driver.kill(node.name) }
-            restore = { node, _ in try await driver.start(node.name) }
+            let partition = partition
+            fail = { node, _ in try await partition ? driver.partition(node.name) : driver.kill(node.name) }
+            restore = { node, _ in try await partition ? driver.heal(node.name) : driver.start(node.name) }
+            count = { await driver.homeAssistantProcesses() }
         }
         let result = try await StepPrinter().step("Failover drill") {
             try await ClusterLock.holding(cluster, command: "drill") {
                 try await Drill(cluster: cluster).run(
-                    healthcheckPassword: secrets[SecretCatalog.mqttHealthcheck], fail: fail, restore: restore, timeout: timeout)
+                    healthcheckPassword: secrets[SecretCatalog.mqttHealthcheck], fail: fail, restore: restore,
+                    countHomeAssistants: count, timeout: timeout)
             }
         }
         if json { return try Console.json(result) }
@@ -54,6 +62,10 @@ struct DrillCommand: AsyncParsableCommand {
         Console.out(
             String(
                 format: "%@ went away (%@): Home Assistant answered again after %.1f s on %@; ",
-                result.failedNode, lab == nil ? "drained" : "power cut", result.homeAssistantSeconds, result.homeAssistantNode) + broker)
+                result.failedNode, lab == nil ? "drained" : partition ? "cut off the network" : "power cut", result.homeAssistantSeconds,
+                result.homeAssistantNode) + broker
+                + (result.mostHomeAssistants.map {
+                    "; at most \($0) Home Assistant at once (\(result.instanceSamples ?? 0) samples, 100 ms apart)"
+                } ?? ""))
     }
 }

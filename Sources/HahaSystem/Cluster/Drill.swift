@@ -14,6 +14,36 @@ public struct Drill: Sendable {
         /// Seconds until the broker answered again through another node; nil when it ran elsewhere (unaffected).
         public var mqttSeconds: Double?
         public var brokerNode: String
+        /// The most Home Assistant processes seen running at once, sampled every 100 ms from just before the node went
+        /// away until 60 s after it came back (nil when the drill had no way to count them).
+        public var mostHomeAssistants: Int?
+        /// How many samples that count rests on.
+        public var instanceSamples: Int?
+    }
+
+    /// Counts Home Assistant processes about every 100 ms while it runs; `stop` returns the highest count and the number
+    /// of samples. `count` answers nil when a sample could not be taken (it is then not counted).
+    final class InstanceSampler: Sendable {
+        let task: Task<(most: Int, samples: Int), Never>
+
+        init(_ count: @escaping @Sendable () async -> Int?) {
+            task = Task {
+                var most = 0, samples = 0
+                while !Task.isCancelled {
+                    if let now = await count() {
+                        most = max(most, now)
+                        samples += 1
+                    }
+                    try? await Task.sleep(for: .milliseconds(100))
+                }
+                return (most, samples)
+            }
+        }
+
+        func stop() async -> (most: Int, samples: Int) {
+            task.cancel()
+            return await task.value
+        }
     }
 
     /// Which spec node runs a service's task, from a manager (Swarm reports host names; the `haha.node`
@@ -45,6 +75,7 @@ public struct Drill: Sendable {
         healthcheckPassword: String,
         fail: (@Sendable (ClusterSpec.Node, any CommandRunner) async throws -> Void)? = nil,
         restore: (@Sendable (ClusterSpec.Node, any CommandRunner) async throws -> Void)? = nil,
+        countHomeAssistants: (@Sendable () async -> Int?)? = nil,
         timeout: Double = 300
     ) async throws -> Result {
         let spec = cluster.spec
@@ -73,6 +104,7 @@ public struct Drill: Sendable {
         let victimID = try await swarmID(of: victim, manager: observerManager)
 
         cluster.log("Home Assistant runs on \(victim.name); taking \(victim.name) out")
+        let sampler = countHomeAssistants.map(InstanceSampler.init)
         let start = ContinuousClock.now
         if let fail {
             try await fail(victim, cluster.runner(victim))
@@ -105,6 +137,12 @@ public struct Drill: Sendable {
         } else {
             try await observerManager.check(["docker", "node", "update", "--availability", "active", victimID], timeout: 60)
         }
+        // A node that comes back (a healed partition) may still run its instance for a while: keep counting.
+        if sampler != nil, haSeconds != nil {
+            cluster.log("\(victim.name) is back; counting Home Assistant instances for 60 s more")
+            try await Task.sleep(for: .seconds(60))
+        }
+        let instances = await sampler?.stop()
         guard let haSeconds, !brokerMoves || mqttSeconds != nil else {
             throw HahaError(
                 .timeout, "Home Assistant or the broker did not come back within \(Int(timeout)) s after \(victim.name) went away",
@@ -119,7 +157,8 @@ public struct Drill: Sendable {
         }
         return Result(
             failedNode: victim.name, homeAssistantNode: haNode, homeAssistantSeconds: haSeconds, mqttSeconds: mqttSeconds,
-            brokerNode: brokerMoves ? (try await node(of: broker, manager: observerManager) ?? "") : brokerBefore)
+            brokerNode: brokerMoves ? (try await node(of: broker, manager: observerManager) ?? "") : brokerBefore,
+            mostHomeAssistants: instances?.most, instanceSamples: instances?.samples)
     }
 
 }

@@ -236,6 +236,21 @@ public struct LabDriver: Sendable {
     }
 
     /// A power cut: the node drops every packet first (peers see silence, not a closed connection), then dies.
+    /// Home Assistant processes running anywhere in the lab: this host sees every node's processes, so one `ps` counts
+    /// them all (the supervisor that starts Home Assistant is not counted, only the interpreter running it).
+    public func homeAssistantProcesses() async -> Int? {
+        guard let listed = try? await runner.run(Command(["ps", "-eo", "args="], timeout: 10)), listed.succeeded else { return nil }
+        return Self.homeAssistantProcesses(in: listed.output)
+    }
+
+    static func homeAssistantProcesses(in ps: String) -> Int {
+        ps.split(separator: "\n").filter { line in
+            let words = line.split(separator: " ")
+            guard words.count >= 3, let interpreter = words[0].split(separator: "/").last else { return false }
+            return interpreter.hasPrefix("python3") && words[1] == "-m" && words[2] == "homeassistant"
+        }.count
+    }
+
     public func kill(_ name: String) async throws {
         let node = try container(name)
         for chain in ["INPUT", "OUTPUT", "FORWARD"] {
