@@ -93,7 +93,9 @@ extension RenderingSteps {
                 }
             }
             primary.on({ $0.starts(with: ["docker", "service", "ls"]) }) { _ in
-                .scripted(stdout: deployed() ? "1/1\n1/1\n1/1\n1/1\n1/1\n" : "")
+                .scripted(
+                    stdout: deployed()
+                        ? "haha_galera-n1 1/1\nhaha_galera-n2 1/1\nhaha_galera-n3 1/1\nhaha_homeassistant 1/1\nhaha_mosquitto 1/1\n" : "")
             }
             return (cluster, runners)
         }
@@ -163,7 +165,9 @@ extension RenderingSteps {
             // Scripts are first-match: this answer goes before the stack's own.
             let (degraded, _) = Fixtures.cluster(cluster.spec) { name, runner in
                 guard name == "n1" else { return }
-                runner.on({ $0.starts(with: ["docker", "service", "ls"]) }, stdout: "1/1\n0/1\n1/1\n")
+                runner.on(
+                    { $0.starts(with: ["docker", "service", "ls"]) },
+                    stdout: "haha_galera-n1 1/1\nhaha_homeassistant 0/1\nhaha_mosquitto 1/1\n")
                 runner.on(
                     { $0 == ["cat", "/var/lib/haha/deploy/stack.digest"] },
                     stdout: primary.written("/var/lib/haha/deploy/stack.digest") ?? "")

@@ -43,12 +43,7 @@ public struct ClusterStatus: Sendable {
         }
         do {
             if let manager = try await Swarm(cluster: cluster).manager() {
-                report.services = Self.parseServices(
-                    try await manager.output(
-                        [
-                            "docker", "service", "ls", "--filter", "label=com.docker.stack.namespace=\(cluster.spec.stackName)",
-                            "--format", "{{.Name}} {{.Replicas}}",
-                        ]))
+                report.services = try await Deploy.services(of: cluster.spec.stackName, on: manager)
             }
         } catch {
             report.problems.append("services: \(error)")

@@ -48,10 +48,12 @@ public struct Deploy: Sendable {
         let digest = SHA512.prefixHex(files.map { $0.path + "\n" + $0.contents }.joined(separator: "\n").utf8, bytes: 16)
         let primary = cluster.runner(try await cluster.coordinator())
         let deployed = try await primary.run(Command(["cat", "\(Self.directory)/stack.digest"], timeout: 30)).output
-        if deployed.trimmingCharacters(in: .whitespacesAndNewlines) == digest, try await allServicesConverged(primary) {
+        // One listing serves both questions: is everything running, and is a task stuck pending.
+        let services = try? await Self.services(of: stack, on: primary)
+        if deployed.trimmingCharacters(in: .whitespacesAndNewlines) == digest, let services, Self.converged(services) {
             return false
         }
-        try await reschedulePending(primary)
+        try await reschedulePending(services ?? [], on: primary)
         try await primary.shell(
             "rm -rf \(Self.directory).new && mkdir -p \(Self.directory).new && chmod 700 \(Self.directory).new", timeout: 30)
         for file in files {
@@ -73,39 +75,34 @@ public struct Deploy: Sendable {
     /// lab: a Galera member pending for minutes after its node returned), and deploying the same stack again changes
     /// nothing. A service of the stack with no running task and a pending one is updated with `--force`, which schedules
     /// it again; one whose node is really gone just stays pending.
-    func reschedulePending(_ manager: any CommandRunner) async throws {
-        let listed = try await manager.run(
-            Command(
+    func reschedulePending(_ services: [ClusterStatus.Report.Service], on manager: any CommandRunner) async throws {
+        for service in services where service.replicas.hasPrefix("0/") && service.replicas != "0/0" {
+            let tasks = try await manager.run(
+                Command(
+                    ["docker", "service", "ps", "--filter", "desired-state=running", "--format", "{{.CurrentState}}", service.name],
+                    timeout: 30))
+            guard tasks.succeeded, tasks.output.split(separator: "\n").contains(where: { $0.hasPrefix("Pending") }) else { continue }
+            cluster.log("\(service.name) has a task pending since its node was away: scheduling it again")
+            try await manager.check(["docker", "service", "update", "--force", "--detach", service.name], timeout: 120)
+        }
+    }
+
+    /// The stack's services with their replicas (`running/wanted`), as a manager lists them; `haha status` shows the same.
+    static func services(of stack: String, on manager: any CommandRunner) async throws -> [ClusterStatus.Report.Service] {
+        ClusterStatus.parseServices(
+            try await manager.output(
                 [
                     "docker", "service", "ls", "--filter", "label=com.docker.stack.namespace=\(stack)", "--format",
                     "{{.Name}} {{.Replicas}}",
                 ],
                 timeout: 30))
-        guard listed.succeeded else { return }
-        for line in listed.output.split(separator: "\n") {
-            let fields = line.split(separator: " ")
-            guard fields.count >= 2, fields[1].hasPrefix("0/"), fields[1] != "0/0" else { continue }
-            let name = String(fields[0])
-            let tasks = try await manager.run(
-                Command(
-                    ["docker", "service", "ps", "--filter", "desired-state=running", "--format", "{{.CurrentState}}", name], timeout: 30))
-            guard tasks.succeeded, tasks.output.split(separator: "\n").contains(where: { $0.hasPrefix("Pending") }) else { continue }
-            cluster.log("\(name) has a task pending since its node was away: scheduling it again")
-            try await manager.check(["docker", "service", "update", "--force", "--detach", name], timeout: 120)
-        }
     }
 
     /// Every service of the stack has as many running tasks as it wants.
-    func allServicesConverged(_ manager: any CommandRunner) async throws -> Bool {
-        let result = try await manager.run(
-            Command(
-                ["docker", "service", "ls", "--filter", "label=com.docker.stack.namespace=\(stack)", "--format", "{{.Replicas}}"],
-                timeout: 30))
-        guard result.succeeded else { return false }
-        let lines = result.output.split(separator: "\n")
-        return !lines.isEmpty
-            && lines.allSatisfy { line in
-                let parts = line.split(separator: " ")[0].split(separator: "/")
+    static func converged(_ services: [ClusterStatus.Report.Service]) -> Bool {
+        !services.isEmpty
+            && services.allSatisfy { service in
+                let parts = service.replicas.split(separator: "/")
                 return parts.count == 2 && parts[0] == parts[1]
             }
     }
