@@ -8,17 +8,9 @@ import Testing
 /// The cluster's side of the lock lives on every node: a dead first node neither blocks haha nor lets a second
 /// run in unnoticed, and a refusal releases whatever this run took.
 @Suite struct ClusterLockTests {
+    /// Three scripted nodes, the spec in a directory of its own (the local lock lives beside it).
     static func cluster(_ script: (String, ScriptedRunner) -> Void) throws -> (Cluster, [String: ScriptedRunner]) {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("haha-lock-\(UUID().uuidString.prefix(8))").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let spec = ClusterSpec(nodes: ["n1", "n2", "n3"].enumerated().map { .init(name: $1, address: "10.1.0.1\($0 + 1)") })
-        var runners: [String: ScriptedRunner] = [:]
-        for node in spec.nodes {
-            let runner = ScriptedRunner()
-            script(node.name, runner)
-            runners[node.name] = runner
-        }
-        return (Cluster(workspace: Workspace(specPath: directory + "/haha.yaml", spec: spec), runners: runners), runners)
+        Fixtures.cluster(Fixtures.spec(), specPath: try Fixtures.scratchDirectory("haha-lock") + "/haha.yaml", script)
     }
 
     static func took(_ runner: ScriptedRunner) -> Bool {

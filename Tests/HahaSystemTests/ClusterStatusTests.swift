@@ -9,8 +9,7 @@ import Testing
 @Suite struct ClusterStatusTests {
     let directory: String
     init() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("status-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        directory = try Fixtures.scratchDirectory("status")
     }
 
     /// Three nodes answering like a running cluster whose Galera volumes do not exist yet; `change` edits one node's script.

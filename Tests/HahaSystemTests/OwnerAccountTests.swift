@@ -1,5 +1,6 @@
 import Foundation
 import HahaCore
+import HahaTestSupport
 import Testing
 
 @testable import HahaSystem
@@ -43,8 +44,7 @@ final class FakeOnboarding: HomeAssistantOnboarding, @unchecked Sendable {
 @Suite struct OwnerAccountTests {
     let directory: String
     init() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("owner-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        directory = try Fixtures.scratchDirectory("owner")
     }
 
     var tokens: RefreshTokenFile { RefreshTokenFile(path: "\(directory)/homeassistant-refresh-token") }

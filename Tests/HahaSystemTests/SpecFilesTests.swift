@@ -1,5 +1,6 @@
 import Foundation
 import HahaCore
+import HahaTestSupport
 import Testing
 
 @testable import HahaSystem
@@ -8,8 +9,7 @@ import Testing
 @Suite struct SpecFilesTests {
     let directory: String
     init() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("specfiles-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        directory = try Fixtures.scratchDirectory("specfiles")
     }
 
     func mode(_ path: String) throws -> Int? { try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int }

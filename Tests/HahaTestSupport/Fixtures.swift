@@ -19,17 +19,27 @@ public enum Fixtures {
 
     /// A cluster of scripted nodes (one `ScriptedRunner` each, named after its node); `script` adds each node's
     /// answers. More answers can be added to the returned runners before the cluster is used.
-    public static func cluster(_ spec: ClusterSpec = spec(), _ script: (String, ScriptedRunner) -> Void = { _, _ in })
-        -> (Cluster, [String: ScriptedRunner])
-    {
+    /// `specPath` matters to what lives beside the spec (the local lock, secrets): give a `scratchDirectory` for those.
+    public static func cluster(
+        _ spec: ClusterSpec = spec(), specPath: String = "/tmp/haha.yaml", _ script: (String, ScriptedRunner) -> Void = { _, _ in }
+    ) -> (Cluster, [String: ScriptedRunner]) {
         var runners: [String: ScriptedRunner] = [:]
         for node in spec.nodes {
             let runner = ScriptedRunner()
             script(node.name, runner)
             runners[node.name] = runner
         }
-        let cluster = Cluster(workspace: Workspace(specPath: "/tmp/haha.yaml", spec: spec), runners: runners)
+        let cluster = Cluster(workspace: Workspace(specPath: specPath, spec: spec), runners: runners)
         return (cluster, runners)
+    }
+}
+
+extension Fixtures {
+    /// A new, empty directory under the system's temporary directory, named `prefix-…`.
+    public static func scratchDirectory(_ prefix: String) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
     }
 }
 

@@ -150,14 +150,8 @@ struct ClusterTests {
         }
         _ = try await sql("REPLACE INTO haha_e2e.probe VALUES (2, 'only n1 and n2 have this')", node: "n1", on: ssh[0])
         for node in ["n1", "n2"] { #expect(try await run([haha, "lab", "kill", node] + lab, in: scratch.path).exitCode == 0) }
-        for node in spec.nodes { #expect(try await run([haha, "lab", "start", node.name] + lab, in: scratch.path).exitCode == 0) }
-        for runner in ssh {
-            try await waitUntil(
-                "\(runner.target) to answer after the power cut", timeout: 180, interval: 2, next: "read the test log above"
-            ) { _ in
-                try await runner.run(Command(["docker", "info"], timeout: 20)).succeeded
-            }
-        }
+        let byName = Dictionary(uniqueKeysWithValues: zip(spec.nodes.map(\.name), ssh))
+        try await start(["n1", "n2", "n3"], of: byName, haha: haha, lab: lab, in: scratch)
         let preview = try await run([haha, "recover", "--config", specPath, "--from", "n3"], in: scratch.path, timeout: 1200)
         #expect(preview.exitCode == 2, "haha recover without --yes must not bootstrap:\n\(preview.errorOutput)")
         #expect(preview.output.contains("starting from n3"), "\(preview.output)\n\(preview.errorOutput)")
@@ -178,14 +172,7 @@ struct ClusterTests {
         // nodes that answer. n1 then comes back and `haha up` rejoins it; nothing committed is lost.
         _ = try await sql("REPLACE INTO haha_e2e.probe VALUES (3, 'before n1 died')", node: "n2", on: ssh[1])
         for node in ["n1", "n2", "n3"] { #expect(try await run([haha, "lab", "kill", node] + lab, in: scratch.path).exitCode == 0) }
-        for node in ["n2", "n3"] { #expect(try await run([haha, "lab", "start", node] + lab, in: scratch.path).exitCode == 0) }
-        for runner in ssh.dropFirst() {
-            try await waitUntil(
-                "\(runner.target) to answer after the power cut", timeout: 180, interval: 2, next: "read the test log above"
-            ) { _ in
-                try await runner.run(Command(["docker", "info"], timeout: 20)).succeeded
-            }
-        }
+        try await start(["n2", "n3"], of: byName, haha: haha, lab: lab, in: scratch)
         let forced = try await run([haha, "recover", "--config", specPath, "--from", "n2", "--yes"], in: scratch.path, timeout: 1800)
         #expect(forced.exitCode == 0, "haha recover --from n2 --yes with n1 dead failed:\n\(forced.output)\n\(forced.errorOutput)")
         #expect(forced.output.contains("n1"), "the report does not mention the dead n1:\n\(forced.output)")
@@ -194,10 +181,7 @@ struct ClusterTests {
                 try await sql("SELECT note FROM haha_e2e.probe WHERE id = 3", node: node.name, on: runner) == "before n1 died",
                 "\(node.name)")
         }
-        #expect(try await run([haha, "lab", "start", "n1"] + lab, in: scratch.path).exitCode == 0)
-        try await waitUntil("n1 to answer after its return", timeout: 180, interval: 2, next: "read the test log above") { _ in
-            try await ssh[0].run(Command(["docker", "info"], timeout: 20)).succeeded
-        }
+        try await start(["n1"], of: byName, haha: haha, lab: lab, in: scratch)
         let rejoined = try await run([haha, "up", "--config", specPath], in: scratch.path, timeout: 2400)
         #expect(rejoined.exitCode == 0, "haha up after n1's return failed:\n\(rejoined.errorOutput)")
         for (node, runner) in zip(spec.nodes, ssh) {
@@ -213,6 +197,17 @@ struct ClusterTests {
             let after = try await runner.shell(Self.nodeState, timeout: 60).output
             #expect(
                 after == before[index], "\(spec.nodes[index].name) differs after haha down:\nbefore:\n\(before[index])\nafter:\n\(after)")
+        }
+    }
+
+    /// Starts lab nodes after a power cut (`haha lab start`) and waits until each one's Docker engine answers over ssh.
+    func start(_ names: [String], of nodes: [String: any CommandRunner], haha: String, lab: [String], in scratch: Scratch) async throws {
+        for name in names { #expect(try await run([haha, "lab", "start", name] + lab, in: scratch.path).exitCode == 0) }
+        for name in names {
+            let runner = try #require(nodes[name], "no node \(name) in the lab's spec")
+            try await waitUntil("\(name) to answer after its power cut", timeout: 180, interval: 2, next: "read the test log above") { _ in
+                try await runner.run(Command(["docker", "info"], timeout: 20)).succeeded
+            }
         }
     }
 
