@@ -161,7 +161,12 @@ enum RenderCase: String, CaseIterable, CustomTestStringConvertible {
         let services = try #require(try stack(spec)["services"] as? [String: [String: Any]])
         for name in ["homeassistant", "mosquitto"] {
             let mounts = try #require(services[name]?["volumes"] as? [[String: Any]])
-            #expect(mounts.allSatisfy { ($0["source"] as? String ?? "").hasPrefix(spec.storage.mountPath + "/") })
+            // Besides the shared volume, only the fence's node-local run directory (keepalived follows it).
+            #expect(
+                mounts.allSatisfy {
+                    let source = $0["source"] as? String ?? ""
+                    return source.hasPrefix(spec.storage.mountPath + "/") || (name == "homeassistant" && source == Fence.hostRunDirectory)
+                })
             #expect(services[name]?["secrets"] != nil)
         }
         let top = try stack(spec)

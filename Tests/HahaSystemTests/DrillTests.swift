@@ -21,8 +21,10 @@ import Testing
             runner.on(
                 { $0.starts(with: ["docker", "exec", "5b1e7d2c9a40"]) },
                 stdout: "wsrep_cluster_size\t3\nwsrep_cluster_status\tPrimary\nwsrep_local_state\t4\n")
+            // The fence's lease names the node that runs Home Assistant.
             runner.on(
-                { $0.starts(with: ["docker", "service", "ps", "haha_homeassistant"]) }, stdout: homeAssistant.map { $0 + "\n" } ?? "")
+                { $0.first == "cat" && $0.last?.hasSuffix("/.haha/lease") == true },
+                stdout: homeAssistant.map { "held \($0.split(separator: " ")[0]) 41 9f3c 7\n" } ?? "released pi-2 41 9f3c\n")
             runner.on({ $0.starts(with: ["docker", "service", "ps", "haha_mosquitto"]) }, stdout: "pi-1 Running 3 hours ago\n")
             runner.on({ $0.starts(with: ["docker", "node", "inspect"]) }) { command in
                 .scripted(stdout: command.arguments[3].replacingOccurrences(of: "pi-", with: "n") + "\n")
@@ -61,7 +63,7 @@ import Testing
         }
         // While the node is out, the drill keeps asking where Home Assistant runs.
         #expect(
-            n1.history.filter { $0.sequence > drain && $0.sequence < active && $0.command.pretty.contains("service ps haha_homeassistant") }
+            n1.history.filter { $0.sequence > drain && $0.sequence < active && $0.command.pretty.contains("/.haha/lease") }
                 .count >= 1)
     }
 
@@ -86,8 +88,8 @@ import Testing
                 stdout: "wsrep_cluster_size\t3\nwsrep_cluster_status\tPrimary\nwsrep_local_state\t4\n")
         }
         // Both services run on pi-2 (n2) and move once it is drained: Home Assistant to pi-3, the broker to pi-1.
-        n1.on({ $0.starts(with: ["docker", "service", "ps", "haha_homeassistant"]) }) { _ in
-            .scripted(stdout: drained() ? "pi-3 Running 1 second ago\n" : "pi-2 Running 3 hours ago\n")
+        n1.on({ $0.first == "cat" && $0.last?.hasSuffix("/.haha/lease") == true }) { _ in
+            .scripted(stdout: drained() ? "held pi-3 41 9f3c 1\n" : "held pi-2 12 77ab 9000\n")
         }
         n1.on({ $0.starts(with: ["docker", "service", "ps", "haha_mosquitto"]) }) { _ in
             .scripted(stdout: drained() ? "pi-1 Running 1 second ago\n" : "pi-2 Running 3 hours ago\n")

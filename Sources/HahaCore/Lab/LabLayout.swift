@@ -100,6 +100,7 @@ public struct LabLayout: Sendable, Equatable {
         spec.storage.brickPath = "/bricks/haha"
         spec.database.encryptedNetwork = false
         spec.homeAssistant.recorderScheme = "mysql+pymysql"
+        spec.homeAssistant.skipPip = true
         return spec
     }
 

@@ -50,6 +50,10 @@ public struct Renderer: Sendable {
         public static let roleLabel = "haha.role"
     }
 
+    /// Swarm's mode of the Home Assistant service: a standby on every data node behind the proxy, one replica behind the
+    /// routing mesh. Swarm cannot change a service's mode: `haha up` removes a service deployed with the other one.
+    public static func homeAssistantMode(_ spec: ClusterSpec) -> String { spec.routing == .proxy ? "global" : "replicated" }
+
     public func render() throws -> [RenderedFile] {
         var files: [RenderedFile] = []
         let mosquittoConf = MosquittoFiles.config(spec)
@@ -57,6 +61,7 @@ public struct Renderer: Sendable {
         files.append(RenderedFile(path: "mosquitto/config/mosquitto.conf", contents: mosquittoConf))
         files.append(RenderedFile(path: "homeassistant/configuration.yaml", contents: HomeAssistantFiles.configuration(spec)))
         files.append(RenderedFile(path: "galera/galera.cnf", contents: galeraConf))
+        files.append(RenderedFile(path: "fence/haha-fence.py", contents: Fence.script(spec)))
         if spec.routing == .proxy {
             files.append(RenderedFile(path: "haproxy/haproxy.cfg", contents: ProxyFiles.config(spec)))
         }

@@ -194,8 +194,9 @@ enum ProxyFiles {
               bind :8123
               default_backend homeassistant
 
+            # One slot per data node: each runs a fence (standby or active); only the active one answers the checks.
             backend homeassistant
-              server-template ha 2 tasks.\(names.homeAssistant):8123
+              server-template ha \(spec.dataNodes.count + 1) tasks.\(names.homeAssistant):8123
 
             frontend mqtt
               bind :\(spec.mqtt.port)

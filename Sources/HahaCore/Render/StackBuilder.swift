@@ -89,28 +89,38 @@ struct StackBuilder {
         }
         stack.volumes = volumes
 
-        // Home Assistant: one replica, never two (stop-first), config on the Gluster mount.
+        // Home Assistant: run by haha's fence (see Fence), which starts it only on the node that holds the lease on the
+        // shared volume. With the proxy, every data node runs a standby (global) and takes over without waiting for
+        // Swarm; with the routing mesh, one replica (the mesh would send clients to standbys).
         let haSecrets = secret("homeassistant_secrets", "secrets/homeassistant-secrets.yaml")
+        let fence = config("haha_fence", "fence/haha-fence.py")
         stack.services[Names.homeAssistant] = S.Service(
             image: spec.images.homeAssistant,
-            command: nil,
-            environment: ["TZ": spec.homeAssistant.timeZone],
-            volumes: [S.Mount(type: "bind", source: "\(mount)/homeassistant", target: "/config")],
-            configs: nil,
+            entrypoint: ["python3", Fence.scriptPath],
+            command: Fence.homeAssistantCommand(spec),
+            environment: ["TZ": spec.homeAssistant.timeZone, "HAHA_NODE": "{{.Node.Hostname}}"],
+            volumes: [
+                S.Mount(type: "bind", source: "\(mount)/homeassistant", target: "/config"),
+                S.Mount(type: "bind", source: Fence.hostRunDirectory, target: Fence.containerRunDirectory),
+            ],
+            configs: [S.FileReference(source: fence, target: Fence.scriptPath, mode: readAll)],
             secrets: [S.FileReference(source: haSecrets, target: "/config/secrets.yaml", uid: "0", gid: "0", mode: readOnlyRoot)],
             networks: [Names.appNetwork: S.ServiceNetwork(), Names.databaseNetwork: S.ServiceNetwork()],
             ports: proxied ? nil : [S.Port(target: 8123, published: spec.homeAssistant.port, mode: "ingress")],
+            // The fence keeps /tmp/haha-health while it works (standing by, or Home Assistant answering within 5 minutes).
             healthcheck: S.Healthcheck(
-                test: ["CMD", "python3", "-c", "import urllib.request as u; u.urlopen('http://127.0.0.1:8123/manifest.json', timeout=4)"],
-                interval: "15s", timeout: "5s", retries: 3, startPeriod: "5m"),
+                test: ["CMD", "test", "-f", "/tmp/haha-health"], interval: "5s", timeout: "3s", retries: 3, startPeriod: "5m"),
+            // Before the database is synced (bootstrap phases) no task runs: no replica, or no node a global one fits.
             deploy: S.Deploy(
-                mode: "replicated", replicas: phase == .steady ? 1 : 0, endpointMode: proxied ? "dnsrr" : "vip",
-                placement: dataOnly,
+                mode: Renderer.homeAssistantMode(spec), replicas: proxied ? nil : (phase == .steady ? 1 : 0),
+                endpointMode: proxied ? "dnsrr" : "vip",
+                placement: proxied && phase != .steady
+                    ? S.Placement(constraints: ["node.labels.\(Names.roleLabel) == database-not-ready"]) : dataOnly,
                 restartPolicy: S.RestartPolicy(condition: "any", delay: "0s"),
                 updateConfig: singleton,
                 resources: S.Resources(limits: .init(memory: spec.homeAssistant.memoryLimit)),
                 labels: ["org.haha.component": "homeassistant"]),
-            stopGracePeriod: "30s")
+            stopGracePeriod: "30s", init: true)
 
         // Mosquitto: one broker, persistence on the Gluster mount, saved on every change.
         let passwd = secret("mosquitto_passwd", "secrets/mosquitto-passwd")

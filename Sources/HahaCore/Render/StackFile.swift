@@ -10,6 +10,7 @@ public struct StackFile: Codable, Sendable, Equatable {
 
     public struct Service: Codable, Sendable, Equatable {
         public var image: String
+        public var entrypoint: [String]?
         public var command: [String]?
         public var environment: [String: String]?
         public var volumes: [Mount]?
@@ -20,9 +21,11 @@ public struct StackFile: Codable, Sendable, Equatable {
         public var healthcheck: Healthcheck?
         public var deploy: Deploy
         public var stopGracePeriod: String?
+        /// Docker's init (tini) as PID 1: it reaps orphans and passes signals on.
+        public var `init`: Bool?
 
         enum CodingKeys: String, CodingKey {
-            case image, command, environment, volumes, configs, secrets, networks, ports, healthcheck, deploy
+            case image, entrypoint, command, environment, volumes, configs, secrets, networks, ports, healthcheck, deploy, `init`
             case stopGracePeriod = "stop_grace_period"
         }
     }

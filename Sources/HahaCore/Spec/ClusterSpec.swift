@@ -60,7 +60,7 @@ public struct ClusterSpec: Sendable, Equatable, Codable {
         public var brickPath: String = "/var/lib/haha/brick"
         public var mountPath: String = "/var/lib/haha/shared"
         /// Seconds a Gluster client waits for a dead server (`network.ping-timeout`; Gluster's default is 42).
-        public var pingTimeout: Int = 5
+        public var pingTimeout: Int = 3
         public init() {}
     }
 
@@ -105,6 +105,8 @@ public struct ClusterSpec: Sendable, Equatable, Codable {
         public var memoryLimit: String = "1G"
         /// SQLAlchemy scheme of the recorder URL: `mysql` (mysqlclient, in the official image) or `mysql+pymysql`.
         public var recorderScheme: String = "mysql"
+        /// Start Home Assistant with `--skip-pip` (the lab's offline image has every requirement installed).
+        public var skipPip: Bool = false
         public init() {}
     }
 

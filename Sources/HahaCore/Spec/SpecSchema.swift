@@ -169,7 +169,7 @@ public enum SpecSchema {
             "where every node mounts the volume"),
         .init(
             "storage.pingTimeout", .number(\.storage.pingTimeout, 1...42), grammar: "1–42",
-            "seconds a Gluster client waits for a dead server (Gluster's default: 42)"),
+            "seconds a Gluster client waits for a dead server (Gluster's default: 42); Home Assistant's fence deadline is this + 2 s"),
         .init("database.clusterName", .text(\.database.clusterName), grammar: identifier, "the Galera cluster's name"),
         .init("database.name", .text(\.database.name), grammar: identifier, "the recorder's database"),
         .init("database.user", .text(\.database.user), grammar: identifier, "the recorder's database user"),
@@ -213,6 +213,9 @@ public enum SpecSchema {
                 ["mysql", "mysql+pymysql"], get: { $0.homeAssistant.recorderScheme },
                 set: { $0.homeAssistant.recorderScheme = $1 }),
             "the recorder's database driver: mysqlclient (in the official image) or PyMySQL"),
+        .init(
+            "homeAssistant.skipPip", .flag(\.homeAssistant.skipPip),
+            "start Home Assistant with `--skip-pip` (an image with every requirement installed, offline: the lab's)"),
         .init("images.homeAssistant", .text(\.images.homeAssistant), grammar: image, "Home Assistant's image"),
         .init("images.mariadb", .text(\.images.mariadb), grammar: image, "MariaDB's image"),
         .init("images.mosquitto", .text(\.images.mosquitto), grammar: image, "Mosquitto's image"),

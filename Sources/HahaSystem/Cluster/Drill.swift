@@ -54,6 +54,18 @@ public struct Drill: Sendable {
         ])
         guard let host = lines.split(separator: "\n").first(where: { $0.contains("Running") }).map({ String($0.split(separator: " ")[0]) })
         else { return nil }
+        return try await specName(ofHost: host, manager: manager)
+    }
+
+    /// The spec name of the node whose fence holds Home Assistant's lease (it runs Home Assistant), read from the shared
+    /// volume through `runner`'s node; nil when the lease is released or unreadable.
+    func homeAssistantNode(through runner: any CommandRunner) async throws -> String? {
+        let text = try await runner.output(["cat", FenceLease.path(cluster.spec)], timeout: 5)
+        guard case .held(let host) = FenceLease(parsing: text) else { return nil }
+        return try await specName(ofHost: host, manager: runner)
+    }
+
+    func specName(ofHost host: String, manager: any CommandRunner) async throws -> String {
         let label = try await manager.output([
             "docker", "node", "inspect", host, "--format", "{{index .Spec.Labels \"\(Renderer.Names.nodeLabel)\"}}",
         ])
@@ -86,7 +98,7 @@ public struct Drill: Sendable {
         try await Deploy(cluster: cluster, secrets: SecretValues([:])).waitSynced()
         let ha = "\(spec.stackName)_\(Renderer.Names.homeAssistant)"
         let broker = "\(spec.stackName)_\(Renderer.Names.mosquitto)"
-        guard let before = try await node(of: ha, manager: manager), let victim = spec.nodes.first(where: { $0.name == before }) else {
+        guard let before = try await homeAssistantNode(through: manager), let victim = spec.nodes.first(where: { $0.name == before }) else {
             throw HahaError(.invalidState, "Home Assistant is not running", next: "run `haha up` first")
         }
         let brokerBefore = try await node(of: broker, manager: manager) ?? ""
@@ -119,7 +131,7 @@ public struct Drill: Sendable {
         }
         let brokerMoves = brokerBefore == victim.name
         while ContinuousClock.now < deadline, haSeconds == nil || (brokerMoves && mqttSeconds == nil) {
-            if haSeconds == nil, let now = try? await node(of: ha, manager: observerManager), now != victim.name,
+            if haSeconds == nil, let now = try? await homeAssistantNode(through: observerManager), now != victim.name,
                 let status = try? await http.request("GET", "api/", timeout: 2).status, status == 401
             {
                 haSeconds = seconds()

@@ -13,7 +13,11 @@ public struct SensorAddressSetup: Sendable {
 
     /// Restarts a service with systemd when the node has it, else with its init script.
     static func restart(_ service: String) -> String {
-        "if [ -d /run/systemd/system ]; then systemctl enable \(service) >/dev/null 2>&1; systemctl restart \(service); else service \(service) restart; fi"
+        // Without systemd, the init script's `restart` waits 1 s after `stop` and its `start` then fails while the old
+        // daemon is still leaving (keepalived sends its goodbye adverts first): stop, wait until it is gone, start.
+        "if [ -d /run/systemd/system ]; then systemctl enable \(service) >/dev/null 2>&1; systemctl restart \(service); "
+            + "else service \(service) stop >/dev/null 2>&1; i=0; while pgrep -x \(service) >/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done; "
+            + "service \(service) start; fi"
     }
 
     public func converge(files: [RenderedFile]) async throws -> Bool {

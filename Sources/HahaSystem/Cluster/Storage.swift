@@ -139,11 +139,16 @@ public struct Storage: Sendable {
     func mount(_ runner: any CommandRunner) async throws -> Bool {
         let mountPath = spec.storage.mountPath
         let check = try await runner.run(
-            Command(["sh", "-c", "grep -qxF \(shellQuote(fstabLine)) /etc/fstab && mountpoint -q \(shellQuote(mountPath))"], timeout: 30))
+            Command(
+                [
+                    "sh", "-c",
+                    "grep -qxF \(shellQuote(fstabLine)) /etc/fstab && mountpoint -q \(shellQuote(mountPath)) && test -d \(shellQuote(Fence.hostRunDirectory))",
+                ],
+                timeout: 30))
         if check.succeeded { return false }
         try await runner.shell(
             """
-            mkdir -p \(shellQuote(mountPath))
+            mkdir -p \(shellQuote(mountPath)) \(shellQuote(Fence.hostRunDirectory))
             if ! grep -qxF \(shellQuote(fstabLine)) /etc/fstab; then
               cp -p /etc/fstab /etc/fstab.haha-tmp
               printf '%s\\n%s\\n' \(shellQuote(Self.fstabMarker)) \(shellQuote(fstabLine)) >> /etc/fstab.haha-tmp

@@ -78,15 +78,20 @@ public struct LabDriver: Sendable {
                 Command(
                     [
                         "docker", "inspect", "--format",
-                        "{{.State.Status}} {{if index .NetworkSettings.Networks \"\(layout.network)\"}}connected{{else}}partitioned{{end}}",
+                        "{{.State.Status}}",
                         node.container,
                     ], timeout: 30))
             let fields = inspect.output.split(whereSeparator: \.isWhitespace).map(String.init)
+            var partitioned = false
+            if fields.first == "running" {
+                let rules = try? await runner.run(Command(["docker", "exec", node.container, "iptables", "-S"], timeout: 30))
+                partitioned = rules?.output.contains(Self.partitionMark) ?? false
+            }
             states.append(
                 NodeState(
                     name: node.name, container: node.container, address: node.address.description, role: node.role.rawValue,
                     state: inspect.succeeded ? fields.first ?? "unknown" : "missing",
-                    partitioned: inspect.succeeded && fields.last == "partitioned"))
+                    partitioned: partitioned))
         }
         return states
     }
@@ -268,16 +273,32 @@ public struct LabDriver: Sendable {
         try await runner.check(["docker", "start", node.container], timeout: 60)
     }
 
-    /// Cuts the node off the lab network (its processes keep running), like pulling its cable.
+    /// Cuts the node off the lab network (its processes keep running), like pulling its cable: the node drops every
+    /// packet on its lab interface. (Disconnecting it from the Docker network would rename the interface on reconnect,
+    /// and keepalived, configured for `eth0`, would then fail.)
     public func partition(_ name: String) async throws {
         let node = try container(name)
-        try await runner.check(["docker", "network", "disconnect", layout.network, node.container], timeout: 30)
+        try await runner.check(
+            ["docker", "exec", node.container, "sh", "-c", Self.partitionScript(node.address.description, cut: true)], timeout: 30)
     }
 
     public func heal(_ name: String) async throws {
         let node = try container(name)
         try await runner.check(
-            ["docker", "network", "connect", "--ip", node.address.description, layout.network, node.container], timeout: 30)
+            ["docker", "exec", node.container, "sh", "-c", Self.partitionScript(node.address.description, cut: false)], timeout: 30)
+    }
+
+    static let partitionMark = "haha-lab-partition"
+
+    /// Shell for inside the node: insert (cut) or delete (heal) DROP rules on the interface holding `address`.
+    static func partitionScript(_ address: String, cut: Bool) -> String {
+        let rules = [("INPUT", "-i"), ("OUTPUT", "-o"), ("FORWARD", "-i"), ("FORWARD", "-o")]
+        let device = "dev=$(ip -o -4 addr show to \(address) | awk '{print $2; exit}') && [ -n \"$dev\" ] && "
+        let match = "\"$dev\" -m comment --comment \(partitionMark) -j DROP"
+        if cut {
+            return device + rules.map { "iptables -I \($0.0) 1 \($0.1) \(match)" }.joined(separator: " && ")
+        }
+        return device + rules.map { "{ while iptables -D \($0.0) \($0.1) \(match) 2>/dev/null; do :; done; }" }.joined(separator: " && ")
     }
 
     // MARK: Down

@@ -1,0 +1,135 @@
+import Foundation
+import HahaCore
+import HahaTestSupport
+import Testing
+
+/// The rendered fence script, run for real with this machine's python3 on a local directory standing in for the shared
+/// volume. A lease file replaced by a FIFO makes every open of it hang, as a Gluster mount without quorum does.
+@Suite(.serialized) struct FenceScriptTests {
+    final class FenceProcess {
+        let process = Process()
+        let log: String
+        let pidFile: String
+        let run: String
+
+        init(_ name: String, script: String, root: String) throws {
+            log = "\(root)/\(name).log"
+            pidFile = "\(root)/\(name).pid"
+            run = "\(root)/run-\(name)"
+            try FileManager.default.createDirectory(atPath: run, withIntermediateDirectories: true)
+            _ = FileManager.default.createFile(atPath: log, contents: nil)
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+            // The "Home Assistant" is a shell that records its pid and sleeps.
+            process.arguments = [script, "sh", "-c", "echo $$ > \(pidFile); exec sleep 3000"]
+            process.environment = ProcessInfo.processInfo.environment.merging(
+                ["HAHA_FENCE_DIR": "\(root)/volume", "HAHA_FENCE_RUN": run, "HAHA_NODE": name, "HAHA_FENCE_PORT": "1"]) { $1 }
+            process.standardError = FileHandle(forWritingAtPath: log)
+            try process.run()
+        }
+
+        var childAlive: Bool {
+            guard let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
+                let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines))
+            else { return false }
+            // A killed child whose parent is gone may linger as a zombie until something reaps it: that is not alive.
+            let state = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8))?.split(separator: ")").last?.split(
+                separator: " "
+            ).first
+            return kill(pid, 0) == 0 && state != "Z"
+        }
+        /// The exit status, or nil while it runs (Foundation traps on reading it earlier).
+        var status: Int32? { process.isRunning ? nil : process.terminationStatus }
+        var active: Bool { FileManager.default.fileExists(atPath: "\(run)/active") }
+        var output: String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
+
+        deinit {
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            if let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
+                let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines))
+            {
+                kill(pid, SIGKILL)
+            }
+        }
+    }
+
+    static var python: Bool { FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") }
+
+    /// Waits up to `seconds` for `condition`; returns whether it came true.
+    static func eventually(_ seconds: Double, _ condition: () -> Bool) async throws -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if condition() { return true }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return condition()
+    }
+
+    static func lease(_ root: String) -> String { (try? String(contentsOfFile: "\(root)/volume/lease", encoding: .utf8)) ?? "" }
+
+    static func setUp() throws -> (root: String, script: String) {
+        let root = try Fixtures.scratchDirectory("fence")
+        var spec = Fixtures.spec()
+        spec.storage.pingTimeout = 1  // deadline 3 s, takeover 4.5 s: a quick test
+        let script = "\(root)/haha-fence.py"
+        try Fence.script(spec).write(toFile: script, atomically: true, encoding: .utf8)
+        return (root, script)
+    }
+
+    @Test(.enabled(if: python, "needs /usr/bin/python3 to run the fence script"))
+    func aHolderThatCannotWriteKillsHomeAssistantAndAStandbyThatCannotReadNeverTakesOver() async throws {
+        let (root, script) = try Self.setUp()
+        let a = try FenceProcess("a", script: script, root: root)
+        #expect(try await Self.eventually(20) { a.childAlive && a.active && Self.lease(root).hasPrefix("held a ") })
+        let b = try FenceProcess("b", script: script, root: root)
+        #expect(try await Self.eventually(20) { b.output.contains("standing by") })
+
+        // The volume loses quorum for both: a's writes and b's reads hang.
+        try FileManager.default.removeItem(atPath: "\(root)/volume/lease")
+        #expect(mkfifo("\(root)/volume/lease", 0o644) == 0)
+        #expect(try await Self.eventually(30) { !a.process.isRunning })
+        #expect(a.status == 75)
+        #expect(!a.childAlive)
+        #expect(!a.active)
+        #expect(a.output.contains("FENCED"))
+        // Reads that hang are no evidence that the holder is gone: b stays a standby however long it waits.
+        try await Task.sleep(for: .seconds(6))
+        #expect(!b.childAlive)
+        #expect(!b.active)
+
+        // Quorum is back (a's lease is gone with it): b takes over.
+        try FileManager.default.removeItem(atPath: "\(root)/volume/lease")
+        #expect(try await Self.eventually(30) { b.childAlive && b.active && Self.lease(root).hasPrefix("held b ") })
+    }
+
+    @Test(.enabled(if: python, "needs /usr/bin/python3 to run the fence script"))
+    func aStandbyWaitsOutALeaseThatStoppedChangingAndACleanStopReleasesItAtOnce() async throws {
+        let (root, script) = try Self.setUp()
+        let a = try FenceProcess("a", script: script, root: root)
+        #expect(try await Self.eventually(20) { a.childAlive && Self.lease(root).hasPrefix("held a ") })
+
+        // a freezes: its writes stop, but it still holds the lock (as a frozen node's connections to the bricks stay up),
+        // so b, once it waited out the lease, still cannot start.
+        kill(a.process.processIdentifier, SIGSTOP)
+        let b = try FenceProcess("b", script: script, root: root)
+        #expect(try await Self.eventually(2) { b.output.contains("standing by") })
+        try await Task.sleep(for: .seconds(7))
+        #expect(!b.childAlive)
+        // a wakes up to a lease it did not renew for longer than its deadline: it kills its Home Assistant at once and
+        // lets go of the lock; then b takes over.
+        kill(a.process.processIdentifier, SIGCONT)
+        #expect(try await Self.eventually(30) { !a.process.isRunning })
+        #expect(a.status == 75)
+        #expect(!a.childAlive)
+        #expect(try await Self.eventually(30) { b.childAlive && Self.lease(root).hasPrefix("held b ") })
+
+        // A clean stop releases the lease: the next one starts without waiting it out.
+        let c = try FenceProcess("c", script: script, root: root)
+        #expect(try await Self.eventually(10) { c.output.contains("standing by") })
+        b.process.terminate()
+        #expect(try await Self.eventually(20) { !b.process.isRunning })
+        #expect(b.status == 0)
+        #expect(Self.lease(root).hasPrefix("released b ") || Self.lease(root).hasPrefix("held c "))
+        // Sooner than the 4.5 s a standby waits out a lease that stopped changing.
+        #expect(try await Self.eventually(3) { c.childAlive && Self.lease(root).hasPrefix("held c ") })
+    }
+}
