@@ -12,7 +12,7 @@ import Testing
         nodes: ["n1", "n2", "n3"].map { .init(name: $0, reachable: true, swarm: .init(ready: true, manager: true, active: true)) },
         swarmQuorum: true,
         services: [.init(name: "haha_homeassistant", replicas: "1/1"), .init(name: "haha_proxy", replicas: "3/3")],
-        homeAssistantNodes: ["n1"], dataNodes: 3,
+        dataNodes: 3,
         galera: ["n1", "n2", "n3"].map { .init(node: $0, running: true, primary: true, synced: true, clusterSize: 3) },
         gluster: .init(
             volume: "haha", started: true,
@@ -104,12 +104,6 @@ import Testing
         #expect(assess { $0.services?[1].replicas = "0/0" }.verdict == .degraded, "a service that wants nothing runs nothing")
         #expect(assess { $0.services = [] } == .init(verdict: .degraded, reasons: ["no service of the stack runs"]))
         #expect(assess { $0.services?[1].replicas = "3/3 (max 1 per node)" }.verdict == .healthy)
-    }
-
-    @Test func homeAssistantOnTwoNodesIsDegraded() {
-        #expect(
-            assess { $0.homeAssistantNodes = ["n1", "n2"] }
-                == .init(verdict: .degraded, reasons: ["Home Assistant runs on 2 nodes (n1, n2)"]))
     }
 
     @Test func aGaleraMemberNotSyncedIsDegraded() {

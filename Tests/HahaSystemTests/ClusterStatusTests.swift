@@ -98,6 +98,7 @@ import Testing
         #expect(report.verdict == .healthy && report.reasons == [], "\(report.reasons)")
         #expect(report.verdictLine == "verdict: healthy")
         #expect(report.active == "n1", "the task's host name is mapped to the spec's name through the node label")
+        #expect(report.homeAssistantTasks == ["n1"])
         #expect(report.brokerNode == "n2")
         #expect(report.leader == "n2")
         #expect(report.sensorAddressHolder == "n3")
@@ -152,6 +153,19 @@ import Testing
         #expect(report.reasons == ["Home Assistant does not answer"])
         #expect(report.homeAssistant == .init(answering: false, address: nil))
         #expect(report.active == "n1", "Swarm still lists its task")
+    }
+
+    @Test func withATaskOnEveryNodeNoneIsCalledActive() async throws {
+        // Standbys on every data node (the fence of issue #8): Swarm cannot say which one serves.
+        let (cluster, _) = try cluster { _, runner in
+            runner.on(
+                { $0.starts(with: ["docker", "service", "ps", "haha_homeassistant"]) },
+                stdout: "host-3|Running 2 hours ago\nhost-1|Running 2 hours ago\nhost-2|Running 2 hours ago\n")
+        }
+        let report = await status(cluster).probe()
+        #expect(report.active == nil)
+        #expect(report.homeAssistantTasks == ["n3", "n1", "n2"])
+        #expect(report.verdict == .healthy, "\(report.reasons)")
     }
 
     @Test func anAnswerThroughANodeWhenTheSensorAddressIsSilent() async throws {

@@ -8,8 +8,8 @@ enum StatusText {
         sections.append(
             [
                 report.verdictLine,
-                "Home Assistant: \(endpoint(report.homeAssistant, runsOn: report.active))",
-                "broker:         \(endpoint(report.broker, runsOn: report.brokerNode))",
+                "Home Assistant: \(endpoint(report.homeAssistant, runsOn: report.homeAssistantTasks ?? []))",
+                "broker:         \(endpoint(report.broker, runsOn: report.brokerNode.map { [$0] } ?? []))",
                 "sensor address: \(sensorAddress(report))",
                 "Swarm leader:   \(report.leader ?? "not known")",
                 "pending heal:   \(report.pendingHeal.map { "\($0) \($0 == 1 ? "entry" : "entries")" } ?? "not known")",
@@ -51,10 +51,14 @@ enum StatusText {
         return sections.joined(separator: "\n\n")
     }
 
-    /// "answers through 172.30.77.100, runs on n3".
-    static func endpoint(_ endpoint: ClusterStatus.Report.Endpoint, runsOn node: String?) -> String {
+    /// "answers through 172.30.77.100, runs on n3"; with several tasks (standbys) which one is active is not said.
+    static func endpoint(_ endpoint: ClusterStatus.Report.Endpoint, runsOn nodes: [String]) -> String {
         let answer = endpoint.address.map { "answers through \($0)" } ?? "does not answer"
-        return answer + ", " + (node.map { "runs on \($0)" } ?? "no running task known")
+        switch nodes.count {
+        case 0: return answer + ", no running task known"
+        case 1: return answer + ", runs on \(nodes[0])"
+        default: return answer + ", tasks on \(nodes.joined(separator: ", ")) (which one is active is not known)"
+        }
     }
 
     static func sensorAddress(_ report: ClusterStatus.Report) -> String {

@@ -117,8 +117,6 @@ public enum ClusterHealth {
         public var nodes: [Node]
         public var swarmQuorum: Bool?
         public var services: [Service]?
-        /// Nodes where a task of Home Assistant's service is running; nil when not known.
-        public var homeAssistantNodes: [String]?
         /// How many data nodes the spec has: the Galera cluster size wanted.
         public var dataNodes: Int
         public var galera: [GaleraMember]?
@@ -129,13 +127,12 @@ public enum ClusterHealth {
         public var sensorAddress: SensorAddress?
 
         public init(
-            nodes: [Node], swarmQuorum: Bool?, services: [Service]?, homeAssistantNodes: [String]?, dataNodes: Int,
+            nodes: [Node], swarmQuorum: Bool?, services: [Service]?, dataNodes: Int,
             galera: [GaleraMember]?, gluster: Gluster?, homeAssistantAnswers: Bool, brokerAnswers: Bool, sensorAddress: SensorAddress?
         ) {
             self.nodes = nodes
             self.swarmQuorum = swarmQuorum
             self.services = services
-            self.homeAssistantNodes = homeAssistantNodes
             self.dataNodes = dataNodes
             self.galera = galera
             self.gluster = gluster
@@ -186,9 +183,6 @@ public enum ClusterHealth {
             }
         } else {
             unknown.append("services not known")
-        }
-        if let nodes = facts.homeAssistantNodes, nodes.count > 1 {
-            degraded.append("Home Assistant runs on \(nodes.count) nodes (\(nodes.joined(separator: ", ")))")
         }
 
         if let members = facts.galera {

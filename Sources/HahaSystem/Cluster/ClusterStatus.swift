@@ -68,8 +68,12 @@ public struct ClusterStatus: Sendable {
         public var verdict: ClusterHealth.Verdict
         /// Why the verdict is not healthy, most serious first; empty when healthy.
         public var reasons: [String]
-        /// The node running Home Assistant's task (the first, when Swarm lists several).
+        /// The node running Home Assistant: the one node where its service has a running task. Absent when several
+        /// run (standbys, with the fence of issue #8: the active one is then the lease holder, which nothing reports
+        /// yet) or none does.
         public var active: String?
+        /// The nodes where Home Assistant's service has a running task; absent when no manager could list them.
+        public var homeAssistantTasks: [String]?
         /// The node holding the sensor address, when exactly one does (VIP mode).
         public var sensorAddressHolder: String?
         public var sensorAddress: SensorAddress
@@ -185,7 +189,7 @@ public struct ClusterStatus: Sendable {
                     })
             },
             swarmQuorum: swarm.quorum, services: swarm.services?.map { .init(name: $0.name, replicas: $0.replicas) },
-            homeAssistantNodes: swarm.homeAssistantNodes, dataNodes: spec.dataNodes.count,
+            dataNodes: spec.dataNodes.count,
             galera: galeraKnown
                 ? galera.map {
                     .init(
@@ -202,7 +206,9 @@ public struct ClusterStatus: Sendable {
 
         let counted = gluster?.bricks.filter(\.connected).map(\.pendingHeal)
         return Report(
-            verdict: assessment.verdict, reasons: assessment.reasons, active: swarm.homeAssistantNodes?.first,
+            verdict: assessment.verdict, reasons: assessment.reasons,
+            active: swarm.homeAssistantNodes.flatMap { $0.count == 1 ? $0[0] : nil },
+            homeAssistantTasks: swarm.homeAssistantNodes,
             sensorAddressHolder: sensorAddress.holders.flatMap { $0.count == 1 ? $0[0] : nil }, sensorAddress: sensorAddress,
             leader: swarm.nodes?.first(where: \.leader)?.name, brokerNode: swarm.brokerNodes?.first,
             pendingHeal: counted.flatMap { $0.contains(nil) ? nil : $0.compactMap { $0 }.reduce(0, +) },
