@@ -175,10 +175,11 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: scratch.file("pwned")))
 
         // Control: with a valid spec, status does reach for ssh (which the fake answers with 255); the nodes it
-        // could not reach are listed under NOT KNOWN and the exit status says the report is incomplete.
+        // could not reach are listed under NOT KNOWN, and with Home Assistant answering nowhere the verdict is down (4).
         let control = try await run(["env", path, haha, "status", "--config", "good.yaml"], in: scratch.path, timeout: 120)
         #expect(try String(contentsOfFile: calls, encoding: .utf8).contains("ssh "))
-        #expect(control.exitCode == 1, "\(control.output)\(control.errorOutput)")
+        #expect(control.exitCode == 4, "\(control.output)\(control.errorOutput)")
+        #expect(control.output.hasPrefix("verdict: down — Home Assistant does not answer"), "\(control.output)")
         #expect(control.output.contains("NOT KNOWN") && control.output.contains("n2: not reachable (exit 255)"), "\(control.output)")
     }
 

@@ -4,8 +4,12 @@ import HahaSystem
 
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "status", abstract: "Show the cluster: nodes, services, Galera members.",
-        discussion: "Exit status 0 when every probe answered; 1 (after printing the report) when something could not be learned.")
+        commandName: "status", abstract: "Show the cluster's verdict (healthy, degraded, down), where its parts run, and every probe.",
+        discussion: """
+            Exit status: 0 healthy, 3 degraded, 4 down (1: the command itself failed, e.g. an invalid haha.yaml). \
+            What could not be learned is listed under NOT KNOWN and never counts as healthy: it makes the verdict at \
+            least degraded, and only what was learned makes it down.
+            """)
 
     @OptionGroup var spec: SpecOptions
 
@@ -18,33 +22,8 @@ struct StatusCommand: AsyncParsableCommand {
         if json {
             try Console.json(report)
         } else {
-            print(report)
+            Console.out(StatusText.render(report))
         }
-        if !report.problems.isEmpty { throw ExitCode(1) }
-    }
-
-    func print(_ report: ClusterStatus.Report) {
-        Console.out(
-            Table.render(
-                header: ["NODE", "ADDRESS", "SSH", "SWARM", "SHARED VOLUME"],
-                rows: report.nodes.map {
-                    [$0.name, $0.address, $0.reachable ? "ok" : "unreachable", $0.swarm, $0.mounted ? "mounted" : "-"]
-                }))
-        Console.out("")
-        Console.out(Table.render(header: ["SERVICE", "REPLICAS"], rows: report.services.map { [$0.name, $0.replicas] }))
-        Console.out("")
-        Console.out(
-            Table.render(
-                header: ["GALERA", "RUNNING", "STATUS", "SIZE", "SYNCED"],
-                rows: report.galera.map {
-                    [
-                        $0.node, $0.running ? "yes" : "no", $0.clusterStatus ?? "-", $0.clusterSize.map(String.init) ?? "-",
-                        $0.synced ? "yes" : "no",
-                    ]
-                }))
-        if !report.problems.isEmpty {
-            Console.out("")
-            Console.out(Table.render(header: ["NOT KNOWN"], rows: report.problems.map { [$0] }))
-        }
+        if report.verdict != .healthy { throw ExitCode(report.verdict.exitCode) }
     }
 }

@@ -43,6 +43,63 @@ public enum GlusterOutput {
     }
 }
 
+extension GlusterOutput {
+    /// One brick's block of `gluster volume heal VOLUME info summary`.
+    public struct HealSummary: Sendable, Equatable {
+        /// `host:/path`.
+        public var brick: String
+        /// `Status: Connected` (or read in part); otherwise the brick could not be asked (`Transport endpoint is not connected`).
+        public var connected: Bool
+        /// The status line as Gluster printed it.
+        public var status: String
+        /// `Total Number of entries`: everything the brick lists as needing heal (pending, split-brain, possibly
+        /// healing); nil when Gluster printed `-` (a brick it could not ask).
+        public var entries: Int?
+        /// `Number of entries in split-brain`, nil when not printed or `-`.
+        public var splitBrain: Int?
+    }
+
+    /// Parses `gluster volume heal VOLUME info summary`, one block per brick:
+    /// ```
+    /// Brick 172.30.77.11:/bricks/haha
+    /// Status: Connected
+    /// Total Number of entries: 0
+    /// Number of entries in heal pending: 0
+    /// Number of entries in split-brain: 0
+    /// Number of entries possibly healing: 0
+    /// ```
+    /// A brick Gluster cannot reach says `Status: Transport endpoint is not connected` and `-` for every number; one
+    /// it could not read completely says `Status: Failed to process entries completely. (…)` with only the total.
+    /// `gluster volume heal VOLUME info` (`Number of entries: N`) is read the same way.
+    public static func healSummary(_ text: String) -> [HealSummary] {
+        var bricks: [HealSummary] = []
+        for line in text.split(whereSeparator: \.isNewline) {
+            let trimmed = line.trimmingSpaces
+            if trimmed.hasPrefix("Brick "), !trimmed.contains(": ") {
+                let name = trimmed.dropFirst("Brick ".count).trimmingSpaces
+                bricks.append(HealSummary(brick: name, connected: false, status: "", entries: nil, splitBrain: nil))
+                continue
+            }
+            guard !bricks.isEmpty, let colon = trimmed.firstIndex(of: ":") else { continue }
+            let key = trimmed[..<colon]
+            let value = trimmed[trimmed.index(after: colon)...].trimmingSpaces
+            switch key {
+            case "Status":
+                bricks[bricks.count - 1].status = value
+                // A brick read only in part answered: its count is a lower bound.
+                bricks[bricks.count - 1].connected = value == "Connected" || value.hasPrefix("Failed to process entries completely")
+            case "Total Number of entries", "Number of entries":
+                bricks[bricks.count - 1].entries = Int(value)
+            case "Number of entries in split-brain":
+                bricks[bricks.count - 1].splitBrain = Int(value)
+            default:
+                break
+            }
+        }
+        return bricks
+    }
+}
+
 extension Substring {
     fileprivate var trimmingSpaces: String {
         String(drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" || $0 == "\r" }.reversed())
