@@ -280,6 +280,16 @@ public struct LabDriver: Sendable {
             ["docker", "network", "connect", "--ip", node.address.description, layout.network, node.container], timeout: 30)
     }
 
+    /// Freezes every process of the node (`docker pause`): it neither answers nor notices time passing, as a node
+    /// stalled by its kernel or hypervisor; `unpause` resumes it where it was.
+    public func pause(_ name: String) async throws {
+        try await runner.check(["docker", "pause", try container(name).container], timeout: 30)
+    }
+
+    public func unpause(_ name: String) async throws {
+        try await runner.check(["docker", "unpause", try container(name).container], timeout: 30)
+    }
+
     // MARK: Down
 
     /// Removes the lab's containers, volumes, network and firewall rule: everything labelled as this lab's, nothing else.
