@@ -290,6 +290,28 @@ public struct LabDriver: Sendable {
         try await runner.check(["docker", "unpause", try container(name).container], timeout: 30)
     }
 
+    /// How `haha drill --lab` breaks and restores a node for each scenario (the drain needs no lab).
+    public func drillFault(_ scenario: DrillScenario) -> Drill.Fault {
+        let driver = self
+        switch scenario {
+        case .drain:
+            return Drill.Fault(scenario: .drain)
+        case .powerCut, .allPowerCut:
+            return Drill.Fault(
+                scenario: scenario, cut: { node, _ in try await driver.kill(node.name) },
+                restore: { node, _ in try await driver.start(node.name) }
+            )
+        case .partition:
+            return Drill.Fault(
+                scenario: scenario, cut: { node, _ in try await driver.partition(node.name) },
+                restore: { node, _ in try await driver.heal(node.name) })
+        case .freeze:
+            return Drill.Fault(
+                scenario: scenario, cut: { node, _ in try await driver.pause(node.name) },
+                restore: { node, _ in try await driver.unpause(node.name) }, restoreAfter: DrillReport.freezeSeconds)
+        }
+    }
+
     // MARK: Down
 
     /// Removes the lab's containers, volumes, network and firewall rule: everything labelled as this lab's, nothing else.
