@@ -5,66 +5,51 @@ import Testing
 
 @testable import HahaSystem
 
-/// The drill on scripted nodes: it waits for a whole cluster, cuts the node that runs Home Assistant (found through
-/// the `haha.node` label, not the host name), asks a surviving node, and always puts the node back.
-/// Home Assistant never moves in these scripts, so no HTTP or MQTT probe reaches the network and the drill times out.
+/// The drill on scripted nodes: it waits for a whole cluster, writes its loss-check markers, cuts the node a target names
+/// (found through the `haha.node` label, not the host name), asks a surviving node and the VIP, always puts the node
+/// back, and reports what survived. Home Assistant and the broker are fakes (`DrillWorld.probes`): no network.
 @Suite struct DrillTests {
-    static func swarmID(_ name: String) -> String { "q7c2m9x4w1v8b5n3k6j0h\(name)" }
-
-    /// Home Assistant runs on host `pi-2` (spec node n2), the broker on `pi-1` (n1); Galera is synced everywhere.
-    static func runningCluster(homeAssistant: String? = "pi-2 Running 3 hours ago") -> (Cluster, [String: ScriptedRunner]) {
-        let (cluster, runners) = Fixtures.cluster { name, runner in
-            runner.on({ $0.starts(with: ["docker", "info", "--format"]) }, stdout: "active true \(swarmID(name))\n")
-            runner.on(
-                { $0.starts(with: ["docker", "ps", "-q", "--filter", "label=com.docker.swarm.service.name=haha_galera-\(name)"]) },
-                stdout: "5b1e7d2c9a40\n")
-            runner.on(
-                { $0.starts(with: ["docker", "exec", "5b1e7d2c9a40"]) },
-                stdout: "wsrep_cluster_size\t3\nwsrep_cluster_status\tPrimary\nwsrep_local_state\t4\n")
-            // The fence's lease names the node that runs Home Assistant.
-            runner.on(
-                { $0.first == "cat" && $0.last?.hasSuffix("/.haha/lease") == true },
-                stdout: homeAssistant.map { "held \($0.split(separator: " ")[0]) 41 9f3c 7\n" } ?? "released pi-2 41 9f3c\n")
-            runner.on({ $0.starts(with: ["docker", "service", "ps", "haha_mosquitto"]) }, stdout: "pi-1 Running 3 hours ago\n")
-            runner.on({ $0.starts(with: ["docker", "node", "inspect"]) }) { command in
-                .scripted(stdout: command.arguments[3].replacingOccurrences(of: "pi-", with: "n") + "\n")
-            }
-            runner.on({ $0.starts(with: ["docker", "node", "ls", "-q", "--filter"]) }) { command in
-                .scripted(stdout: swarmID(command.arguments[5].replacingOccurrences(of: "node.label=haha.node=", with: "")) + "\n")
-            }
-        }
-        return (cluster, runners)
-    }
+    static let secrets = SecretValues(["mqtt-healthcheck-password": "hc", "mqtt-homeassistant-password": "ha"])
 
     @Test func theNodeRunningHomeAssistantIsDrainedThroughASurvivorAndPutBack() async throws {
-        let (cluster, runners) = Self.runningCluster()
-        let error = await #expect(throws: HahaError.self) {
-            _ = try await Drill(cluster: cluster).run(healthcheckPassword: "pw", timeout: 1)
-        }
-        #expect(error?.code == .timeout)
-        #expect(error?.message.contains("did not come back within 1 s after n2 went away") == true)
+        let world = DrillWorld()
+        let report = try await Drill(cluster: world.cluster, probes: world.probes).run(secrets: Self.secrets, .init(timeout: 1))
+        // Home Assistant never moves in this script: the drill gives up after 1 s, and says so instead of throwing.
+        #expect(report.problems == ["Home Assistant did not answer again within 1 s after n2 went away"])
+        #expect(report.haSeconds == nil)
+        #expect(!report.passed)
+        #expect(report.scenario == .drain)
+        #expect(report.failedNodes == ["n2"])
+        #expect(report.roles == [.homeassistant])
 
         // The victim is n2 (label of host pi-2); the drain and the return go through n1, a node that stays up.
+        let runners = world.runners
         #expect(
             Changing.commands(runners, ["docker node update"]) == [
-                "n1: docker node update --availability active \(Self.swarmID("n2"))",
-                "n1: docker node update --availability drain \(Self.swarmID("n2"))",
+                "n1: docker node update --availability active \(DrillWorld.swarmID("n2"))",
+                "n1: docker node update --availability drain \(DrillWorld.swarmID("n2"))",
             ])
         let n1 = runners["n1"]!
         let drain = try #require(n1.history.first { $0.command.pretty.contains("--availability drain") }?.sequence)
         let active = try #require(n1.history.first { $0.command.pretty.contains("--availability active") }?.sequence)
         #expect(drain < active)
-        // Before cutting: a manager with quorum, and every Galera member asked whether it is synced.
+        // Before cutting: a manager with quorum, every Galera member asked whether it is synced, the markers written.
         let managerCheck = try #require(n1.history.first { $0.command.arguments == ["docker", "node", "ls", "-q"] }?.sequence)
         #expect(managerCheck < drain)
         for runner in runners.values {
             let synced = try #require(runner.history.first { $0.command.arguments.starts(with: ["docker", "exec"]) }?.sequence)
             #expect(synced < drain)
         }
+        #expect(world.rowWritten! < drain)
+        // The file goes through the failed node first: that is where Home Assistant writes.
+        #expect(world.fileWrittenOn == "n2")
         // While the node is out, the drill keeps asking where Home Assistant runs.
         #expect(
             n1.history.filter { $0.sequence > drain && $0.sequence < active && $0.command.pretty.contains("/.haha/lease") }
                 .count >= 1)
+        // Nothing was lost, and nothing of the drill is left behind.
+        #expect(report.lossChecks.map(\.state) == [.present, .present, .present])
+        #expect(world.leftovers == [])
     }
 
     @Test func aFailoverIsMeasuredThroughASurvivorAndTheNodeIsPutBack() async throws {
@@ -72,65 +57,237 @@ import Testing
         let http = try LoopbackServer.unauthorizedHTTP()
         let broker = try LoopbackServer.acceptingBroker()
         defer { http.stop(); broker.stop() }
-        let spec = Fixtures.spec {
-            $0.nodes[0].address = "127.0.0.1"
-            $0.homeAssistant.port = http.port
-            $0.mqtt.port = broker.port
-        }
-        let (cluster, runners) = Fixtures.cluster(spec)
-        let n1 = runners["n1"]!
-        let drained: @Sendable () -> Bool = { n1.ran("--availability drain") }
-        for (name, runner) in runners {
-            runner.on({ $0.starts(with: ["docker", "info", "--format"]) }, stdout: "active true \(Self.swarmID(name))\n")
-            runner.on({ $0.starts(with: ["docker", "ps", "-q", "--filter"]) }, stdout: "5b1e7d2c9a40\n")
-            runner.on(
-                { $0.starts(with: ["docker", "exec", "5b1e7d2c9a40"]) },
-                stdout: "wsrep_cluster_size\t3\nwsrep_cluster_status\tPrimary\nwsrep_local_state\t4\n")
-        }
+        let world = DrillWorld(
+            spec: Fixtures.spec {
+                $0.nodes[0].address = "127.0.0.1"
+                $0.homeAssistant.port = http.port
+                $0.mqtt.port = broker.port
+            })
         // Both services run on pi-2 (n2) and move once it is drained: Home Assistant to pi-3, the broker to pi-1.
-        n1.on({ $0.first == "cat" && $0.last?.hasSuffix("/.haha/lease") == true }) { _ in
-            .scripted(stdout: drained() ? "held pi-3 41 9f3c 1\n" : "held pi-2 12 77ab 9000\n")
-        }
-        n1.on({ $0.starts(with: ["docker", "service", "ps", "haha_mosquitto"]) }) { _ in
-            .scripted(stdout: drained() ? "pi-1 Running 1 second ago\n" : "pi-2 Running 3 hours ago\n")
-        }
-        n1.on({ $0.starts(with: ["docker", "node", "inspect"]) }) { command in
-            .scripted(stdout: command.arguments[3].replacingOccurrences(of: "pi-", with: "n") + "\n")
-        }
-        n1.on({ $0 == ["docker", "node", "ls", "-q", "--filter", "node.label=haha.node=n2"] }, stdout: Self.swarmID("n2") + "\n")
-
-        let result = try await Drill(cluster: cluster).run(healthcheckPassword: "pw", timeout: 30)
-        #expect(result.failedNode == "n2")
-        #expect(result.homeAssistantNode == "n3")
-        #expect(result.brokerNode == "n1")
-        #expect(result.mqttSeconds != nil)
-        #expect(result.homeAssistantSeconds < 30)
+        world.homeAssistant = { $0.cut ? "pi-3" : "pi-2" }
+        world.broker = { $0.cut ? "pi-1" : "pi-2" }
+        // The real HTTP and login probes, against loopback; only the retained messages are kept by the fake.
+        var probes = ServiceProbes.network
+        probes.publishRetained = world.probes.publishRetained
+        probes.readRetained = world.probes.readRetained
+        let report = try await Drill(cluster: world.cluster, probes: probes).run(secrets: Self.secrets, .init(timeout: 30))
+        #expect(report.failedNodes == ["n2"])
+        #expect(report.roles == [.homeassistant, .broker])
+        #expect(report.homeAssistantNode == "n3")
+        #expect(report.brokerNode == "n1")
+        #expect(report.mqttSeconds != nil)
+        #expect(try #require(report.haSeconds) < 30)
+        #expect(report.problems == [])
+        #expect(report.passed)
         #expect(
-            Changing.commands(runners, ["docker node update"]) == [
-                "n1: docker node update --availability active \(Self.swarmID("n2"))",
-                "n1: docker node update --availability drain \(Self.swarmID("n2"))",
+            Changing.commands(world.runners, ["docker node update"]) == [
+                "n1: docker node update --availability active \(DrillWorld.swarmID("n2"))",
+                "n1: docker node update --availability drain \(DrillWorld.swarmID("n2"))",
             ])
     }
 
     @Test func aGivenCutAndRestoreReplaceTheDrainAndGetTheVictim() async throws {
-        let (cluster, runners) = Self.runningCluster()
+        let world = DrillWorld()
         let seen = Seen()
-        _ = try? await Drill(cluster: cluster).run(
-            healthcheckPassword: "pw",
-            fail: { node, runner in seen.add("fail \(node.name) \((runner as? ScriptedRunner) === runners[node.name])") },
-            restore: { node, _ in seen.add("restore \(node.name)") },
-            timeout: 1)
+        let runners = world.runners
+        let fault = Drill.Fault(
+            scenario: .powerCut,
+            cut: { node, runner in seen.add("fail \(node.name) \((runner as? ScriptedRunner) === runners[node.name])") },
+            restore: { node, _ in seen.add("restore \(node.name)") })
+        _ = try await Drill(cluster: world.cluster, probes: world.probes).run(secrets: Self.secrets, .init(fault: fault, timeout: 1))
         #expect(seen.all == ["fail n2 true", "restore n2"])
         #expect(Changing.commands(runners, ["docker node update"]) == [])
     }
 
-    @Test func nothingIsCutWhenHomeAssistantIsNotRunning() async throws {
-        let (cluster, runners) = Self.runningCluster(homeAssistant: nil)
+    @Test func nothingIsCutOrWrittenWhenHomeAssistantIsNotRunning() async throws {
+        let world = DrillWorld()
+        world.homeAssistant = { _ in nil }
         let error = await #expect(throws: HahaError.self) {
-            _ = try await Drill(cluster: cluster).run(healthcheckPassword: "pw", timeout: 1)
+            _ = try await Drill(cluster: world.cluster, probes: world.probes).run(secrets: Self.secrets, .init(timeout: 1))
         }
         #expect(error?.message == "Home Assistant is not running")
-        #expect(Changing.commands(runners, ["docker node update"]) == [])
+        #expect(Changing.commands(world.runners, ["docker node update"]) == [])
+        #expect(world.rowWritten == nil)
+    }
+
+    @Test func eachTargetFailsTheNodeHoldingItsRoleAndReportsWhatElseItHeld() async throws {
+        // Home Assistant on n2, the broker on n1, the raft leader n3, the VIP on n1.
+        for (target, victim, roles) in [
+            (DrillTarget.homeassistant, "n2", [DrillRole.homeassistant]), (.leader, "n3", [.leader]), (.broker, "n1", [.broker, .vip]),
+            (.vip, "n1", [.broker, .vip]),
+        ] {
+            let world = DrillWorld(spec: Fixtures.spec { $0.sensorAddress = .vip(.init(address: DrillWorld.vip)) })
+            world.vipHolder = "n1"
+            world.leader = "n3"
+            let seen = Seen()
+            let fault = Drill.Fault(scenario: .powerCut, cut: { node, _ in seen.add(node.name) }, restore: { _, _ in })
+            let report = try await Drill(cluster: world.cluster, probes: world.probes).run(
+                secrets: Self.secrets, .init(target: target, fault: fault, timeout: 0.5))
+            #expect(seen.all == [victim], "target \(target)")
+            #expect(report.failedNodes == [victim])
+            #expect(report.roles == roles, "target \(target)")
+            #expect(report.target == target)
+            #expect(report.placement == DrillPlacement(homeAssistant: "n2", broker: "n1", leader: "n3", sensorAddress: ["n1"]))
+        }
+    }
+
+    @Test func aVIPTargetNeedsAVIPAndOneHolder() async throws {
+        let world = DrillWorld()
+        let error = await #expect(throws: HahaError.self) {
+            _ = try await Drill(cluster: world.cluster, probes: world.probes).run(secrets: Self.secrets, .init(target: .vip, timeout: 1))
+        }
+        #expect(error?.message.contains("not a VIP") == true)
+
+        let nobody = DrillWorld(spec: Fixtures.spec { $0.sensorAddress = .vip(.init(address: DrillWorld.vip)) })
+        let none = await #expect(throws: HahaError.self) {
+            _ = try await Drill(cluster: nobody.cluster, probes: nobody.probes).run(secrets: Self.secrets, .init(target: .vip, timeout: 1))
+        }
+        #expect(none?.message == "no node holds the sensor address")
+        #expect(Changing.commands(nobody.runners, ["docker node update"]) == [])
+    }
+
+    @Test func theVIPIsSampledUntilItAnswersAgain() async throws {
+        let world = DrillWorld(spec: Fixtures.spec { $0.sensorAddress = .vip(.init(address: DrillWorld.vip)) })
+        world.vipHolder = "n2"
+        world.homeAssistant = { $0.cut ? "pi-3" : "pi-2" }
+        // Through the VIP, the broker answers 0.3 s after the cut. Home Assistant still answers just after it (as a
+        // drained task that has not stopped yet), then not from 0.2 s, then again from 0.6 s: the outage ends at 0.6 s.
+        world.answersThroughVIP = { sinceCut, isHTTP in
+            let time = sinceCut ?? 0
+            return isHTTP ? time < 0.2 || time > 0.6 : time > 0.3
+        }
+        let fault = Drill.Fault(scenario: .powerCut, cut: { _, _ in world.markCut() }, restore: { _, _ in })
+        let report = try await Drill(cluster: world.cluster, probes: world.probes).run(
+            secrets: Self.secrets, .init(fault: fault, timeout: 30, steady: 0.5))
+        #expect(report.sensorAddress == DrillWorld.vip)
+        let http = try #require(report.vipHTTPSeconds)
+        let mqtt = try #require(report.vipMQTTSeconds)
+        #expect(http >= 0.6)
+        #expect(mqtt >= 0.3)
+        // Sampled again and again (every 150 ms) until it kept answering.
+        #expect(world.vipTries(http: true) >= 4)
+        #expect(world.vipTries(http: false) >= 2)
+        #expect(report.problems == [])
+        #expect(report.passed)
+    }
+
+    @Test func aFrozenNodeIsResumedOnTimeAndMayKeepHomeAssistant() async throws {
+        let world = DrillWorld()
+        let seen = Seen()
+        // Home Assistant stays on pi-2 (n2) throughout: it only counts once n2 is back.
+        let fault = Drill.Fault(
+            scenario: .freeze, cut: { node, _ in seen.add("pause \(node.name)") }, restore: { node, _ in seen.add("unpause \(node.name)") },
+            restoreAfter: 0.5)
+        let report = try await Drill(cluster: world.cluster, probes: world.probes).run(
+            secrets: Self.secrets, .init(fault: fault, timeout: 30))
+        #expect(seen.all == ["pause n2", "unpause n2"])
+        let seconds = try #require(report.haSeconds)
+        #expect(seconds >= 0.5)
+        #expect(report.homeAssistantNode == "n2")
+        #expect(report.scenario == .freeze)
+        #expect(report.passed)
+    }
+
+    @Test func aLostMarkerIsReportedMissingAndTheRestIsStillCleanedUp() async throws {
+        let world = DrillWorld()
+        world.homeAssistant = { $0.cut ? "pi-3" : "pi-2" }
+        // The broker forgets its retained messages at the power cut (not persisted in time).
+        let fault = Drill.Fault(
+            scenario: .powerCut,
+            cut: { _, _ in
+                world.markCut(); world.forgetRetained()
+            }, restore: { _, _ in })
+        let report = try await Drill(cluster: world.cluster, probes: world.probes).run(
+            secrets: Self.secrets, .init(fault: fault, timeout: 30))
+        #expect(report.lossChecks.map(\.kind) == [.recorderRow, .retainedMessage, .configFile])
+        #expect(report.lossChecks.map(\.state) == [.present, .missing, .present])
+        #expect(report.lossChecks[1].location.hasPrefix("haha/drill/"))
+        #expect(report.problems == [])
+        #expect(!report.passed)
+        #expect(world.leftovers == [])
+        #expect(world.runners.values.contains { $0.ran("DROP TABLE IF EXISTS `homeassistant`.`haha_drill`") })
+    }
+
+    @Test func aMarkerThatCannotBeWrittenStopsTheDrillBeforeTheCut() async throws {
+        let world = DrillWorld()
+        world.brokerAcceptsPublish = false
+        let seen = Seen()
+        let fault = Drill.Fault(scenario: .powerCut, cut: { node, _ in seen.add(node.name) }, restore: { _, _ in })
+        await #expect(throws: HahaError.self) {
+            _ = try await Drill(cluster: world.cluster, probes: world.probes).run(secrets: Self.secrets, .init(fault: fault, timeout: 1))
+        }
+        #expect(seen.all == [])
+        // What was written already (the row) is removed again.
+        #expect(world.leftovers == [])
+    }
+
+    @Test func aCutThatFailsHalfWayIsUndoneAndReported() async throws {
+        let world = DrillWorld()
+        let seen = Seen()
+        let fault = Drill.Fault(
+            scenario: .powerCut,
+            cut: { node, _ in
+                seen.add("cut \(node.name)")
+                throw HahaError(.failed, "docker kill refused")
+            },
+            restore: { node, _ in seen.add("restore \(node.name)") })
+        let error = await #expect(throws: HahaError.self) {
+            _ = try await Drill(cluster: world.cluster, probes: world.probes).run(secrets: Self.secrets, .init(fault: fault, timeout: 1))
+        }
+        #expect(error?.message == "docker kill refused")
+        #expect(seen.all == ["cut n2", "restore n2"])
+        #expect(world.leftovers == [])
+    }
+
+    @Test func aPowerCutOfEveryNodeIsMeasuredFromTheRestartUntilTheWholeServiceIsBack() async throws {
+        let world = DrillWorld()
+        let seen = Seen()
+        let fault = Drill.Fault(
+            scenario: .allPowerCut, cut: { node, _ in seen.add("cut \(node.name)") },
+            restore: { node, _ in
+                seen.add("start \(node.name)")
+                world.markCut(again: true)
+            })
+        // After the restart, Galera needs 1.2 s to sync and Home Assistant 0.5 s; the broker answers at once.
+        world.galeraSynced = { ($0 ?? 2) > 1.2 }
+        world.answersThroughNodes = { sinceCut, isHTTP in !isHTTP || (sinceCut ?? 1) > 0.5 }
+        let report = try await Drill(cluster: world.cluster, probes: world.probes).run(
+            secrets: Self.secrets, .init(fault: fault, timeout: 60))
+        let order = seen.all
+        #expect(Set(order.prefix(3)) == ["cut n1", "cut n2", "cut n3"])
+        #expect(Set(order.suffix(3)) == ["start n1", "start n2", "start n3"])
+        #expect(report.failedNodes == ["n1", "n2", "n3"])
+        #expect(report.target == nil)
+        #expect(report.roles == [.homeassistant, .leader, .broker])
+        let full = try #require(report.fullService)
+        #expect(try #require(full.galeraSeconds) >= 1.2)
+        #expect(try #require(full.homeAssistantSeconds) >= 0.5)
+        #expect(try #require(full.brokerSeconds) < 0.5)
+        #expect(full.seconds == full.galeraSeconds)
+        #expect(report.passed)
+        // Nobody ran `haha up`: no deploy, no bootstrap.
+        #expect(
+            Changing.commands(world.runners, ["docker stack deploy", "docker service scale", "docker service update", "docker run"]) == [])
+    }
+
+    @Test func aFullServiceThatDoesNotComeBackKeepsWhatWasMeasured() async throws {
+        let world = DrillWorld()
+        let fault = Drill.Fault(scenario: .allPowerCut, cut: { _, _ in }, restore: { _, _ in world.markCut() })
+        world.galeraSynced = { $0 == nil }
+        let report = try await Drill(cluster: world.cluster, probes: world.probes).run(
+            secrets: Self.secrets, .init(fault: fault, timeout: 3))
+        let full = try #require(report.fullService)
+        #expect(full.seconds == nil)
+        #expect(full.galeraSeconds == nil)
+        #expect(full.homeAssistantSeconds != nil)
+        #expect(full.brokerSeconds != nil)
+        #expect(
+            report.problems == [
+                "the whole service was not back within 3 s after every node was started again; never seen: 3 Synced Galera members"
+            ])
+        // With no Synced member, the recorder row cannot be looked for: unknown, not missing.
+        #expect(report.lossChecks.map(\.state) == [.unknown, .present, .present])
+        #expect(!report.passed)
     }
 }
 

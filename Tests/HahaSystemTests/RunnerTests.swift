@@ -87,4 +87,66 @@ import Testing
     @Test func nothingListeningGivesNil() {
         #expect(MQTTProbe.connect(host: "127.0.0.1", port: 1, username: "u", password: "p", timeout: 1) == nil)
     }
+
+    static let connack: [UInt8] = [0x20, 0x02, 0x00, 0x00]
+
+    @Test func aRetainedPublishIsQoS1AndWaitsForThePuback() async throws {
+        // PUBLISH, QoS 1, retain: topic "t/x", packet id 1, payload "ab".
+        #expect(
+            MQTTProbe.publishPacket(topic: "t/x", payload: Array("ab".utf8), packetID: 1) == [0x33, 9, 0, 3, 116, 47, 120, 0, 1, 97, 98])
+        let broker = try LoopbackServer(conversation: [Self.connack, [0x40, 0x02, 0x00, 0x01], []])
+        defer { broker.stop() }
+        try await MQTTProbe.publishRetained(host: "127.0.0.1", port: broker.port, username: "u", password: "p", topic: "t/x", payload: "ab")
+        let heard = broker.received
+        #expect(heard.count == 3)
+        #expect(heard.dropFirst().first == MQTTProbe.publishPacket(topic: "t/x", payload: Array("ab".utf8), packetID: 1))
+        #expect(heard.last == [0xE0, 0x00])
+    }
+
+    @Test func aPublishWithoutPubackThrows() async throws {
+        let broker = try LoopbackServer(conversation: [Self.connack])
+        defer { broker.stop() }
+        await #expect(throws: HahaError.self) {
+            try await MQTTProbe.publishRetained(
+                host: "127.0.0.1", port: broker.port, username: "u", password: "p", topic: "t", payload: "x")
+        }
+        let refusing = try LoopbackServer(conversation: [[0x20, 0x02, 0x00, 0x05]])
+        defer { refusing.stop() }
+        let error = await #expect(throws: HahaError.self) {
+            try await MQTTProbe.publishRetained(
+                host: "127.0.0.1", port: refusing.port, username: "u", password: "p", topic: "t", payload: "x")
+        }
+        #expect(error?.message.contains("refused u's login (CONNACK 5)") == true)
+    }
+
+    @Test func theRetainedMessageIsReadAfterTheSuback() async throws {
+        #expect(MQTTProbe.subscribePacket(topic: "t/x", packetID: 1) == [0x82, 8, 0, 1, 0, 3, 116, 47, 120, 0])
+        // SUBACK (granted QoS 0), then a retained PUBLISH of "tok" on t/x (flags 0x01: QoS 0, retain).
+        let retained: [UInt8] = [0x31, 8, 0, 3, 116, 47, 120, 116, 111, 107]
+        let broker = try LoopbackServer(conversation: [Self.connack, [0x90, 0x03, 0x00, 0x01, 0x00] + retained])
+        defer { broker.stop() }
+        let read = await MQTTProbe.readRetained(host: "127.0.0.1", port: broker.port, username: "u", password: "p", topic: "t/x", wait: 1)
+        #expect(read == .found("tok"))
+        #expect(broker.received.dropFirst().first == MQTTProbe.subscribePacket(topic: "t/x", packetID: 1))
+
+        // A message that is not retained, or on another topic, is not the one looked for.
+        let live: [UInt8] = [0x30, 8, 0, 3, 116, 47, 120, 116, 111, 107]
+        let other = try LoopbackServer(conversation: [Self.connack, [0x90, 0x03, 0x00, 0x01, 0x00] + live])
+        defer { other.stop() }
+        #expect(
+            await MQTTProbe.readRetained(host: "127.0.0.1", port: other.port, username: "u", password: "p", topic: "t/x", wait: 1)
+                == .absent)
+        #expect(
+            await MQTTProbe.readRetained(host: "127.0.0.1", port: 1, username: "u", password: "p", topic: "t/x", wait: 1)
+                == .unreadable("no broker answered on 127.0.0.1:1"))
+    }
+
+    @Test func aQoS1PublishCarriesAPacketIDBeforeItsPayload() {
+        let packet = MQTTProbe.Packet(type: 0x30, flags: 0x03, body: [0, 1, 116, 0, 7, 104, 105])
+        let parsed = MQTTProbe.parsePublish(packet)
+        #expect(parsed?.topic == "t")
+        #expect(parsed?.payload == Array("hi".utf8))
+        #expect(parsed?.retained == true)
+        #expect(MQTTProbe.parsePublish(MQTTProbe.Packet(type: 0x30, flags: 0, body: [0, 9, 116])) == nil)
+    }
 }

@@ -9,10 +9,18 @@ import Glibc
 public final class LoopbackServer: @unchecked Sendable {
     public let port: Int
     private let socketFD: Int32
-    private let reply: [UInt8]
+    private let lock = NSLock()
+    private var heard: [[UInt8]] = []
 
-    public init(reply: [UInt8]) throws {
-        self.reply = reply
+    /// Every chunk a client sent, in order (for a conversation).
+    public var received: [[UInt8]] { lock.withLock { heard } }
+
+    public convenience init(reply: [UInt8]) throws {
+        try self.init(conversation: [reply])
+    }
+
+    /// Answers each read from a client with the next reply, then closes the connection: a broker that talks back.
+    public init(conversation replies: [[UInt8]]) throws {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw POSIXError(.EMFILE) }
         var address = sockaddr_in()
@@ -31,7 +39,7 @@ public final class LoopbackServer: @unchecked Sendable {
         }
         socketFD = fd
         port = Int(UInt16(bigEndian: address.sin_port))
-        Thread.detachNewThread { Self.serve(fd, reply) }
+        Thread.detachNewThread { [self] in serve(fd, replies) }
     }
 
     /// HTTP `401 Unauthorized`: what Home Assistant's `/api/` answers without a token.
@@ -44,13 +52,17 @@ public final class LoopbackServer: @unchecked Sendable {
         try LoopbackServer(reply: [0x20, 0x02, 0x00, 0x00])
     }
 
-    private static func serve(_ socketFD: Int32, _ reply: [UInt8]) {
+    private func serve(_ socketFD: Int32, _ replies: [[UInt8]]) {
         while true {
             let client = accept(socketFD, nil, nil)
             if client < 0 { return }
-            var buffer = [UInt8](repeating: 0, count: 8192)
-            _ = recv(client, &buffer, buffer.count, 0)
-            _ = reply.withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            for reply in replies {
+                var buffer = [UInt8](repeating: 0, count: 8192)
+                let count = recv(client, &buffer, buffer.count, 0)
+                if count <= 0 { break }
+                lock.withLock { heard.append(Array(buffer.prefix(count))) }
+                _ = reply.withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            }
             close(client)
         }
     }

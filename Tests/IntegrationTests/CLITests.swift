@@ -234,4 +234,20 @@ import Testing
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path).isEmpty)
     }
+
+    @Test func drillRefusesFaultsThatNeedALabOrContradictEachOther() async throws {
+        let haha = try Built.requireHaha()
+        let scratch = try Scratch()
+        for (arguments, message) in [
+            (["--freeze"], "--partition, --freeze and --all need --lab NAME"),
+            (["--lab", "x", "--partition", "--all"], "choose one of --partition, --freeze, --all"),
+            (["--lab", "x", "--all", "--target", "leader"], "--all cuts every node: leave out --target"),
+            (["--target", "nowhere"], "'nowhere'"),
+        ] {
+            let result = try await run([haha, "drill"] + arguments, in: scratch.path)
+            #expect(result.exitCode != 0 && result.exitCode < 128, "\(arguments): exit \(result.exitCode)")
+            #expect(result.errorOutput.contains(message), "\(arguments): \(result.errorOutput)")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path).isEmpty)
+    }
 }

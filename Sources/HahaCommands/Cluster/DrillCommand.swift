@@ -6,66 +6,74 @@ import HahaSystem
 struct DrillCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "drill",
-        abstract: "Take the node running Home Assistant away and measure how long until it and the broker answer again.",
+        abstract: "Take a node away and measure how long until Home Assistant and the broker answer again; check nothing was lost.",
         discussion: """
-            By default the node is drained (Swarm moves its services away) and made active again afterwards: safe on a
-            real cluster. With --lab NAME the node of that lab gets a power cut instead (`haha lab kill`) and is started again.
+            By default the node running Home Assistant is drained (Swarm moves its services away) and made active again \
+            afterwards: safe on a real cluster. With --lab NAME that lab's node gets a power cut instead and is started \
+            again; --partition, --freeze or --all choose another fault.
+
+            Just before the fault the drill writes a recorder row, a retained MQTT message and a file in /config, and \
+            afterwards looks for them (then removes them). Exit 0 when everything came back in time and nothing was lost; \
+            1 after printing the report otherwise.
             """)
 
     @OptionGroup var spec: SpecOptions
 
-    @Option(help: "Power-cut the node of this lab instead of draining it.")
+    @Option(help: "Break a node of this lab (a power cut) instead of draining it.")
     var lab: String?
+
+    @Option(help: "Which node fails: the one running homeassistant (default), the raft leader, the broker, or holding the vip.")
+    var target: DrillTarget?
 
     @Flag(help: "With --lab: cut the node off the network (it keeps running) instead of a power cut.")
     var partition = false
 
-    @Option(help: "Give up after this many seconds.")
-    var timeout: Double = 300
+    @Flag(help: "With --lab: freeze the node (docker pause) for 10 s instead of a power cut.")
+    var freeze = false
+
+    @Flag(help: "With --lab: power-cut every node, start them all again, and measure until the whole service is back by itself.")
+    var all = false
+
+    @Option(help: "Give up waiting after this many seconds (default 300; 600 with --all).")
+    var timeout: Double?
 
     @Flag(help: "Print JSON.")
     var json = false
 
+    var scenario: DrillScenario {
+        lab == nil ? .drain : partition ? .partition : freeze ? .freeze : all ? .allPowerCut : .powerCut
+    }
+
     func validate() throws {
-        if !(timeout > 0 && timeout <= 86_400) { throw ValidationError("--timeout must be a number of seconds above 0, at most 86400") }
-        if partition, lab == nil { throw ValidationError("--partition needs --lab NAME") }
+        if let timeout, !(timeout > 0 && timeout <= 86_400) {
+            throw ValidationError("--timeout must be a number of seconds above 0, at most 86400")
+        }
+        if [partition, freeze, all].filter({ $0 }).count > 1 { throw ValidationError("choose one of --partition, --freeze, --all") }
+        if partition || freeze || all, lab == nil { throw ValidationError("--partition, --freeze and --all need --lab NAME") }
+        if all, target != nil { throw ValidationError("--all cuts every node: leave out --target") }
     }
 
     func run() async throws {
         let workspace = try spec.loadValid()
         let cluster = Cluster(workspace: workspace, log: { Console.error("   \($0)") })
         let secrets = try workspace.readSecrets()
-        var fail: (@Sendable (ClusterSpec.Node, any CommandRunner) async throws -> Void)?
-        var restore: (@Sendable (ClusterSpec.Node, any CommandRunner) async throws -> Void)?
-        var count: (@Sendable () async -> Int?)?
+        var options = Drill.Options(target: target ?? .homeassistant, timeout: timeout ?? (all ? 600 : 300))
         if let lab {
             guard let layout = try await LabDriver.discover(name: lab) else {
                 throw HahaError.notFound("no lab named \(lab)", next: "leave out --lab on a real cluster")
             }
             let driver = LabDriver(layout: layout, directory: URL(fileURLWithPath: "."))
-            let partition = partition
-            fail = { node, _ in try await partition ? driver.partition(node.name) : driver.kill(node.name) }
-            restore = { node, _ in try await partition ? driver.heal(node.name) : driver.start(node.name) }
-            count = { await driver.homeAssistantProcesses() }
+            options.fault = driver.drillFault(scenario)
+            options.countHomeAssistants = { await driver.homeAssistantProcesses() }
         }
-        let result = try await StepPrinter().step("Failover drill") {
+        let report = try await StepPrinter().step("Failover drill") {
             try await ClusterLock.holding(cluster, command: "drill") {
-                try await Drill(cluster: cluster).run(
-                    healthcheckPassword: secrets[SecretCatalog.mqttHealthcheck], fail: fail, restore: restore,
-                    countHomeAssistants: count, timeout: timeout)
+                try await Drill(cluster: cluster).run(secrets: secrets, options)
             }
         }
-        if json { return try Console.json(result) }
-        let broker =
-            result.mqttSeconds.map { String(format: "the broker after %.1f s on %@", $0, result.brokerNode) }
-            ?? "the broker ran on \(result.brokerNode) and kept answering"
-        Console.out(
-            String(
-                format: "%@ went away (%@): Home Assistant answered again after %.1f s on %@; ",
-                result.failedNode, lab == nil ? "drained" : partition ? "cut off the network" : "power cut", result.homeAssistantSeconds,
-                result.homeAssistantNode) + broker
-                + (result.mostHomeAssistants.map {
-                    "; at most \($0) Home Assistant at once (\(result.instanceSamples ?? 0) samples, 100 ms apart)"
-                } ?? ""))
+        if json { try Console.json(report) } else { Console.out(report.text) }
+        if !report.passed { throw ExitCode(1) }
     }
 }
+
+extension DrillTarget: ExpressibleByArgument {}

@@ -57,3 +57,19 @@ struct LabHealCommand: LabNodeCommand {
     func act(_ driver: LabDriver) async throws { try await driver.heal(node) }
     var done: String { "reconnected" }
 }
+
+struct LabPauseCommand: LabNodeCommand {
+    static let configuration = CommandConfiguration(commandName: "pause", abstract: "Freeze every process of a node (docker pause).")
+    @OptionGroup var lab: LabOptions
+    @Argument(help: "Node name (n1, n2, …).") var node: String
+    func act(_ driver: LabDriver) async throws { try await driver.pause(node) }
+    var done: String { "frozen (resume it with `haha lab unpause \(node)`)" }
+}
+
+struct LabUnpauseCommand: LabNodeCommand {
+    static let configuration = CommandConfiguration(commandName: "unpause", abstract: "Resume a frozen node.")
+    @OptionGroup var lab: LabOptions
+    @Argument(help: "Node name (n1, n2, …).") var node: String
+    func act(_ driver: LabDriver) async throws { try await driver.unpause(node) }
+    var done: String { "resumed" }
+}

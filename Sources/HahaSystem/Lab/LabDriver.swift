@@ -301,6 +301,38 @@ public struct LabDriver: Sendable {
         return device + rules.map { "{ while iptables -D \($0.0) \($0.1) \(match) 2>/dev/null; do :; done; }" }.joined(separator: " && ")
     }
 
+    /// Freezes every process of the node (`docker pause`): it neither answers nor notices time passing, as a node
+    /// stalled by its kernel or hypervisor; `unpause` resumes it where it was.
+    public func pause(_ name: String) async throws {
+        try await runner.check(["docker", "pause", try container(name).container], timeout: 30)
+    }
+
+    public func unpause(_ name: String) async throws {
+        try await runner.check(["docker", "unpause", try container(name).container], timeout: 30)
+    }
+
+    /// How `haha drill --lab` breaks and restores a node for each scenario (the drain needs no lab).
+    public func drillFault(_ scenario: DrillScenario) -> Drill.Fault {
+        let driver = self
+        switch scenario {
+        case .drain:
+            return Drill.Fault(scenario: .drain)
+        case .powerCut, .allPowerCut:
+            return Drill.Fault(
+                scenario: scenario, cut: { node, _ in try await driver.kill(node.name) },
+                restore: { node, _ in try await driver.start(node.name) }
+            )
+        case .partition:
+            return Drill.Fault(
+                scenario: scenario, cut: { node, _ in try await driver.partition(node.name) },
+                restore: { node, _ in try await driver.heal(node.name) })
+        case .freeze:
+            return Drill.Fault(
+                scenario: scenario, cut: { node, _ in try await driver.pause(node.name) },
+                restore: { node, _ in try await driver.unpause(node.name) }, restoreAfter: DrillReport.freezeSeconds)
+        }
+    }
+
     // MARK: Down
 
     /// Removes the lab's containers, volumes, network and firewall rule: everything labelled as this lab's, nothing else.

@@ -75,6 +75,7 @@ def on_signal(number, frame):
         child.send_signal(number)
 
 
+signal.pthread_sigmask(signal.SIG_SETMASK, set())  # a mask inherited from whoever started us would hide SIGTERM
 for number in (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT, signal.SIGHUP):
     signal.signal(number, on_signal)
 
@@ -147,14 +148,20 @@ def hold(command):
     state = {"ok": last_ok}
 
     def writer():
+        # Never renews a lease that went stale (this process was frozen, or the volume hung, for longer than
+        # DEADLINE: a standby may have taken over meanwhile) nor one that another node claimed: the fence
+        # below then kills Home Assistant, whichever thread wakes first.
         nonlocal counter
         while child_alive[0]:
             ok, value = io(read_lease, 1)
             if ok and value.startswith(b"held ") and not value.startswith(("held %s " % ME).encode()):
                 state["taken"] = value.decode(errors="replace").strip()
+                return
+            if time.monotonic() - state["ok"] > DEADLINE:
+                return
             counter += 1
             ok, _ = io(write_lease("held %s %d\n" % (ME, counter)), DEADLINE * 4)
-            if ok:
+            if ok and time.monotonic() - state["ok"] <= DEADLINE + INTERVAL:
                 state["ok"] = time.monotonic()
             time.sleep(INTERVAL)
 

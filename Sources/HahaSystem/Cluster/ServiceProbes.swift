@@ -1,0 +1,43 @@
+import Foundation
+
+/// The network side of a drill: Home Assistant's HTTP API and the broker, asked directly from this machine (not through
+/// a node's shell). Tests replace them with fakes; `network` is the real thing.
+public struct ServiceProbes: Sendable {
+    /// The HTTP status of `GET /api/` (401 without a token means Home Assistant runs), nil when nothing answered.
+    public var homeAssistantStatus: @Sendable (_ host: String, _ port: Int) async -> Int?
+    /// The CONNACK return code of a login (0 = accepted), nil when no broker answered.
+    public var mqttLogin: @Sendable (_ host: String, _ port: Int, _ user: String, _ password: String) async -> Int?
+    /// Publishes a retained message (an empty payload removes it); throws when the broker did not take it.
+    public var publishRetained:
+        @Sendable (_ host: String, _ port: Int, _ user: String, _ password: String, _ topic: String, _ payload: String) async throws -> Void
+    public var readRetained:
+        @Sendable (_ host: String, _ port: Int, _ user: String, _ password: String, _ topic: String) async -> MQTTProbe.RetainedRead
+
+    public init(
+        homeAssistantStatus: @escaping @Sendable (String, Int) async -> Int?,
+        mqttLogin: @escaping @Sendable (String, Int, String, String) async -> Int?,
+        publishRetained: @escaping @Sendable (String, Int, String, String, String, String) async throws -> Void,
+        readRetained: @escaping @Sendable (String, Int, String, String, String) async -> MQTTProbe.RetainedRead
+    ) {
+        self.homeAssistantStatus = homeAssistantStatus
+        self.mqttLogin = mqttLogin
+        self.publishRetained = publishRetained
+        self.readRetained = readRetained
+    }
+
+    /// Short timeouts (1 s): a drill samples often, and an address that does not answer within a second is down.
+    public static let network = ServiceProbes(
+        homeAssistantStatus: { host, port in
+            guard let url = URL(string: "http://\(host):\(port)/") else { return nil }
+            return try? await HomeAssistantSetup(baseURL: url).request("GET", "api/", timeout: 1).status
+        },
+        mqttLogin: { host, port, user, password in
+            await MQTTProbe.login(host: host, port: port, username: user, password: password, timeout: 1)
+        },
+        publishRetained: { host, port, user, password, topic, payload in
+            try await MQTTProbe.publishRetained(host: host, port: port, username: user, password: password, topic: topic, payload: payload)
+        },
+        readRetained: { host, port, user, password, topic in
+            await MQTTProbe.readRetained(host: host, port: port, username: user, password: password, topic: topic)
+        })
+}
