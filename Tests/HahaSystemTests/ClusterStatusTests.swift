@@ -168,6 +168,29 @@ import Testing
         #expect(report.verdict == .healthy, "\(report.reasons)")
     }
 
+    @Test func theFencesLeaseHolderIsTheActiveNode() async throws {
+        // The lease names the Swarm host name (host-2); the report says the spec's node (n2).
+        let (cluster, _) = try cluster { _, runner in
+            runner.on(
+                { $0.starts(with: ["docker", "service", "ps", "haha_homeassistant"]) },
+                stdout: "host-3|Running 2 hours ago\nhost-1|Running 2 hours ago\nhost-2|Running 2 hours ago\n")
+            runner.on(
+                { $0.first == "cat" && $0.last?.hasSuffix("/homeassistant/.haha/lease") == true }, stdout: "held host-2 8 2a32ee64 18\n")
+        }
+        let report = await status(cluster).probe()
+        #expect(report.leaseHolder == "n2")
+        #expect(report.active == "n2")
+    }
+
+    @Test func aReleasedLeaseNamesNobody() async throws {
+        let (cluster, _) = try cluster { _, runner in
+            runner.on(
+                { $0.first == "cat" && $0.last?.hasSuffix("/homeassistant/.haha/lease") == true }, stdout: "released host-2 8 2a32ee64\n")
+        }
+        let report = await status(cluster).probe()
+        #expect(report.leaseHolder == nil)
+    }
+
     @Test func anAnswerThroughANodeWhenTheSensorAddressIsSilent() async throws {
         let report = await status(try cluster().0) { $0 == "10.1.0.12" }.probe()
         #expect(report.homeAssistant == .init(answering: true, address: "10.1.0.12"))

@@ -68,9 +68,8 @@ public struct ClusterStatus: Sendable {
         public var verdict: ClusterHealth.Verdict
         /// Why the verdict is not healthy, most serious first; empty when healthy.
         public var reasons: [String]
-        /// The node running Home Assistant: the one node where its service has a running task. Absent when several
-        /// run (standbys, with the fence of issue #8: the active one is then the lease holder, which nothing reports
-        /// yet) or none does.
+        /// The node running Home Assistant: the fence's lease holder, else the one node where its service has a running
+        /// task. Absent when neither says (no holder, and several standbys or no task).
         public var active: String?
         /// The nodes where Home Assistant's service has a running task; absent when no manager could list them.
         public var homeAssistantTasks: [String]?
@@ -84,8 +83,7 @@ public struct ClusterStatus: Sendable {
         /// Entries pending heal, summed over the bricks (a file pending on two bricks counts twice); absent when a
         /// connected brick could not be counted or the volume could not be read.
         public var pendingHeal: Int?
-        /// Reserved for the holder of the fencing lease (issue #8). Nothing provides a lease yet, so it is always
-        /// absent; haha does not guess one.
+        /// The node whose fence holds Home Assistant's lease (`/config/.haha/lease`); absent when released or unread.
         public var leaseHolder: String?
         public var homeAssistant: Endpoint
         public var broker: Endpoint
@@ -205,14 +203,17 @@ public struct ClusterStatus: Sendable {
         let assessment = ClusterHealth.assess(facts)
 
         let counted = gluster?.bricks.filter(\.connected).map(\.pendingHeal)
+        let holder = await leaseHolder(reachable: nodes.filter(\.reachable).map(\.name)).map { host in
+            swarm.nodes?.first { $0.hostname == host }?.name ?? host
+        }
         return Report(
             verdict: assessment.verdict, reasons: assessment.reasons,
-            active: swarm.homeAssistantNodes.flatMap { $0.count == 1 ? $0[0] : nil },
+            active: holder ?? swarm.homeAssistantNodes.flatMap { $0.count == 1 ? $0[0] : nil },
             homeAssistantTasks: swarm.homeAssistantNodes,
             sensorAddressHolder: sensorAddress.holders.flatMap { $0.count == 1 ? $0[0] : nil }, sensorAddress: sensorAddress,
             leader: swarm.nodes?.first(where: \.leader)?.name, brokerNode: swarm.brokerNodes?.first,
             pendingHeal: counted.flatMap { $0.contains(nil) ? nil : $0.compactMap { $0 }.reduce(0, +) },
-            leaseHolder: nil, homeAssistant: homeAssistantEndpoint, broker: brokerEndpoint,
+            leaseHolder: holder, homeAssistant: homeAssistantEndpoint, broker: brokerEndpoint,
             nodes: nodes, services: swarm.services ?? [], galera: galera, gluster: gluster, problems: problems)
     }
 
@@ -366,6 +367,20 @@ public struct ClusterStatus: Sendable {
     // MARK: Gluster
 
     /// The volume's state and each brick's entries pending heal, from the first reachable node that answers.
+    /// The node whose fence holds Home Assistant's lease, read from the shared volume through the first reachable data
+    /// node that answers; nil when released, unreadable or nobody could be asked. The lease names Swarm host names:
+    /// a spec node of that name, else the host name as it is.
+    func leaseHolder(reachable: [String]) async -> String? {
+        for node in cluster.spec.dataNodes where reachable.contains(node.name) {
+            guard let result = try? await cluster.runner(node).run(Command(["cat", FenceLease.path(cluster.spec)], timeout: 5)),
+                result.succeeded
+            else { continue }
+            guard case .held(let host) = FenceLease(parsing: result.output) else { return nil }
+            return host
+        }
+        return nil
+    }
+
     func gluster(reachable: [String]) async -> (Report.Gluster?, String?) {
         let spec = cluster.spec
         let volume = spec.storage.volume

@@ -42,10 +42,11 @@ def read_lease():
 
 
 def write_lease(text):
+    # One fixed-size write at offset 0, no truncation: a reader never sees the file empty or half written.
     def write():
-        fd = os.open(LEASE, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        fd = os.open(LEASE, os.O_WRONLY | os.O_CREAT, 0o644)
         try:
-            os.write(fd, text.encode())
+            os.pwrite(fd, text.encode().ljust(120), 0)
             os.fsync(fd)
         finally:
             os.close(fd)
