@@ -1,4 +1,6 @@
 import Foundation
+import HahaCore
+import HahaTestSupport
 import Testing
 
 @testable import HahaSystem
@@ -16,6 +18,22 @@ import Testing
             """
         #expect(LabDriver.homeAssistantProcesses(in: ps) == 2)
         #expect(LabDriver.homeAssistantProcesses(in: "") == 0)
+    }
+
+    /// A Home Assistant of another lab on the same host (a CI run beside a drill) is not this lab's.
+    @Test func onlyProcessesInTheLabsOwnContainersCount() async throws {
+        let runner = ScriptedRunner()
+        runner.on(
+            { $0 == ["ps", "-eo", "pid=,args="] },
+            stdout: "  101 python3 -m homeassistant --config /config\n  202 python3 -m homeassistant --config /config\n  303 sleep 9\n")
+        runner.on(
+            { $0.first == "sh" && $0.last?.contains("/proc/$p/cgroup") == true },
+            stdout: "101 12:pids:/docker/aaa111/docker/x 0::/\n202 12:pids:/docker/ccc333/docker/y 0::/\n")
+        let driver = LabDriver(layout: LabLayout(), directory: URL(fileURLWithPath: "/tmp/lab"), runner: runner)
+        #expect(await driver.homeAssistantProcesses(inContainers: ["aaa111", "bbb222"]) == 1)
+        #expect(await driver.homeAssistantProcesses(inContainers: ["aaa111", "ccc333"]) == 2)
+        let script = try #require(runner.history.last?.command.arguments.last)
+        #expect(script.contains("for p in 101 202;"))
     }
 
     @Test func theSamplerKeepsTheHighestCountAndSkipsFailedSamples() async throws {

@@ -64,7 +64,8 @@ struct DrillCommand: AsyncParsableCommand {
             }
             let driver = LabDriver(layout: layout, directory: URL(fileURLWithPath: "."))
             options.fault = driver.drillFault(scenario)
-            options.countHomeAssistants = { await driver.homeAssistantProcesses() }
+            let ids = try await driver.containerIDs()
+            options.countHomeAssistants = { await driver.homeAssistantProcesses(inContainers: ids) }
         }
         let report = try await StepPrinter().step("Failover drill") {
             try await ClusterLock.holding(cluster, command: "drill") {

@@ -243,17 +243,40 @@ public struct LabDriver: Sendable {
     /// A power cut: the node drops every packet first (peers see silence, not a closed connection), then dies.
     /// Home Assistant processes running anywhere in the lab: this host sees every node's processes, so one `ps` counts
     /// them all (the supervisor that starts Home Assistant is not counted, only the interpreter running it).
-    public func homeAssistantProcesses() async -> Int? {
-        guard let listed = try? await runner.run(Command(["ps", "-eo", "args="], timeout: 10)), listed.succeeded else { return nil }
-        return Self.homeAssistantProcesses(in: listed.output)
+    /// Only processes inside this lab's node containers count (found through their cgroups, which name the container),
+    /// so another lab on the same host (a CI run) does not add its own.
+    public func homeAssistantProcesses(inContainers ids: [String]) async -> Int? {
+        guard let listed = try? await runner.run(Command(["ps", "-eo", "pid=,args="], timeout: 10)), listed.succeeded else { return nil }
+        let pids = Self.homeAssistantPIDs(in: listed.output)
+        if pids.isEmpty { return 0 }
+        let script = "for p in \(pids.joined(separator: " ")); do echo \"$p $(tr '\\n' ' ' < /proc/$p/cgroup 2>/dev/null)\"; done"
+        guard let cgroups = try? await runner.run(Command(["sh", "-c", script], timeout: 10)), cgroups.succeeded else { return nil }
+        return cgroups.output.split(separator: "\n").filter { line in ids.contains { line.contains($0) } }.count
+    }
+
+    /// The full ids of the lab's node containers.
+    public func containerIDs() async throws -> [String] {
+        var ids: [String] = []
+        for node in layout.nodes {
+            let id = try await runner.output(["docker", "inspect", "--format", "{{.Id}}", node.container], timeout: 30)
+            if !id.isEmpty { ids.append(id) }
+        }
+        return ids
     }
 
     static func homeAssistantProcesses(in ps: String) -> Int {
-        ps.split(separator: "\n").filter { line in
+        homeAssistantPIDs(in: ps.split(separator: "\n").map { "0 " + $0 }.joined(separator: "\n")).count
+    }
+
+    /// The pids of `ps -eo pid=,args=` lines that run Home Assistant's interpreter (`python3 -m homeassistant`).
+    static func homeAssistantPIDs(in ps: String) -> [String] {
+        ps.split(separator: "\n").compactMap { line in
             let words = line.split(separator: " ")
-            guard words.count >= 3, let interpreter = words[0].split(separator: "/").last else { return false }
-            return interpreter.hasPrefix("python3") && words[1] == "-m" && words[2] == "homeassistant"
-        }.count
+            guard words.count >= 4, let interpreter = words[1].split(separator: "/").last,
+                interpreter.hasPrefix("python3"), words[2] == "-m", words[3] == "homeassistant"
+            else { return nil }
+            return String(words[0])
+        }
     }
 
     public func kill(_ name: String) async throws {
