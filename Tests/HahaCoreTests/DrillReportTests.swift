@@ -153,3 +153,38 @@ import Testing
         #expect(object["scenario"] as? String == "power-cut")
     }
 }
+
+/// `haha drill --repeat N`: the summary a benchmark prints.
+@Suite struct DrillSummaryTests {
+    static func run(ha: Double?, vip: Double?, most: Int?, passed: Bool) -> DrillReport {
+        var report = DrillReportTests.report(passed ? [.present, .present, .present] : [.present, .missing, .present])
+        report.haSeconds = ha
+        report.vipHTTPSeconds = vip
+        report.mostHomeAssistants = most
+        return report
+    }
+
+    @Test func medianMinMaxOverTheRunsThatMeasuredIt() {
+        let summary = DrillSummary([
+            Self.run(ha: 14, vip: 16, most: 1, passed: true), Self.run(ha: 12, vip: nil, most: 1, passed: true),
+            Self.run(ha: 20, vip: 15, most: 2, passed: false),
+        ])
+        #expect(summary.runs == 3)
+        #expect(summary.passed == 2)
+        #expect(summary.haSeconds == DrillSummary.Spread([12, 14, 20]))
+        #expect(summary.haSeconds?.median == 14)
+        #expect(summary.vipHTTPSeconds?.median == 15.5)
+        #expect(summary.vipHTTPSeconds?.runs == 2)
+        #expect(summary.vipMQTTSeconds == nil)
+        #expect(summary.mostHomeAssistants == 2)
+        #expect(summary.text.contains("median 14.0 s, min 12.0 s, max 20.0 s (3 of 3 runs)"))
+        #expect(summary.text.contains("2 of 3 drills passed"))
+    }
+
+    @Test func nothingMeasuredIsSaid() {
+        #expect(DrillSummary.Spread([]) == nil)
+        let summary = DrillSummary([Self.run(ha: nil, vip: nil, most: nil, passed: false)])
+        #expect(summary.text.contains("not measured"))
+        #expect(summary.text.contains("not counted"))
+    }
+}

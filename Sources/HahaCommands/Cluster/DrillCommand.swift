@@ -8,13 +8,10 @@ struct DrillCommand: AsyncParsableCommand {
         commandName: "drill",
         abstract: "Take a node away and measure how long until Home Assistant and the broker answer again; check nothing was lost.",
         discussion: """
-            By default the node running Home Assistant is drained (Swarm moves its services away) and made active again \
-            afterwards: safe on a real cluster. With --lab NAME that lab's node gets a power cut instead and is started \
-            again; --partition, --freeze or --all choose another fault.
-
-            Just before the fault the drill writes a recorder row, a retained MQTT message and a file in /config, and \
-            afterwards looks for them (then removes them). Exit 0 when everything came back in time and nothing was lost; \
-            1 after printing the report otherwise.
+            By default the node running Home Assistant is drained and made active again afterwards: safe on a real cluster. \
+            With --lab NAME that lab's node gets a power cut (or --partition, --freeze, --all). A recorder row, a retained \
+            MQTT message and a file in /config written just before must be there afterwards. Exit 0 when every run came \
+            back in time with nothing lost; 1 after printing the report otherwise.
             """)
 
     @OptionGroup var spec: SpecOptions
@@ -37,6 +34,9 @@ struct DrillCommand: AsyncParsableCommand {
     @Option(help: "Give up waiting after this many seconds (default 300; 600 with --all).")
     var timeout: Double?
 
+    @Option(name: .customLong("repeat"), help: "Run the drill N times, one after the other, and sum them up (median, min, max).")
+    var repetitions = 1
+
     @Flag(help: "Print JSON.")
     var json = false
 
@@ -45,6 +45,7 @@ struct DrillCommand: AsyncParsableCommand {
     }
 
     func validate() throws {
+        if !(1...100).contains(repetitions) { throw ValidationError("--repeat must be 1 to 100") }
         if let timeout, !(timeout > 0 && timeout <= 86_400) {
             throw ValidationError("--timeout must be a number of seconds above 0, at most 86400")
         }
@@ -58,22 +59,25 @@ struct DrillCommand: AsyncParsableCommand {
         let cluster = Cluster(workspace: workspace, log: { Console.error("   \($0)") })
         let secrets = try workspace.readSecrets()
         var options = Drill.Options(target: target ?? .homeassistant, timeout: timeout ?? (all ? 600 : 300))
-        if let lab {
-            guard let layout = try await LabDriver.discover(name: lab) else {
-                throw HahaError.notFound("no lab named \(lab)", next: "leave out --lab on a real cluster")
+        if let lab { try await LabDriver.prepareDrill(lab: lab, scenario: scenario, &options) }
+        var reports: [DrillReport] = []
+        for run in 1...repetitions {
+            let title = repetitions == 1 ? "Failover drill" : "Failover drill \(run) of \(repetitions)"
+            let report = try await StepPrinter().step(title) {
+                try await ClusterLock.holding(cluster, command: "drill") {
+                    try await Drill(cluster: cluster).run(secrets: secrets, options)
+                }
             }
-            let driver = LabDriver(layout: layout, directory: URL(fileURLWithPath: "."))
-            options.fault = driver.drillFault(scenario)
-            let ids = try await driver.containerIDs()
-            options.countHomeAssistants = { await driver.homeAssistantProcesses(inContainers: ids) }
+            if !json { Console.out(report.text) }
+            reports.append(report)
         }
-        let report = try await StepPrinter().step("Failover drill") {
-            try await ClusterLock.holding(cluster, command: "drill") {
-                try await Drill(cluster: cluster).run(secrets: secrets, options)
-            }
+        let summary = DrillSummary(reports)
+        if json {
+            try repetitions == 1 ? Console.json(reports[0]) : Console.json(DrillRuns(runs: reports, summary: summary))
+        } else if repetitions > 1 {
+            Console.out(summary.text)
         }
-        if json { try Console.json(report) } else { Console.out(report.text) }
-        if !report.passed { throw ExitCode(1) }
+        if summary.passed < summary.runs { throw ExitCode(1) }
     }
 }
 

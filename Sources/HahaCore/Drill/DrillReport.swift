@@ -206,3 +206,66 @@ public struct DrillReport: Sendable, Codable, Equatable {
         return lines.joined(separator: "\n")
     }
 }
+
+/// Several drills of one kind, summed up: median, lowest and highest of each time, the most Home Assistants ever seen
+/// at once, and how many passed (`haha drill --repeat N`, `scripts/bench failover`).
+public struct DrillSummary: Sendable, Codable, Equatable {
+    public struct Spread: Sendable, Codable, Equatable {
+        public var median: Double
+        public var min: Double
+        public var max: Double
+        public var runs: Int
+
+        /// nil when no run measured it.
+        public init?(_ values: [Double]) {
+            let sorted = values.sorted()
+            guard let low = sorted.first, let high = sorted.last else { return nil }
+            let middle = sorted.count / 2
+            median = sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+            min = low
+            max = high
+            runs = sorted.count
+        }
+    }
+
+    public var runs: Int
+    public var passed: Int
+    public var haSeconds: Spread?
+    public var vipHTTPSeconds: Spread?
+    public var vipMQTTSeconds: Spread?
+    public var mostHomeAssistants: Int?
+
+    public init(_ reports: [DrillReport]) {
+        runs = reports.count
+        passed = reports.filter(\.passed).count
+        haSeconds = Spread(reports.compactMap(\.haSeconds))
+        vipHTTPSeconds = Spread(reports.compactMap(\.vipHTTPSeconds))
+        vipMQTTSeconds = Spread(reports.compactMap(\.vipMQTTSeconds))
+        mostHomeAssistants = reports.compactMap(\.mostHomeAssistants).max()
+    }
+
+    public var text: String {
+        func line(_ name: String, _ spread: Spread?) -> String {
+            guard let spread else { return "  \(name): not measured" }
+            func s(_ value: Double) -> String { String(format: "%.1f s", value) }
+            return "  \(name): median \(s(spread.median)), min \(s(spread.min)), max \(s(spread.max)) (\(spread.runs) of \(runs) runs)"
+        }
+        return [
+            "summary: \(passed) of \(runs) drills passed",
+            line("Home Assistant answered again (through a surviving node)", haSeconds),
+            line("through the sensor address, HTTP", vipHTTPSeconds),
+            line("through the sensor address, MQTT", vipMQTTSeconds),
+            "  most Home Assistants at once: \(mostHomeAssistants.map(String.init) ?? "not counted")",
+        ].joined(separator: "\n")
+    }
+}
+
+/// What `haha drill --repeat N --json` prints.
+public struct DrillRuns: Sendable, Codable, Equatable {
+    public var runs: [DrillReport]
+    public var summary: DrillSummary
+    public init(runs: [DrillReport], summary: DrillSummary) {
+        self.runs = runs
+        self.summary = summary
+    }
+}

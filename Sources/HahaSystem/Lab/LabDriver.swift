@@ -255,6 +255,17 @@ public struct LabDriver: Sendable {
     }
 
     /// The full ids of the lab's node containers.
+    /// A drill on the lab named `lab`: its fault for the scenario, and a count of the lab's own Home Assistants.
+    public static func prepareDrill(lab: String, scenario: DrillScenario, _ options: inout Drill.Options) async throws {
+        guard let layout = try await discover(name: lab) else {
+            throw HahaError.notFound("no lab named \(lab)", next: "leave out --lab on a real cluster")
+        }
+        let driver = LabDriver(layout: layout, directory: URL(fileURLWithPath: "."))
+        options.fault = driver.drillFault(scenario)
+        let ids = try await driver.containerIDs()
+        options.countHomeAssistants = { await driver.homeAssistantProcesses(inContainers: ids) }
+    }
+
     public func containerIDs() async throws -> [String] {
         var ids: [String] = []
         for node in layout.nodes {
