@@ -179,7 +179,15 @@ struct ClusterTests {
         #expect(preview.output.contains("starting from n3"), "\(preview.output)\n\(preview.errorOutput)")
         #expect(preview.output.contains("n1 is at seqno") && preview.output.contains("would be discarded"), "\(preview.output)")
         let recovered = try await run([haha, "up", "--config", specPath], in: scratch.path, timeout: 2400)
-        #expect(recovered.exitCode == 0, "haha up after the power cut failed:\n\(recovered.errorOutput)")
+        var homeAssistantLog = ""
+        if recovered.exitCode != 0 {
+            // What Home Assistant and its fences said, for the report (the lab is gone after the test).
+            homeAssistantLog =
+                (try? await ssh[0].run(
+                    Command(["sh", "-c", "docker service logs --tail 80 haha_homeassistant 2>&1 | grep -v 'DEBUG'"], timeout: 60)
+                ).output) ?? ""
+        }
+        #expect(recovered.exitCode == 0, "haha up after the power cut failed:\n\(recovered.errorOutput)\n\(homeAssistantLog)")
         for (node, runner) in zip(spec.nodes, ssh) {
             #expect(
                 try await sql("SELECT note FROM haha_e2e.probe WHERE id = 1", node: node.name, on: runner) == "before the power cut",

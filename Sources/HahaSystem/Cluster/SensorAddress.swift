@@ -42,6 +42,10 @@ public struct SensorAddressSetup: Sendable {
                     try await cluster.write(conf.contents, to: Self.keepalivedConf, mode: conf.isSecret ? "0600" : "0644", on: runner)
                     try await runner.shell(Self.restart("keepalived"), timeout: 60)
                     changed = true
+                } else if try await runner.run(Command(["pgrep", "-x", "keepalived"], timeout: 30)).exitCode == 1 {
+                    // Configured but not running (a node that booted without starting it): start it.
+                    try await runner.shell(Self.restart("keepalived"), timeout: 60)
+                    changed = true
                 }
                 if let hosts = files.first(where: { $0.path == "avahi/hosts" }) {
                     let line = hosts.contents.split(separator: "\n").last { !$0.hasPrefix("#") }.map(String.init) ?? ""

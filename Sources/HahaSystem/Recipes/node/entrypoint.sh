@@ -138,6 +138,10 @@ start_daemons() {
     # 1-4 s initialising before it daemonizes.
     start_dockerd
     glusterd --pid-file=/run/glusterd.pid && log "glusterd started"
+    # keepalived, once haha configured it (as systemd would start an enabled service at boot).
+    if [ -f /etc/keepalived/keepalived.conf ]; then
+        keepalived --pid=/run/keepalived.pid && log "keepalived started"
+    fi
 }
 
 # Gluster fstab lines: "server:/volume mountpoint glusterfs options 0 0".
