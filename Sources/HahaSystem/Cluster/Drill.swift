@@ -117,7 +117,6 @@ public struct Drill: Sendable {
         }
     }
 
-    var homeAssistantService: String { "\(cluster.spec.stackName)_\(Renderer.Names.homeAssistant)" }
     var brokerService: String { "\(cluster.spec.stackName)_\(Renderer.Names.mosquitto)" }
     var healthcheckUser: String { "healthcheck" }
 
