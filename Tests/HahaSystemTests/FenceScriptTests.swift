@@ -1,5 +1,6 @@
 import Foundation
 import HahaCore
+import HahaSystem
 import HahaTestSupport
 import Testing
 
@@ -7,7 +8,7 @@ import Testing
 /// volume. A lease file replaced by a FIFO makes every open of it hang, as a Gluster mount without quorum does.
 @Suite(.serialized) struct FenceScriptTests {
     final class FenceProcess {
-        let process = Process()
+        let process: ChildProcess
         let log: String
         let pidFile: String
         let run: String
@@ -18,13 +19,12 @@ import Testing
             run = "\(root)/run-\(name)"
             try FileManager.default.createDirectory(atPath: run, withIntermediateDirectories: true)
             _ = FileManager.default.createFile(atPath: log, contents: nil)
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
             // The "Home Assistant" is a shell that records its pid and sleeps.
-            process.arguments = [script, "sh", "-c", "echo $$ > \(pidFile); exec sleep 3000"]
-            process.environment = ProcessInfo.processInfo.environment.merging(
-                ["HAHA_FENCE_DIR": "\(root)/volume", "HAHA_FENCE_RUN": run, "HAHA_NODE": name, "HAHA_FENCE_PORT": "1"]) { $1 }
-            process.standardError = FileHandle(forWritingAtPath: log)
-            try process.run()
+            process = try ChildProcess(
+                ["/usr/bin/python3", script, "sh", "-c", "echo $$ > \(pidFile); exec sleep 3000"],
+                environment: [
+                    "HAHA_FENCE_DIR": "\(root)/volume", "HAHA_FENCE_RUN": run, "HAHA_NODE": name, "HAHA_FENCE_PORT": "1",
+                ], stderr: .file(log))
         }
 
         var childAlive: Bool {
@@ -37,13 +37,14 @@ import Testing
             ).first
             return kill(pid, 0) == 0 && state != "Z"
         }
-        /// The exit status, or nil while it runs (Foundation traps on reading it earlier).
-        var status: Int32? { process.isRunning ? nil : process.terminationStatus }
+        /// The exit status, or nil while it runs.
+        var status: Int32? { process.status }
+        var running: Bool { process.status == nil }
         var active: Bool { FileManager.default.fileExists(atPath: "\(run)/active") }
         var output: String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
 
         deinit {
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            process.send(SIGKILL)
             if let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
                 let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines))
             {
@@ -86,7 +87,7 @@ import Testing
         // The volume loses quorum for both: a's writes and b's reads hang.
         try FileManager.default.removeItem(atPath: "\(root)/volume/lease")
         #expect(mkfifo("\(root)/volume/lease", 0o644) == 0)
-        #expect(try await Self.eventually(30) { !a.process.isRunning })
+        #expect(try await Self.eventually(30) { !a.running })
         #expect(a.status == 75)
         #expect(!a.childAlive)
         #expect(!a.active)
@@ -109,15 +110,15 @@ import Testing
 
         // a freezes: its writes stop, but it still holds the lock (as a frozen node's connections to the bricks stay up),
         // so b, once it waited out the lease, still cannot start.
-        kill(a.process.processIdentifier, SIGSTOP)
+        a.process.send(SIGSTOP)
         let b = try FenceProcess("b", script: script, root: root)
         #expect(try await Self.eventually(2) { b.output.contains("standing by") })
         try await Task.sleep(for: .seconds(7))
         #expect(!b.childAlive)
         // a wakes up to a lease it did not renew for longer than its deadline: it kills its Home Assistant at once and
         // lets go of the lock; then b takes over.
-        kill(a.process.processIdentifier, SIGCONT)
-        #expect(try await Self.eventually(30) { !a.process.isRunning })
+        a.process.send(SIGCONT)
+        #expect(try await Self.eventually(30) { !a.running })
         #expect(a.status == 75)
         #expect(!a.childAlive)
         #expect(try await Self.eventually(30) { b.childAlive && Self.lease(root).hasPrefix("held b ") })
@@ -125,8 +126,8 @@ import Testing
         // A clean stop releases the lease: the next one starts without waiting it out.
         let c = try FenceProcess("c", script: script, root: root)
         #expect(try await Self.eventually(10) { c.output.contains("standing by") })
-        b.process.terminate()
-        #expect(try await Self.eventually(20) { !b.process.isRunning })
+        b.process.send(SIGTERM)
+        #expect(try await Self.eventually(20) { !b.running })
         #expect(b.status == 0)
         #expect(Self.lease(root).hasPrefix("released b ") || Self.lease(root).hasPrefix("held c "))
         // Sooner than the 4.5 s a standby waits out a lease that stopped changing.

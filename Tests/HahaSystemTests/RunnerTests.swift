@@ -63,6 +63,28 @@ import Testing
         #expect(ContinuousClock.now - start < .seconds(300))
     }
 
+    @Test func childrenGetOnlyTheirStandardStreamsNoBlockedSignalsAndTheEnvironmentAsked() async throws {
+        // Descriptors of ours that are open while the child starts must not reach it.
+        let held = try FileHandle(forReadingFrom: URL(fileURLWithPath: "/proc/self/status"))
+        defer { try? held.close() }
+        let runner = LocalRunner(environment: ["HAHA_PROBE": "set"])
+        let listing = try await runner.run(Command(["sh", "-c", "ls /proc/$$/fd; echo \"$HAHA_PROBE\""]))
+        #expect(listing.output.split(separator: "\n") == ["0", "1", "2", "set"])
+        // Foundation's Process leaves every signal blocked in its children (a SIGTERM then does nothing).
+        let blocked = try await runner.run(Command(["grep", "SigBlk", "/proc/self/status"]))
+        #expect(blocked.output == "SigBlk:\t0000000000000000\n")
+    }
+
+    @Test func childProcessReportsSignalsAndUnknownPrograms() async throws {
+        let child = try ChildProcess(["sleep", "600"])
+        child.send(SIGKILL)
+        #expect(await child.exit() == 128 + SIGKILL)
+        #expect(child.status == 128 + SIGKILL)
+        let missing = try await LocalRunner().run(Command(["haha-no-such-program"]))
+        #expect(missing.exitCode == 127)
+        #expect(missing.errorOutput.contains("cannot start haha-no-such-program"))
+    }
+
     @Test func shellQuotingRoundTripsThroughSh() async throws {
         let words = ["plain", "with space", "it's", "$HOME", "a\"b", ""]
         let script = "printf '%s\\n' " + words.map(shellQuote).joined(separator: " ")

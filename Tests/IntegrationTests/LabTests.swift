@@ -12,12 +12,14 @@ enum LabHost {
     static let reason: String? = {
         guard getuid() == 0 else { return "not root (the lab creates privileged containers and firewall rules)" }
         guard commandExists("docker") else { return "no docker client on PATH" }
-        let probe = Process()
-        probe.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        probe.arguments = ["sh", "-c", "docker info --format '{{json .Runtimes}}' | grep -q '\"haha-lab\"'"]
-        try? probe.run()
-        probe.waitUntilExit()
-        return probe.terminationStatus == 0 ? nil : "no Docker engine with the haha-lab runtime (run scripts/host-setup)"
+        let probe = try? ChildProcess(
+            ["sh", "-c", "docker info --format '{{json .Runtimes}}' | grep -q '\"haha-lab\"'"], stdout: .null, stderr: .null)
+        var status: Int32? = probe == nil ? 127 : nil
+        while status == nil {
+            usleep(20_000)
+            status = probe?.status
+        }
+        return status == 0 ? nil : "no Docker engine with the haha-lab runtime (run scripts/host-setup)"
     }()
 
     static var available: Bool {
