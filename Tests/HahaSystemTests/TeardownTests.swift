@@ -12,10 +12,16 @@ import Testing
 
     /// A running cluster: n1 manages the swarm and runs the stack (gone once `docker stack rm` ran), every node has
     /// its Galera volume, brick and swarm marker; n2 is where haha installed glusterfs-server.
-    static func running() -> (Cluster, [String: ScriptedRunner]) {
+    /// `stubborn` names a node whose first `docker swarm leave --force` does not take (it stays `active`).
+    static func running(stubborn: String? = nil) -> (Cluster, [String: ScriptedRunner]) {
         let spec = Fixtures.spec { $0.storage.brickPath = brick }
         let (cluster, runners) = Fixtures.cluster(spec) { name, runner in
-            runner.on({ $0.starts(with: ["docker", "info", "--format"]) }, stdout: "active true id-\(name)\n")
+            runner.on({ $0.starts(with: ["docker", "info", "--format"]) }) { command in
+                // Swarm state alone is what `haha down` reads back after leaving.
+                guard command.arguments.last == "{{.Swarm.LocalNodeState}}" else { return .scripted(stdout: "active true id-\(name)\n") }
+                let leaves = runner.commands.filter { $0.arguments == ["docker", "swarm", "leave", "--force"] }.count
+                return .scripted(stdout: leaves >= (name == stubborn ? 2 : 1) ? "inactive\n" : "active\n")
+            }
             runner.on({ $0 == ["test", "-e", "/var/lib/haha/state/installed-keepalived"] }, exit: 1)
             if name != "n2" { runner.on({ $0 == ["test", "-e", "/var/lib/haha/state/installed-glusterfs-server"] }, exit: 1) }
         }
@@ -112,6 +118,13 @@ import Testing
         #expect(runners.values.flatMap { Self.sequence($0, "rm -rf \(Self.brick)") }.allSatisfy { $0 > deleted })
         #expect(
             Changing.commands(runners, ["apt-get"]) == ["n2: sh -c 'DEBIAN_FRONTEND=noninteractive apt-get remove -y glusterfs-server'"])
+    }
+
+    @Test func aLeaveThatDidNotTakeIsRepeatedUntilTheNodeIsOutOfTheSwarm() async throws {
+        let (cluster, runners) = Self.running(stubborn: "n3")
+        _ = try await Teardown(cluster: cluster).run(purge: false)
+        let leaves = runners.mapValues { $0.commands.filter { $0.arguments == ["docker", "swarm", "leave", "--force"] }.count }
+        #expect(leaves == ["n1": 1, "n2": 1, "n3": 2])
     }
 
     @Test func aSwarmAndBricksHahaDidNotCreateAreLeftAlone() async throws {

@@ -102,7 +102,7 @@ public struct Teardown: Sendable {
         // 4. Swarm membership haha created; packages haha installed (with purge); haha's own directory.
         _ = try await cluster.onAll { node, runner in
             if try await Marker.isSet(Marker.swarm, on: runner) {
-                _ = try await runner.run(Command(["docker", "swarm", "leave", "--force"], timeout: 60))
+                try await Self.leaveSwarm(node, runner)
                 // Docker keeps stale overlay-network state after leaving a swarm; a later join then cannot attach
                 // tasks to overlay networks ("rejoinClusterBootstrap unable to find local node info") until the
                 // engine restarts. Restart it now (systemd, or the node's own supervisor when there is none).
@@ -111,6 +111,7 @@ public struct Teardown: Sendable {
                     if [ -d /run/systemd/system ]; then systemctl restart docker; else kill $(pidof dockerd); fi
                     i=0; while [ $i -lt 60 ]; do sleep 1; docker info >/dev/null 2>&1 && exit 0; i=$((i+1)); done; exit 1
                     """, timeout: 120, hint: "start the Docker engine on the node by hand")
+                try await Self.leaveSwarm(node, runner)
             }
             if purge {
                 for package in ["keepalived", "glusterfs-server"] where try await Marker.isSet(Marker.installed(package), on: runner) {
@@ -123,5 +124,20 @@ public struct Teardown: Sendable {
             }
         }
         return kept
+    }
+
+    /// Leaves the swarm and reads the state back: a forced leave can time out or fail while the other managers leave at
+    /// the same moment (CI once found a node still `active` after `haha down`), so it is repeated until Docker says
+    /// `inactive`.
+    static func leaveSwarm(_ node: ClusterSpec.Node, _ runner: any CommandRunner) async throws {
+        try await waitUntil(
+            "\(node.name) to leave the swarm", timeout: 300, interval: 3,
+            next: "run `docker swarm leave --force` on \(node.name), then `haha down` again"
+        ) { poll in
+            let state = try await poll.on(runner).output(["docker", "info", "--format", "{{.Swarm.LocalNodeState}}"], timeout: 30)
+            guard state != "inactive" else { return true }
+            _ = try await runner.run(Command(["docker", "swarm", "leave", "--force"], timeout: 60))
+            return false
+        }
     }
 }
