@@ -205,7 +205,7 @@ enum RenderCase: String, CaseIterable, CustomTestStringConvertible {
 
     @Test func bootstrapRunsOnlyTheChosenMemberWithTheFlag() throws {
         let s = try services(.bootstrap(member: "n2"))
-        #expect(command(s["galera-n2"]) == ["--wsrep-node-name=n2", "--wsrep-new-cluster"])
+        #expect(command(s["galera-n2"]) == ["--wsrep-node-name=n2", "--wsrep-node-address=10.1.0.12", "--wsrep-new-cluster"])
         #expect(replicas(s["galera-n2"]) == 1)
         #expect(replicas(s["galera-n1"]) == 0 && replicas(s["galera-n3"]) == 0)
         #expect(replicas(s["homeassistant"]) == 0)
@@ -227,6 +227,24 @@ enum RenderCase: String, CaseIterable, CustomTestStringConvertible {
 }
 
 extension DeployPhaseTests {
+    /// After a power cut of every node no member is healthy, so Swarm's DNS names none of them: members must find
+    /// each other at their nodes' addresses, on ports published on the node itself.
+    @Test func galeraMembersMeetAtTheirNodesAddressesNotThroughSwarmDNS() throws {
+        let spec = RenderCase.vipMesh.spec
+        let files = try Renderer(spec: spec, secrets: fixedSecrets(spec)).render()
+        let config = try #require(files.first { $0.path == "galera/galera.cnf" }?.contents)
+        let addresses = spec.dataNodes.map(\.address)
+        let names = spec.dataNodes.map { "galera-\($0.name)" }
+        #expect(config.contains("wsrep_cluster_address = gcomm://\((addresses + names).joined(separator: ","))\n"))
+        let s = try services(.steady)
+        for node in spec.dataNodes {
+            let service = s["galera-\(node.name)"]
+            #expect(command(service).contains("--wsrep-node-address=\(node.address)"))
+            let ports = (service?["ports"] as? [[String: Any]] ?? []).map { "\($0["published"] ?? "")/\($0["mode"] ?? "")" }
+            #expect(ports == ["4567/host", "4568/host", "4444/host"])
+        }
+    }
+
     /// Swarm restarts a service whose spec changes: the bootstrap member must look the same in both phases.
     @Test func bootstrapMemberIsUnchangedBetweenBootstrapAndJoining() throws {
         let bootstrap = try services(.bootstrap(member: "n1"))["galera-n1"] as? NSDictionary

@@ -54,10 +54,20 @@ extension RenderingSteps {
         /// Nodes that behave like a swarm running the stack once `docker stack deploy` ran on the primary: files written
         /// on the primary read back, services report their replicas, each member's volume, grastate.dat and container
         /// exist, and each member answers `SHOW STATUS` as Synced in a Primary Component of three.
-        static func stackCluster(_ spec: ClusterSpec = Fixtures.spec()) -> (Cluster, [String: ScriptedRunner]) {
+        /// `running`: the definition digest every Galera member runs before haha deploys (nil: no member exists yet);
+        /// after a deploy each runs the one rendered now.
+        static func stackCluster(_ spec: ClusterSpec = Fixtures.spec(), running: String? = nil) -> (Cluster, [String: ScriptedRunner]) {
             let (cluster, runners) = Fixtures.cluster(spec)
             let primary = runners["n1"]!
             let deployed: @Sendable () -> Bool = { primary.ran("docker stack deploy") }
+            let digests = Renderer(spec: spec, secrets: secrets, phase: .steady).memberDigests()
+            primary.on({ $0.starts(with: ["docker", "service", "inspect", "--format"]) && $0.contains { $0.contains("org.haha.spec") } }) {
+                command in
+                let service = command.arguments.last ?? ""
+                if deployed() { return .scripted(stdout: (digests[String(service.dropFirst("haha_galera-".count))] ?? "") + "\n") }
+                guard let running else { return .scripted(exit: 1, stderr: "Error response from daemon: no such service: \(service)\n") }
+                return .scripted(stdout: running + "\n")
+            }
             for (name, runner) in runners {
                 let volume = "haha_galera-\(name)-data"
                 let path = "/var/lib/docker/volumes/\(volume)/_data"
@@ -134,6 +144,30 @@ extension RenderingSteps {
             #expect(primary.commands.filter { $0.pretty.contains("docker stack deploy") }.count == 2)
         }
 
+        /// Members running another definition restart one at a time: each deploy adds one member to the stack file
+        /// (without --prune the others keep running as they are), and the next waits until it runs the new one, Synced.
+        @Test func changedGaleraMembersRestartOneAtATime() async throws {
+            let (cluster, runners) = Self.stackCluster(running: "0ld0ld0l")
+            #expect(try await Deploy(cluster: cluster, secrets: Self.secrets).deploy(.steady) == true)
+            let primary = runners["n1"]!
+            let deploys = primary.history.filter { $0.command.arguments.last?.contains("docker stack deploy") == true }
+            #expect(deploys.map { $0.command.arguments.last?.contains("--prune") == true } == [false, false, true])
+            let digests = Renderer(spec: cluster.spec, secrets: Self.secrets, phase: .steady).memberDigests()
+            // Before each later deploy, the member restarted by the one before runs its new definition.
+            for (index, node) in ["n1", "n2"].enumerated() {
+                let waited = runners[node]!.history.filter {
+                    $0.command.arguments.contains("label=org.haha.spec=\(digests[node] ?? "")")
+                }.map(\.sequence)
+                #expect(waited.contains { $0 > deploys[index].sequence && $0 < deploys[index + 1].sequence }, "\(node)")
+            }
+            let stacks = primary.history.filter { $0.command.arguments.last?.contains("deploy.new/stack.yml") == true }
+                .map { String(decoding: $0.command.input ?? Data(), as: UTF8.self) }
+            #expect(
+                stacks.map { text in ["n1", "n2", "n3"].filter { text.contains("  galera-\($0):\n") } } == [
+                    ["n1"], ["n1", "n2"], ["n1", "n2", "n3"],
+                ])
+        }
+
         /// A task left pending while its node was away is scheduled again (`--force`); one that is starting is left alone.
         @Test(arguments: [("Pending 5 minutes ago", true), ("Starting 3 seconds ago", false)])
         func aTaskLeftPendingIsScheduledAgain(state: String, rescheduled: Bool) async throws {
@@ -171,6 +205,11 @@ extension RenderingSteps {
                 runner.on(
                     { $0 == ["cat", "/var/lib/haha/deploy/stack.digest"] },
                     stdout: primary.written("/var/lib/haha/deploy/stack.digest") ?? "")
+                // Every member already runs its definition: only the stack is deployed again.
+                let digests = Renderer(spec: cluster.spec, secrets: Self.secrets, phase: .steady).memberDigests()
+                runner.on({ $0.starts(with: ["docker", "service", "inspect", "--format"]) }) { command in
+                    .scripted(stdout: (digests[String((command.arguments.last ?? "").dropFirst("haha_galera-".count))] ?? "") + "\n")
+                }
             }
             #expect(try await Deploy(cluster: degraded, secrets: Self.secrets).deploy(.steady) == true)
         }

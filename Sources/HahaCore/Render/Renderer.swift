@@ -20,10 +20,15 @@ public struct Renderer: Sendable {
     public var secrets: SecretValues
     public var phase: DeployPhase
 
-    public init(spec: ClusterSpec, secrets: SecretValues, phase: DeployPhase = .steady) {
+    /// Services left out of `stack.yml` (a deploy without `--prune` then leaves them as they run): how `haha up`
+    /// restarts changed Galera members one at a time.
+    public var omitting: Set<String> = []
+
+    public init(spec: ClusterSpec, secrets: SecretValues, phase: DeployPhase = .steady, omitting: Set<String> = []) {
         self.spec = spec
         self.secrets = secrets
         self.phase = phase
+        self.omitting = omitting
     }
 
     /// Which variant of the stack to render. `haha up` walks a new or recovering Galera cluster through
@@ -41,6 +46,8 @@ public struct Renderer: Sendable {
         public static let mosquitto = "mosquitto"
         public static let proxy = "proxy"
         public static let databaseAlias = "galera"
+        /// Container label: digest of a Galera member's definition (see StackBuilder).
+        public static let specLabel = "org.haha.spec"
         public static let databaseNetwork = "db"
         public static let appNetwork = "app"
         public static let portainerNetwork = "portainer"
@@ -55,6 +62,36 @@ public struct Renderer: Sendable {
     public static func homeAssistantMode(_ spec: ClusterSpec) -> String { spec.routing == .proxy ? "global" : "replicated" }
 
     public func render() throws -> [RenderedFile] {
+        var (stack, files) = build()
+        for name in omitting { stack.services[name] = nil }
+        let encoder = YAMLEncoder()
+        encoder.options.sortKeys = true
+        encoder.options.indent = 2
+        let body = try encoder.encode(stack)
+        // Portainer's agent reads its secret only from the environment (no _FILE variant): then the stack file
+        // holds it and is itself a secret file (0600).
+        let holdsSecret = spec.portainer.enabled
+        let header = """
+            # Docker Swarm stack for the haha cluster "\(spec.name)", rendered by `haha render` from haha.yaml.
+            # `haha up` deploys it; to deploy it by hand, see "Deploying by hand" in haha's README.
+            # Configs and secrets carry a content hash in their names: a changed file becomes a new object.
+            \(holdsSecret ? "# It holds Portainer's AGENT_SECRET (the agent reads no secret file): keep it private (0600).\n" : "")
+            """
+        files.insert(RenderedFile(path: "stack.yml", contents: header + body, isSecret: holdsSecret), at: 0)
+        return files
+    }
+
+    /// Each Galera member's definition digest by node name (the containers' `Names.specLabel`).
+    public func memberDigests() -> [String: String] {
+        let stack = build().stack
+        return Dictionary(
+            uniqueKeysWithValues: spec.dataNodes.compactMap { node in
+                stack.services[Names.galera(node.name)]?.labels?[Names.specLabel].map { (node.name, $0) }
+            })
+    }
+
+    /// The stack and every file but stack.yml.
+    func build() -> (stack: StackFile, files: [RenderedFile]) {
         var files: [RenderedFile] = []
         let mosquittoConf = MosquittoFiles.config(spec)
         let galeraConf = GaleraFiles.config(spec)
@@ -62,6 +99,7 @@ public struct Renderer: Sendable {
         files.append(RenderedFile(path: "homeassistant/configuration.yaml", contents: HomeAssistantFiles.configuration(spec)))
         files.append(RenderedFile(path: "galera/galera.cnf", contents: galeraConf))
         files.append(RenderedFile(path: "fence/haha-fence.py", contents: Fence.script(spec)))
+        files.append(RenderedFile(path: "galera/haha-galera-watch.sh", contents: GaleraFiles.watchdog(spec)))
         if spec.routing == .proxy {
             files.append(RenderedFile(path: "haproxy/haproxy.cfg", contents: ProxyFiles.config(spec)))
         }
@@ -82,21 +120,7 @@ public struct Renderer: Sendable {
             spec: spec, phase: phase, contents: Dictionary(uniqueKeysWithValues: (files).map { ($0.path, $0.contents) }),
             secrets: secrets
         ).build()
-        let encoder = YAMLEncoder()
-        encoder.options.sortKeys = true
-        encoder.options.indent = 2
-        let body = try encoder.encode(stack)
-        // Portainer's agent reads its secret only from the environment (no _FILE variant): then the stack file
-        // holds it and is itself a secret file (0600).
-        let holdsSecret = spec.portainer.enabled
-        let header = """
-            # Docker Swarm stack for the haha cluster "\(spec.name)", rendered by `haha render` from haha.yaml.
-            # `haha up` deploys it; to deploy it by hand, see "Deploying by hand" in haha's README.
-            # Configs and secrets carry a content hash in their names: a changed file becomes a new object.
-            \(holdsSecret ? "# It holds Portainer's AGENT_SECRET (the agent reads no secret file): keep it private (0600).\n" : "")
-            """
-        files.insert(RenderedFile(path: "stack.yml", contents: header + body, isSecret: holdsSecret), at: 0)
-        return files
+        return (stack, files)
     }
 
     /// Short content hash used in Swarm object names (configs and secrets are immutable in Swarm).

@@ -74,9 +74,14 @@ enum MosquittoFiles {
 }
 
 /// Galera (MariaDB) options, the SST credentials and the SQL that creates the SST user.
-enum GaleraFiles {
+public enum GaleraFiles {
     static func config(_ spec: ClusterSpec) -> String {
-        let members = spec.dataNodes.map { Renderer.Names.galera($0.name) }.joined(separator: ",")
+        // Members find each other at their nodes' addresses (host-mode ports), not only by Swarm's DNS: that lists a
+        // task only once it is healthy, and a member is healthy only once it is in a primary component, so after a
+        // power cut of every node the members could never resolve each other to form one again. The service names
+        // stay in the list for members deployed before (they listen only on the overlay network) while `haha up`
+        // restarts them one at a time; names that do not resolve are skipped.
+        let members = (spec.dataNodes.map(\.address) + spec.dataNodes.map { Renderer.Names.galera($0.name) }).joined(separator: ",")
         return """
             # Galera settings for the haha cluster, rendered by haha (a Swarm config; edit haha.yaml, not this).
             # Sized for a Raspberry Pi: small buffer pool and gcache. Each member's name comes from its command line.
@@ -97,14 +102,67 @@ enum GaleraFiles {
             wsrep_cluster_name = \(spec.database.clusterName)
             wsrep_cluster_address = gcomm://\(members)
             wsrep_sst_method = mariabackup
-            # Suspect a silent member after 5 s, evict it after 15 s; gcache sized for a Pi.
-            wsrep_provider_options = "gcache.size=\(spec.database.gcacheSize);gcache.recover=yes;evs.suspect_timeout=PT5S;evs.inactive_timeout=PT15S;pc.recovery=TRUE"
+            # Suspect a silent member after 5 s, evict it after 15 s; gcache sized for a Pi. Each member advertises its
+            # node's address (command line) and listens in its container on every interface.
+            wsrep_provider_options = "gcache.size=\(spec.database.gcacheSize);gcache.recover=yes;evs.suspect_timeout=PT5S;evs.inactive_timeout=PT15S;pc.recovery=TRUE;ist.recv_bind=0.0.0.0"
 
             # The SST user's credentials live in a Swarm secret, not here.
             !include /run/secrets/galera-sst.cnf
 
             """
     }
+
+    /// Where the watchdog is mounted in each member's container (the entrypoint runs it, and it runs the image's own).
+    static let watchdogPath = "/haha/galera-watch.sh"
+
+    /// The member's watchdog (bash: the official MariaDB image has no other interpreter). It starts the image's
+    /// entrypoint and stops the member, so that Swarm starts it again and it rejoins by state transfer, when for
+    /// `grace` s in a row its own server answered that it is outside the primary component and not in a state
+    /// transfer, while another member (through the database alias, which lists only ready members) answered that it
+    /// is in one. It never acts on a reading it did not get: with no primary anywhere (every node was cut) Galera's
+    /// own recovery (`pc.recovery`) re-forms the cluster, and a server that does not answer is left alone.
+    public static func watchdog(_ spec: ClusterSpec, grace: Int = 60, interval: Int = 5) -> String {
+        """
+        #!/bin/bash
+        # haha's watchdog for one Galera member, rendered by haha (a Swarm config; edit haha.yaml, not this).
+        # Restarts a member that sits outside the primary component while the others have one (see GaleraFiles).
+        grace=${HAHA_WATCH_GRACE:-\(grace)}
+        every=${HAHA_WATCH_INTERVAL:-\(interval)}
+        peers=${HAHA_WATCH_PEERS:-\(Renderer.Names.databaseAlias)}
+        docker-entrypoint.sh "$@" &
+        member=$!
+        trap 'kill -TERM "$member" 2>/dev/null' TERM INT
+        # Prints "<cluster status>/<local state>" of the server reached with the given options, or fails.
+        ask() {
+          mariadb -uroot -p"$(cat "$MARIADB_ROOT_PASSWORD_FILE" 2>/dev/null)" --connect-timeout=3 -N -B "$@" \\
+            -e "SHOW STATUS WHERE Variable_name IN ('wsrep_cluster_status','wsrep_local_state_comment')" 2>/dev/null |
+            awk -F'\\t' '{ v[$1] = $2 } END { if (!("wsrep_cluster_status" in v)) exit 1; print v["wsrep_cluster_status"] "/" v["wsrep_local_state_comment"] }'
+        }
+        outside=0
+        while kill -0 "$member" 2>/dev/null; do
+          sleep "$every" & wait $!
+          kill -0 "$member" 2>/dev/null || break
+          mine=$(ask --protocol=socket) || { outside=0; continue; }
+          case "$mine" in
+            Primary/*|*/Join*|*/Donor*) outside=0; continue ;;
+          esac
+          theirs=$(ask -h "$peers") || { outside=0; continue; }
+          case "$theirs" in Primary/*) ;; *) outside=0; continue ;; esac
+          outside=$((outside + every))
+          echo "[haha-galera-watch] outside the primary component for $outside s ($mine) while $peers has one ($theirs)" >&2
+          if [ "$outside" -ge "$grace" ]; then
+            echo "[haha-galera-watch] stopping this member; Swarm starts it again and it rejoins" >&2
+            kill -TERM "$member" 2>/dev/null
+            outside=0
+          fi
+        done
+        wait "$member"
+
+        """
+    }
+
+    /// Group communication, incremental and full state transfer: published on each member's node (host mode).
+    static let ports = [4567, 4568, 4444]
 
     static func sstOptions(_ spec: ClusterSpec, _ secrets: SecretValues) -> String {
         "[mariadb]\nwsrep_sst_auth = haha_sst:\(secrets[SecretCatalog.galeraSST])\n"

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Builds the stack file's services, networks, volumes, configs and secrets from the spec.
 struct StackBuilder {
     typealias Names = Renderer.Names
@@ -36,11 +38,12 @@ struct StackBuilder {
         let recorderSecret = secret("recorder_password", "secrets/\(SecretCatalog.recorder)")
         let sstSecret = secret("galera_sst_cnf", "secrets/galera-sst.cnf")
         let initSecret = secret("galera_init_sql", "secrets/galera-init.sql")
+        let watchdog = config("galera_watch", "galera/haha-galera-watch.sh")
         var volumes: [String: S.Volume] = [:]
         for node in spec.dataNodes {
             let volume = Names.galeraVolume(node.name)
             volumes[volume] = S.Volume(labels: ["org.haha.node": node.name])
-            var command = ["--wsrep-node-name=\(node.name)"]
+            var command = ["--wsrep-node-name=\(node.name)", "--wsrep-node-address=\(node.address)"]
             var replicas = 1
             switch phase {
             case .bootstrap(let member), .joining(let member):
@@ -51,6 +54,7 @@ struct StackBuilder {
             }
             stack.services[Names.galera(node.name)] = S.Service(
                 image: spec.images.mariadb,
+                entrypoint: ["bash", GaleraFiles.watchdogPath],
                 command: command,
                 environment: [
                     "MARIADB_ROOT_PASSWORD_FILE": "/run/secrets/\(SecretCatalog.mariadbRoot)",
@@ -62,7 +66,10 @@ struct StackBuilder {
                     "MARIADB_MYSQL_LOCALHOST_USER": "1",
                 ],
                 volumes: [S.Mount(type: "volume", source: volume, target: "/var/lib/mysql")],
-                configs: [S.FileReference(source: galeraConfig, target: "/etc/mysql/conf.d/galera.cnf", mode: readAll)],
+                configs: [
+                    S.FileReference(source: galeraConfig, target: "/etc/mysql/conf.d/galera.cnf", mode: readAll),
+                    S.FileReference(source: watchdog, target: GaleraFiles.watchdogPath, mode: readAll),
+                ],
                 secrets: [
                     S.FileReference(source: rootSecret, target: SecretCatalog.mariadbRoot, uid: "999", gid: "999", mode: readOnlyRoot),
                     S.FileReference(source: recorderSecret, target: SecretCatalog.recorder, uid: "999", gid: "999", mode: readOnlyRoot),
@@ -72,7 +79,7 @@ struct StackBuilder {
                         mode: readOnlyRoot),
                 ],
                 networks: [Names.databaseNetwork: S.ServiceNetwork(aliases: [Names.databaseAlias])],
-                ports: nil,
+                ports: GaleraFiles.ports.map { S.Port(target: $0, published: $0, mode: "host") },
                 // wsrep_ready, not Synced: a donor serving a state transfer is Desynced for a while and must not be
                 // killed as unhealthy mid-transfer; a member outside the Primary Component is not ready.
                 healthcheck: S.Healthcheck(
@@ -88,6 +95,22 @@ struct StackBuilder {
                 stopGracePeriod: "2m")
         }
         stack.volumes = volumes
+        // Each member's containers carry a digest of everything that shapes them (the service and the contents of its
+        // configs and secrets, whose names hold content hashes): `haha up` restarts changed members one at a time and
+        // knows when a member runs its new definition.
+        for node in spec.dataNodes {
+            guard var service = stack.services[Names.galera(node.name)] else { continue }
+            let files =
+                (service.configs ?? []).compactMap { configs[$0.source]?.name }
+                + (service.secrets ?? []).compactMap { secrets[$0.source]?.name }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = .sortedKeys
+            var replicas = service.deploy
+            replicas.replicas = nil  // a member scaled to 0 in a bootstrap phase is the same member
+            service.deploy = replicas
+            let text = ((try? encoder.encode(service)).map { String(decoding: $0, as: UTF8.self) } ?? "") + files.joined(separator: ",")
+            stack.services[Names.galera(node.name)]?.labels = [Names.specLabel: Renderer.digest(text)]
+        }
 
         // Home Assistant: run by haha's fence (see Fence), which starts it only on the node that holds the lease on the
         // shared volume. With the proxy, every data node runs a standby (global) and takes over without waiting for

@@ -23,9 +23,11 @@ public struct StackFile: Codable, Sendable, Equatable {
         public var stopGracePeriod: String?
         /// Docker's init (tini) as PID 1: it reaps orphans and passes signals on.
         public var `init`: Bool?
+        /// Labels on the service's containers (`deploy.labels` label the service).
+        public var labels: [String: String]?
 
         enum CodingKeys: String, CodingKey {
-            case image, entrypoint, command, environment, volumes, configs, secrets, networks, ports, healthcheck, deploy, `init`
+            case image, entrypoint, command, environment, volumes, configs, secrets, networks, ports, healthcheck, deploy, `init`, labels
             case stopGracePeriod = "stop_grace_period"
         }
     }

@@ -54,6 +54,33 @@ public struct Deploy: Sendable {
             return false
         }
         try await reschedulePending(services ?? [], on: primary)
+        // Changed Galera members restart one at a time: the stack deployed at once would restart every member
+        // together, and with no Primary Component left none of them could start again.
+        var changed: [String] = []
+        if phase == .steady {
+            let wanted = Renderer(spec: spec, secrets: secrets, phase: .steady).memberDigests()
+            changed = try await changedMembers(wanted, on: primary)
+            for (index, member) in changed.enumerated().dropLast() {
+                cluster.log("restarting Galera member \(member) with its new definition (one member at a time)")
+                let later = Set(changed[(index + 1)...].map { Renderer.Names.galera($0) })
+                try await apply(
+                    try Renderer(spec: spec, secrets: secrets, phase: .steady, omitting: later).render(), prune: false, on: primary)
+                try await waitMember(member, running: wanted[member] ?? "")
+            }
+            if let last = changed.last {
+                try await apply(files, prune: true, on: primary)
+                try await waitMember(last, running: wanted[last] ?? "")
+            }
+        }
+        if changed.isEmpty { try await apply(files, prune: true, on: primary) }
+        try await cluster.write(digest + "\n", to: "\(Self.directory)/stack.digest", on: primary)
+        try await cluster.write(phase.name + "\n", to: "\(Self.directory)/phase", on: primary)
+        return true
+    }
+
+    /// Writes the rendered files to the coordinator and deploys the stack. Without `prune`, services missing from the
+    /// file keep running as they are.
+    func apply(_ files: [RenderedFile], prune: Bool, on primary: any CommandRunner) async throws {
         try await primary.shell(
             "rm -rf \(Self.directory).new && mkdir -p \(Self.directory).new && chmod 700 \(Self.directory).new", timeout: 30)
         for file in files {
@@ -71,11 +98,50 @@ public struct Deploy: Sendable {
         // Swarm keeps the secrets in its encrypted raft log once deployed: the plaintext copies go at once,
         // also when the deploy fails.
         try await primary.shell(
-            "cd \(Self.directory) && { docker stack deploy --prune --resolve-image never -c stack.yml \(shellQuote(stack)); status=$?; rm -rf secrets; exit $status; }",
+            "cd \(Self.directory) && { docker stack deploy\(prune ? " --prune" : "") --resolve-image never -c stack.yml \(shellQuote(stack)); status=$?; rm -rf secrets; exit $status; }",
             timeout: 300)
-        try await cluster.write(digest + "\n", to: "\(Self.directory)/stack.digest", on: primary)
-        try await cluster.write(phase.name + "\n", to: "\(Self.directory)/phase", on: primary)
-        return true
+    }
+
+    /// The data nodes whose Galera member runs a definition other than `wanted` (digests by node). A member whose
+    /// service does not exist yet is not among them: Swarm creates it.
+    func changedMembers(_ wanted: [String: String], on primary: any CommandRunner) async throws -> [String] {
+        var changed: [String] = []
+        for node in spec.dataNodes {
+            let name = service(Renderer.Names.galera(node.name))
+            let answer = try await primary.decide(
+                [
+                    "docker", "service", "inspect", "--format",
+                    "{{index .Spec.TaskTemplate.ContainerSpec.Labels \"\(Renderer.Names.specLabel)\"}}", name,
+                ], question: "the service \(name) exists",
+                isNo: { $0.exitCode == 1 && $0.said.lowercased().contains("no such service") },
+                check: "run `docker service ls` on the coordinator")
+            guard let answer else { continue }
+            if answer.output.trimmingCharacters(in: .whitespacesAndNewlines) != wanted[node.name] { changed.append(node.name) }
+        }
+        return changed
+    }
+
+    /// Waits until `member`'s container runs the definition with digest `running`, is healthy and Synced with every
+    /// other member.
+    func waitMember(_ member: String, running digest: String) async throws {
+        guard let node = spec.nodes.first(where: { $0.name == member }) else { return }
+        let name = service(Renderer.Names.galera(member))
+        let size = spec.dataNodes.count
+        try await waitUntil(
+            "\(member)'s database to restart with its new definition and be Synced", timeout: 900, interval: 2,
+            next: "read its log (`docker service logs \(name)`) and run `haha status`; then run `haha up` again"
+        ) { poll in
+            let runner = poll.on(cluster.runner(node))
+            let id = try await runner.output(
+                [
+                    "docker", "ps", "-q", "--filter", "label=com.docker.swarm.service.name=\(name)", "--filter",
+                    "label=\(Renderer.Names.specLabel)=\(digest)", "--filter", "health=healthy",
+                ], timeout: 30
+            ).split(separator: "\n").first
+            guard let id else { return false }
+            let status = try await wsrepStatus(String(id), on: runner)
+            return status["wsrep_local_state"] == "4" && (status["wsrep_cluster_size"].flatMap { Int($0) } ?? 0) >= size
+        }
     }
 
     /// Swarm leaves a task pending when its node was down as it was scheduled, even once the node is back (seen on the

@@ -1,0 +1,104 @@
+import Foundation
+import HahaCore
+import HahaSystem
+import HahaTestSupport
+import Testing
+
+/// The rendered Galera watchdog, run for real with bash. A fake `docker-entrypoint.sh` stands in for the member (it
+/// sleeps until it gets SIGTERM and records that), a fake `mariadb` answers with the states in two files: the member's
+/// own (asked over its socket) and the peers' (asked through the database alias), or fails when a file is missing.
+@Suite(.serialized) struct GaleraWatchdogTests {
+    final class Member {
+        let root: String
+        let process: ChildProcess
+
+        init(own: String?, peers: String?) throws {
+            root = FileManager.default.temporaryDirectory.appendingPathComponent("haha-watch-\(UUID().uuidString)").path
+            let bin = "\(root)/bin"
+            try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
+            func write(_ name: String, _ text: String) throws {
+                try text.write(toFile: "\(bin)/\(name)", atomically: true, encoding: .utf8)
+                try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: "\(bin)/\(name)")
+            }
+            try write(
+                "docker-entrypoint.sh",
+                """
+                #!/bin/bash
+                trap 'echo stopped > \(root)/member; exit 0' TERM
+                echo "running $*" > \(root)/member
+                while :; do sleep 0.1; done
+                """)
+            try write(
+                "mariadb",
+                """
+                #!/bin/bash
+                case " $* " in *" --protocol=socket "*) f=\(root)/own ;; *" -h galera "*) f=\(root)/peers ;; *) exit 2 ;; esac
+                [ -f "$f" ] || { echo "ERROR 2002: cannot connect" >&2; exit 1; }
+                IFS=/ read -r status state < "$f"
+                printf 'wsrep_cluster_status\\t%s\\nwsrep_local_state_comment\\t%s\\n' "$status" "$state"
+                """)
+            if let own { try own.write(toFile: "\(root)/own", atomically: true, encoding: .utf8) }
+            if let peers { try peers.write(toFile: "\(root)/peers", atomically: true, encoding: .utf8) }
+            let script = "\(root)/watch.sh"
+            try GaleraFiles.watchdog(Fixtures.spec(), grace: 3, interval: 1).write(
+                toFile: script, atomically: true, encoding: .utf8)
+            process = try ChildProcess(
+                ["bash", script, "--wsrep-node-name=n1"],
+                environment: [
+                    "PATH": "\(bin):\(ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")",
+                    "MARIADB_ROOT_PASSWORD_FILE": "\(root)/password",
+                ], stderr: .file("\(root)/watch.log"))
+        }
+
+        var member: String { (try? String(contentsOfFile: "\(root)/member", encoding: .utf8)) ?? "" }
+        var log: String { (try? String(contentsOfFile: "\(root)/watch.log", encoding: .utf8)) ?? "" }
+
+        deinit {
+            process.send(SIGKILL)
+            try? FileManager.default.removeItem(atPath: root)
+        }
+    }
+
+    static func eventually(_ seconds: Double, _ condition: () -> Bool) async throws -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if condition() { return true }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return condition()
+    }
+
+    @Test func aMemberOutsideThePrimaryComponentWhileThePeersHaveOneIsStopped() async throws {
+        let m = try Member(own: "non-Primary/Initialized", peers: "Primary/Synced")
+        #expect(try await Self.eventually(10) { m.member.hasPrefix("running --wsrep-node-name=n1") })
+        // Three readings of 1 s, then the stop; the watchdog ends with the member.
+        #expect(try await Self.eventually(20) { m.process.status != nil }, "\(m.log)")
+        #expect(m.member == "stopped\n")
+        #expect(m.process.status == 0)
+        #expect(m.log.contains("outside the primary component for 3 s (non-Primary/Initialized)"))
+    }
+
+    @Test func withoutAPrimaryAnywhereOrWithoutAnAnswerOrInATransferTheMemberIsLeftAlone() async throws {
+        let states: [(own: String?, peers: String?)] = [
+            ("non-Primary/Initialized", nil),  // every node was cut: pc.recovery's job
+            ("non-Primary/Initialized", "non-Primary/Initialized"),
+            (nil, "Primary/Synced"),  // its own server does not answer
+            ("non-Primary/Joining: receiving State Transfer", "Primary/Synced"),
+            ("Primary/Synced", "Primary/Synced"),
+        ]
+        let cases = try states.map { try Member(own: $0.own, peers: $0.peers) }
+        try await Task.sleep(for: .seconds(7))
+        for m in cases {
+            #expect(m.process.status == nil, "\(m.log)")
+            #expect(m.member.hasPrefix("running"))
+        }
+    }
+
+    @Test func aStopOfTheContainerReachesTheMember() async throws {
+        let m = try Member(own: "Primary/Synced", peers: "Primary/Synced")
+        #expect(try await Self.eventually(10) { m.member.hasPrefix("running") })
+        m.process.send(SIGTERM)
+        #expect(try await Self.eventually(10) { m.process.status != nil })
+        #expect(m.member == "stopped\n")
+    }
+}
