@@ -12,7 +12,7 @@ import Testing
         let root: String
         let process: ChildProcess
 
-        init(own: String?, peers: String?) throws {
+        init(own: String?, peers: String?, quietGrace: Int = 180) throws {
             root = FileManager.default.temporaryDirectory.appendingPathComponent("haha-watch-\(UUID().uuidString)").path
             let bin = "\(root)/bin"
             try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
@@ -40,13 +40,15 @@ import Testing
             if let own { try own.write(toFile: "\(root)/own", atomically: true, encoding: .utf8) }
             if let peers { try peers.write(toFile: "\(root)/peers", atomically: true, encoding: .utf8) }
             let script = "\(root)/watch.sh"
-            try GaleraFiles.watchdog(Fixtures.spec(), grace: 3, interval: 1).write(
+            try GaleraFiles.watchdog(Fixtures.spec(), grace: 3, quietGrace: quietGrace, interval: 1).write(
                 toFile: script, atomically: true, encoding: .utf8)
             process = try ChildProcess(
                 ["bash", script, "--wsrep-node-name=n1"],
                 environment: [
                     "PATH": "\(bin):\(ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")",
                     "MARIADB_ROOT_PASSWORD_FILE": "\(root)/password",
+                    // The container's own processes, not this machine's (a lab may run real state transfers).
+                    "HAHA_WATCH_PROC": "\(root)/proc",
                 ], stderr: .file("\(root)/watch.log"))
         }
 
@@ -75,7 +77,7 @@ import Testing
         #expect(try await Self.eventually(20) { m.process.status != nil }, "\(m.log)")
         #expect(m.member == "stopped\n")
         #expect(m.process.status == 0)
-        #expect(m.log.contains("outside the primary component for 3 s (non-Primary/Initialized)"))
+        #expect(m.log.contains("outside the primary component (non-Primary/Initialized) for 3 s"))
     }
 
     @Test func withoutAPrimaryAnywhereOrWithoutAnAnswerOrInATransferTheMemberIsLeftAlone() async throws {
@@ -92,6 +94,20 @@ import Testing
             #expect(m.process.status == nil, "\(m.log)")
             #expect(m.member.hasPrefix("running"))
         }
+    }
+
+    @Test func aServerThatDoesNotAnswerIsStoppedLaterUnlessAStateTransferRuns() async throws {
+        // An SST script running beside the server in its container means: wait.
+        let waiting = try Member(own: nil, peers: "Primary/Synced", quietGrace: 3)
+        let transfer = "\(waiting.root)/proc/4242"
+        try FileManager.default.createDirectory(atPath: transfer, withIntermediateDirectories: true)
+        try Data("bash\0/usr/bin/wsrep_sst_mariabackup\0--role\0joiner\0".utf8).write(to: URL(fileURLWithPath: "\(transfer)/cmdline"))
+        try await Task.sleep(for: .seconds(6))
+        #expect(waiting.process.status == nil, "\(waiting.log)")
+        try FileManager.default.removeItem(atPath: transfer)
+        #expect(try await Self.eventually(20) { waiting.process.status != nil }, "\(waiting.log)")
+        #expect(waiting.member == "stopped\n")
+        #expect(waiting.log.contains("not answering, no state transfer running for 3 s"))
     }
 
     @Test func aStopOfTheContainerReachesTheMember() async throws {

@@ -116,17 +116,19 @@ public enum GaleraFiles {
     static let watchdogPath = "/haha/galera-watch.sh"
 
     /// The member's watchdog (bash: the official MariaDB image has no other interpreter). It starts the image's
-    /// entrypoint and stops the member, so that Swarm starts it again and it rejoins by state transfer, when for
-    /// `grace` s in a row its own server answered that it is outside the primary component and not in a state
-    /// transfer, while another member (through the database alias, which lists only ready members) answered that it
-    /// is in one. It never acts on a reading it did not get: with no primary anywhere (every node was cut) Galera's
-    /// own recovery (`pc.recovery`) re-forms the cluster, and a server that does not answer is left alone.
-    public static func watchdog(_ spec: ClusterSpec, grace: Int = 60, interval: Int = 5) -> String {
+    /// entrypoint and stops the member, so that Swarm starts it again and it rejoins by state transfer, when another
+    /// member (through the database alias, which lists only ready members) answered that it is in a primary component
+    /// and, for `grace` s in a row, this member's server answered that it is outside one and not in a state transfer;
+    /// or, for `quietGrace` s in a row, did not answer at all while no state transfer script ran (a joiner whose IST
+    /// failed after an SST hangs so: "node restart required"). Without a primary anywhere (every node was cut)
+    /// Galera's own recovery (`pc.recovery`) re-forms the cluster and the watchdog does nothing.
+    public static func watchdog(_ spec: ClusterSpec, grace: Int = 60, quietGrace: Int = 180, interval: Int = 5) -> String {
         """
         #!/bin/bash
         # haha's watchdog for one Galera member, rendered by haha (a Swarm config; edit haha.yaml, not this).
         # Restarts a member that sits outside the primary component while the others have one (see GaleraFiles).
         grace=${HAHA_WATCH_GRACE:-\(grace)}
+        quiet_grace=${HAHA_WATCH_QUIET_GRACE:-\(quietGrace)}
         every=${HAHA_WATCH_INTERVAL:-\(interval)}
         peers=${HAHA_WATCH_PEERS:-\(Renderer.Names.databaseAlias)}
         docker-entrypoint.sh "$@" &
@@ -138,22 +140,35 @@ public enum GaleraFiles {
             -e "SHOW STATUS WHERE Variable_name IN ('wsrep_cluster_status','wsrep_local_state_comment')" 2>/dev/null |
             awk -F'\\t' '{ v[$1] = $2 } END { if (!("wsrep_cluster_status" in v)) exit 1; print v["wsrep_cluster_status"] "/" v["wsrep_local_state_comment"] }'
         }
+        # A full state transfer runs as a script (wsrep_sst_*) beside the server (the brackets keep grep from
+        # finding its own command line).
+        transferring() { grep -qs 'wsrep_ss[t]_' "${HAHA_WATCH_PROC:-/proc}"/[0-9]*/cmdline; }
         outside=0
+        quiet=0
         while kill -0 "$member" 2>/dev/null; do
           sleep "$every" & wait $!
           kill -0 "$member" 2>/dev/null || break
-          mine=$(ask --protocol=socket) || { outside=0; continue; }
-          case "$mine" in
-            Primary/*|*/Join*|*/Donor*) outside=0; continue ;;
-          esac
-          theirs=$(ask -h "$peers") || { outside=0; continue; }
-          case "$theirs" in Primary/*) ;; *) outside=0; continue ;; esac
-          outside=$((outside + every))
-          echo "[haha-galera-watch] outside the primary component for $outside s ($mine) while $peers has one ($theirs)" >&2
-          if [ "$outside" -ge "$grace" ]; then
+          if mine=$(ask --protocol=socket); then
+            quiet=0
+            case "$mine" in
+              Primary/*|*/Join*|*/Donor*) outside=0; continue ;;
+            esac
+          else
+            outside=0
+            if transferring; then quiet=0; continue; fi
+          fi
+          theirs=$(ask -h "$peers") || { outside=0; quiet=0; continue; }
+          case "$theirs" in Primary/*) ;; *) outside=0; quiet=0; continue ;; esac
+          if [ -n "$mine" ]; then
+            outside=$((outside + every)); waited=$outside; limit=$grace; what="outside the primary component ($mine)"
+          else
+            quiet=$((quiet + every)); waited=$quiet; limit=$quiet_grace; what="not answering, no state transfer running"
+          fi
+          echo "[haha-galera-watch] $what for $waited s while $peers has one ($theirs)" >&2
+          if [ "$waited" -ge "$limit" ]; then
             echo "[haha-galera-watch] stopping this member; Swarm starts it again and it rejoins" >&2
             kill -TERM "$member" 2>/dev/null
-            outside=0
+            outside=0; quiet=0
           fi
         done
         wait "$member"
