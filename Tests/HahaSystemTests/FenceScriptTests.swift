@@ -55,16 +55,6 @@ import Testing
 
     static var python: Bool { FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") }
 
-    /// Waits up to `seconds` for `condition`; returns whether it came true.
-    static func eventually(_ seconds: Double, _ condition: () -> Bool) async throws -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if condition() { return true }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        return condition()
-    }
-
     static func lease(_ root: String) -> String { (try? String(contentsOfFile: "\(root)/volume/lease", encoding: .utf8)) ?? "" }
 
     static func setUp() throws -> (root: String, script: String) {
@@ -80,14 +70,14 @@ import Testing
     func aHolderThatCannotWriteKillsHomeAssistantAndAStandbyThatCannotReadNeverTakesOver() async throws {
         let (root, script) = try Self.setUp()
         let a = try FenceProcess("a", script: script, root: root)
-        #expect(try await Self.eventually(20) { a.childAlive && a.active && Self.lease(root).hasPrefix("held a ") })
+        #expect(try await eventually(20) { a.childAlive && a.active && Self.lease(root).hasPrefix("held a ") })
         let b = try FenceProcess("b", script: script, root: root)
-        #expect(try await Self.eventually(20) { b.output.contains("standing by") })
+        #expect(try await eventually(20) { b.output.contains("standing by") })
 
         // The volume loses quorum for both: a's writes and b's reads hang.
         try FileManager.default.removeItem(atPath: "\(root)/volume/lease")
         #expect(mkfifo("\(root)/volume/lease", 0o644) == 0)
-        #expect(try await Self.eventually(30) { !a.running })
+        #expect(try await eventually(30) { !a.running })
         #expect(a.status == 75)
         #expect(!a.childAlive)
         #expect(!a.active)
@@ -99,38 +89,38 @@ import Testing
 
         // Quorum is back (a's lease is gone with it): b takes over.
         try FileManager.default.removeItem(atPath: "\(root)/volume/lease")
-        #expect(try await Self.eventually(30) { b.childAlive && b.active && Self.lease(root).hasPrefix("held b ") })
+        #expect(try await eventually(30) { b.childAlive && b.active && Self.lease(root).hasPrefix("held b ") })
     }
 
     @Test(.enabled(if: python, "needs /usr/bin/python3 to run the fence script"))
     func aStandbyWaitsOutALeaseThatStoppedChangingAndACleanStopReleasesItAtOnce() async throws {
         let (root, script) = try Self.setUp()
         let a = try FenceProcess("a", script: script, root: root)
-        #expect(try await Self.eventually(20) { a.childAlive && Self.lease(root).hasPrefix("held a ") })
+        #expect(try await eventually(20) { a.childAlive && Self.lease(root).hasPrefix("held a ") })
 
         // a freezes: its writes stop, but it still holds the lock (as a frozen node's connections to the bricks stay up),
         // so b, once it waited out the lease, still cannot start.
         a.process.send(SIGSTOP)
         let b = try FenceProcess("b", script: script, root: root)
-        #expect(try await Self.eventually(2) { b.output.contains("standing by") })
+        #expect(try await eventually(2) { b.output.contains("standing by") })
         try await Task.sleep(for: .seconds(7))
         #expect(!b.childAlive)
         // a wakes up to a lease it did not renew for longer than its deadline: it kills its Home Assistant at once and
         // lets go of the lock; then b takes over.
         a.process.send(SIGCONT)
-        #expect(try await Self.eventually(30) { !a.running })
+        #expect(try await eventually(30) { !a.running })
         #expect(a.status == 75)
         #expect(!a.childAlive)
-        #expect(try await Self.eventually(30) { b.childAlive && Self.lease(root).hasPrefix("held b ") })
+        #expect(try await eventually(30) { b.childAlive && Self.lease(root).hasPrefix("held b ") })
 
         // A clean stop releases the lease: the next one starts without waiting it out.
         let c = try FenceProcess("c", script: script, root: root)
-        #expect(try await Self.eventually(10) { c.output.contains("standing by") })
+        #expect(try await eventually(10) { c.output.contains("standing by") })
         b.process.send(SIGTERM)
-        #expect(try await Self.eventually(20) { !b.running })
+        #expect(try await eventually(20) { !b.running })
         #expect(b.status == 0)
         #expect(Self.lease(root).hasPrefix("released b ") || Self.lease(root).hasPrefix("held c "))
         // Sooner than the 4.5 s a standby waits out a lease that stopped changing.
-        #expect(try await Self.eventually(3) { c.childAlive && Self.lease(root).hasPrefix("held c ") })
+        #expect(try await eventually(3) { c.childAlive && Self.lease(root).hasPrefix("held c ") })
     }
 }

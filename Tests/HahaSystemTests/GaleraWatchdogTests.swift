@@ -61,20 +61,11 @@ import Testing
         }
     }
 
-    static func eventually(_ seconds: Double, _ condition: () -> Bool) async throws -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if condition() { return true }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        return condition()
-    }
-
     @Test func aMemberOutsideThePrimaryComponentWhileThePeersHaveOneIsStopped() async throws {
         let m = try Member(own: "non-Primary/Initialized", peers: "Primary/Synced")
-        #expect(try await Self.eventually(10) { m.member.hasPrefix("running --wsrep-node-name=n1") })
+        #expect(try await eventually(10) { m.member.hasPrefix("running --wsrep-node-name=n1") })
         // Three readings of 1 s, then the stop; the watchdog ends with the member.
-        #expect(try await Self.eventually(20) { m.process.status != nil }, "\(m.log)")
+        #expect(try await eventually(20) { m.process.status != nil }, "\(m.log)")
         #expect(m.member == "stopped\n")
         #expect(m.process.status == 0)
         #expect(m.log.contains("outside the primary component (non-Primary/Initialized) for 3 s"))
@@ -105,16 +96,16 @@ import Testing
         try await Task.sleep(for: .seconds(6))
         #expect(waiting.process.status == nil, "\(waiting.log)")
         try FileManager.default.removeItem(atPath: transfer)
-        #expect(try await Self.eventually(20) { waiting.process.status != nil }, "\(waiting.log)")
+        #expect(try await eventually(20) { waiting.process.status != nil }, "\(waiting.log)")
         #expect(waiting.member == "stopped\n")
         #expect(waiting.log.contains("not answering, no state transfer running for 3 s"))
     }
 
     @Test func aStopOfTheContainerReachesTheMember() async throws {
         let m = try Member(own: "Primary/Synced", peers: "Primary/Synced")
-        #expect(try await Self.eventually(10) { m.member.hasPrefix("running") })
+        #expect(try await eventually(10) { m.member.hasPrefix("running") })
         m.process.send(SIGTERM)
-        #expect(try await Self.eventually(10) { m.process.status != nil })
+        #expect(try await eventually(10) { m.process.status != nil })
         #expect(m.member == "stopped\n")
     }
 }
