@@ -257,7 +257,13 @@ struct ClusterTests {
             sleep "$4"; kill -9 $pid 2>/dev/null; wait $pid; rc=$?; cat "$log"; rm -f "$log"; exit $rc
             """#
         let result = try await run(["sh", "-c", script, "sh", haha, spec, marker, String(delay)], in: directory, timeout: 2400)
-        #expect(result.exitCode == 137, "haha up was to be killed in the step '\(marker)' (exit \(result.exitCode)):\n\(result.output)")
+        // A run that found nothing left to do (an earlier killed run got this far) ends before the kill: nothing to
+        // interrupt, not a failure. Any other ending is.
+        let converged = result.exitCode == 0 && result.output.contains("no changes")
+        if converged { print("killUp: haha up had nothing left to do in the step '\(marker)'; not interrupted") }
+        #expect(
+            result.exitCode == 137 || converged,
+            "haha up was to be killed in the step '\(marker)' (exit \(result.exitCode)):\n\(result.output)")
     }
 
     /// Runs SQL as root inside the node's Galera container; returns the trimmed output.

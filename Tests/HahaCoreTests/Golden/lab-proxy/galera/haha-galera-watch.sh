@@ -2,6 +2,7 @@
 # haha's watchdog for one Galera member, rendered by haha (a Swarm config; edit haha.yaml, not this).
 # Restarts a member that sits outside the primary component while the others have one (see GaleraFiles).
 grace=${HAHA_WATCH_GRACE:-60}
+quiet_grace=${HAHA_WATCH_QUIET_GRACE:-180}
 every=${HAHA_WATCH_INTERVAL:-5}
 peers=${HAHA_WATCH_PEERS:-galera}
 docker-entrypoint.sh "$@" &
@@ -13,22 +14,35 @@ ask() {
     -e "SHOW STATUS WHERE Variable_name IN ('wsrep_cluster_status','wsrep_local_state_comment')" 2>/dev/null |
     awk -F'\t' '{ v[$1] = $2 } END { if (!("wsrep_cluster_status" in v)) exit 1; print v["wsrep_cluster_status"] "/" v["wsrep_local_state_comment"] }'
 }
+# A full state transfer runs as a script (wsrep_sst_*) beside the server (the brackets keep grep from
+# finding its own command line).
+transferring() { grep -qs 'wsrep_ss[t]_' "${HAHA_WATCH_PROC:-/proc}"/[0-9]*/cmdline; }
 outside=0
+quiet=0
 while kill -0 "$member" 2>/dev/null; do
   sleep "$every" & wait $!
   kill -0 "$member" 2>/dev/null || break
-  mine=$(ask --protocol=socket) || { outside=0; continue; }
-  case "$mine" in
-    Primary/*|*/Join*|*/Donor*) outside=0; continue ;;
-  esac
-  theirs=$(ask -h "$peers") || { outside=0; continue; }
-  case "$theirs" in Primary/*) ;; *) outside=0; continue ;; esac
-  outside=$((outside + every))
-  echo "[haha-galera-watch] outside the primary component for $outside s ($mine) while $peers has one ($theirs)" >&2
-  if [ "$outside" -ge "$grace" ]; then
+  if mine=$(ask --protocol=socket); then
+    quiet=0
+    case "$mine" in
+      Primary/*|*/Join*|*/Donor*) outside=0; continue ;;
+    esac
+  else
+    outside=0
+    if transferring; then quiet=0; continue; fi
+  fi
+  theirs=$(ask -h "$peers") || { outside=0; quiet=0; continue; }
+  case "$theirs" in Primary/*) ;; *) outside=0; quiet=0; continue ;; esac
+  if [ -n "$mine" ]; then
+    outside=$((outside + every)); waited=$outside; limit=$grace; what="outside the primary component ($mine)"
+  else
+    quiet=$((quiet + every)); waited=$quiet; limit=$quiet_grace; what="not answering, no state transfer running"
+  fi
+  echo "[haha-galera-watch] $what for $waited s while $peers has one ($theirs)" >&2
+  if [ "$waited" -ge "$limit" ]; then
     echo "[haha-galera-watch] stopping this member; Swarm starts it again and it rejoins" >&2
     kill -TERM "$member" 2>/dev/null
-    outside=0
+    outside=0; quiet=0
   fi
 done
 wait "$member"
