@@ -43,7 +43,8 @@ public struct Deploy: Sendable {
     /// Renders the stack for a phase, copies it to the primary node and deploys it. Returns false when the
     /// same stack was already deployed and every service runs (nothing to do).
     @discardableResult
-    public func deploy(_ phase: Renderer.DeployPhase) async throws -> Bool {
+    /// `expected`: the members that must take part (all data nodes, or the reachable ones in a forced recovery).
+    public func deploy(_ phase: Renderer.DeployPhase, expected: [ClusterSpec.Node]? = nil) async throws -> Bool {
         let files = try Renderer(spec: spec, secrets: secrets, phase: phase).render()
         let digest = SHA512.prefixHex(files.map { $0.path + "\n" + $0.contents }.joined(separator: "\n").utf8, bytes: 16)
         let primary = cluster.runner(try await cluster.coordinator())
@@ -59,17 +60,18 @@ public struct Deploy: Sendable {
         var changed: [String] = []
         if phase == .steady {
             let wanted = Renderer(spec: spec, secrets: secrets, phase: .steady).memberDigests()
-            changed = try await changedMembers(wanted, on: primary)
+            let members = expected ?? spec.dataNodes
+            changed = try await changedMembers(wanted, among: members, on: primary)
             for (index, member) in changed.enumerated().dropLast() {
                 cluster.log("restarting Galera member \(member) with its new definition (one member at a time)")
                 let later = Set(changed[(index + 1)...].map { Renderer.Names.galera($0) })
                 try await apply(
                     try Renderer(spec: spec, secrets: secrets, phase: .steady, omitting: later).render(), prune: false, on: primary)
-                try await waitMember(member, running: wanted[member] ?? "")
+                try await waitMember(member, running: wanted[member] ?? "", size: members.count)
             }
             if let last = changed.last {
                 try await apply(files, prune: true, on: primary)
-                try await waitMember(last, running: wanted[last] ?? "")
+                try await waitMember(last, running: wanted[last] ?? "", size: members.count)
             }
         }
         if changed.isEmpty { try await apply(files, prune: true, on: primary) }
@@ -104,9 +106,11 @@ public struct Deploy: Sendable {
 
     /// The data nodes whose Galera member runs a definition other than `wanted` (digests by node). A member whose
     /// service does not exist yet is not among them: Swarm creates it.
-    func changedMembers(_ wanted: [String: String], on primary: any CommandRunner) async throws -> [String] {
+    func changedMembers(_ wanted: [String: String], among members: [ClusterSpec.Node], on primary: any CommandRunner) async throws
+        -> [String]
+    {
         var changed: [String] = []
-        for node in spec.dataNodes {
+        for node in members {
             let name = service(Renderer.Names.galera(node.name))
             let answer = try await primary.decide(
                 [
@@ -123,10 +127,9 @@ public struct Deploy: Sendable {
 
     /// Waits until `member`'s container runs the definition with digest `running`, is healthy and Synced with every
     /// other member.
-    func waitMember(_ member: String, running digest: String) async throws {
+    func waitMember(_ member: String, running digest: String, size: Int) async throws {
         guard let node = spec.nodes.first(where: { $0.name == member }) else { return }
         let name = service(Renderer.Names.galera(member))
-        let size = spec.dataNodes.count
         try await waitUntil(
             "\(member)'s database to restart with its new definition and be Synced", timeout: 900, interval: 2,
             next: "read its log (`docker service logs \(name)`) and run `haha status`; then run `haha up` again"
@@ -445,7 +448,7 @@ public struct Deploy: Sendable {
         // Joiners count in wsrep_cluster_size as soon as they connect, long before their state transfer ends:
         // wait until every member is Synced, or removing the flag would restart the donor mid-transfer.
         try await waitSynced(expected)
-        try await deploy(.steady)
+        try await deploy(.steady, expected: expected)
         try await waitSynced(expected)
     }
 
