@@ -10,7 +10,9 @@ member=$!
 trap 'kill -TERM "$member" 2>/dev/null' TERM INT
 # Prints "<cluster status>/<local state>" of the server reached with the given options, or fails.
 ask() {
-  mariadb -uroot -p"$(cat "$MARIADB_ROOT_PASSWORD_FILE" 2>/dev/null)" --connect-timeout=3 -N -B "$@" \
+  # The password reaches the client through an option file on a pipe (printf is a builtin): never an argument.
+  mariadb --defaults-extra-file=<(printf '[client]\nuser=root\npassword="%s"\n' "$(cat "$MARIADB_ROOT_PASSWORD_FILE" 2>/dev/null)") \
+    --connect-timeout=3 -N -B "$@" \
     -e "SHOW STATUS WHERE Variable_name IN ('wsrep_cluster_status','wsrep_local_state_comment')" 2>/dev/null |
     awk -F'\t' '{ v[$1] = $2 } END { if (!("wsrep_cluster_status" in v)) exit 1; print v["wsrep_cluster_status"] "/" v["wsrep_local_state_comment"] }'
 }
