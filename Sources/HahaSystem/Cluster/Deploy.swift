@@ -41,9 +41,9 @@ public struct Deploy: Sendable {
     // MARK: Stack
 
     /// Renders the stack for a phase, copies it to the primary node and deploys it. Returns false when the
-    /// same stack was already deployed and every service runs (nothing to do).
+    /// same stack was already deployed and every service runs (nothing to do). `expected`: the members that must take
+    /// part (all data nodes, or the reachable ones in a forced recovery).
     @discardableResult
-    /// `expected`: the members that must take part (all data nodes, or the reachable ones in a forced recovery).
     public func deploy(_ phase: Renderer.DeployPhase, expected: [ClusterSpec.Node]? = nil) async throws -> Bool {
         let files = try Renderer(spec: spec, secrets: secrets, phase: phase).render()
         let digest = SHA512.prefixHex(files.map { $0.path + "\n" + $0.contents }.joined(separator: "\n").utf8, bytes: 16)
@@ -135,15 +135,9 @@ public struct Deploy: Sendable {
             next: "read its log (`docker service logs \(name)`) and run `haha status`; then run `haha up` again"
         ) { poll in
             let runner = poll.on(cluster.runner(node))
-            let id = try await runner.output(
-                [
-                    "docker", "ps", "-q", "--filter", "label=com.docker.swarm.service.name=\(name)", "--filter",
-                    "label=\(Renderer.Names.specLabel)=\(digest)", "--filter", "health=healthy",
-                ], timeout: 30
-            ).split(separator: "\n").first
-            guard let id else { return false }
-            let status = try await wsrepStatus(String(id), on: runner)
-            return status["wsrep_local_state"] == "4" && (status["wsrep_cluster_size"].flatMap { Int($0) } ?? 0) >= size
+            guard let id = try await container(name, on: runner, healthy: true, label: "\(Renderer.Names.specLabel)=\(digest)")
+            else { return false }
+            return Self.synced(try await wsrepStatus(id, on: runner), size: size)
         }
     }
 
@@ -186,8 +180,11 @@ public struct Deploy: Sendable {
     // MARK: Galera
 
     /// The container of a service's task on a node, if one is running there.
-    func container(_ service: String, on runner: any CommandRunner, healthy: Bool = false) async throws -> String? {
+    func container(_ service: String, on runner: any CommandRunner, healthy: Bool = false, label: String? = nil) async throws
+        -> String?
+    {
         var args = ["docker", "ps", "-q", "--filter", "label=com.docker.swarm.service.name=\(service)"]
+        if let label { args += ["--filter", "label=\(label)"] }
         if healthy { args += ["--filter", "health=healthy"] }
         let id = try await runner.output(args, timeout: 30).split(separator: "\n").first.map(String.init)
         return id?.isEmpty == false ? id : nil
@@ -452,6 +449,11 @@ public struct Deploy: Sendable {
         try await waitSynced(expected)
     }
 
+    /// A member's `SHOW STATUS` says Synced, in a cluster of at least `size` members.
+    static func synced(_ status: [String: String], size: Int) -> Bool {
+        status["wsrep_local_state"] == "4" && (status["wsrep_cluster_size"].flatMap { Int($0) } ?? 0) >= size
+    }
+
     /// Every expected member (default: every data node) runs, is healthy and is Synced in a cluster that size.
     public func waitSynced(_ expected: [ClusterSpec.Node]? = nil) async throws {
         let nodes = expected ?? spec.dataNodes
@@ -466,10 +468,7 @@ public struct Deploy: Sendable {
                 guard let id = try await container(service(Renderer.Names.galera(node.name)), on: runner, healthy: true) else {
                     return false
                 }
-                let status = try await wsrepStatus(id, on: runner)
-                guard let seen = status["wsrep_cluster_size"].flatMap(Int.init), seen >= nodes.count,
-                    status["wsrep_local_state"] == "4"
-                else { return false }
+                guard Self.synced(try await wsrepStatus(id, on: runner), size: nodes.count) else { return false }
             }
             return true
         }
