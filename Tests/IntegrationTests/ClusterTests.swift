@@ -14,6 +14,13 @@ import FoundationNetworking
 struct ClusterTests {
     static let name = "haha-e2e"
     static let subnet = "172.30.79.0"
+    /// CI's limit is 90 minutes for everything; this test may take 60 of them (≈ 25 warm, ≈ 35 with cold images).
+    let budget = Budget("haha-e2e", minutes: 60)
+
+    /// The suite's commands run under its budget.
+    func run(_ arguments: [String], in directory: String, timeout: Double = 120) async throws -> CommandResult {
+        try await IntegrationTests.run(arguments, in: directory, timeout: budget.timeout(timeout))
+    }
 
     @Test func upFailoverRecoveryAndDownOnALab() async throws {
         let scratch = try Scratch("haha-e2e")
@@ -34,6 +41,7 @@ struct ClusterTests {
         """
 
     func exercise(haha: String, lab: [String], scratch: Scratch) async throws {
+        budget.step("haha lab up --with-images (images built here if the cache is cold)")
         let up = try await run([haha, "lab", "up", "--with-images", "--subnet", Self.subnet] + lab, in: scratch.path, timeout: 3600)
         try #require(up.exitCode == 0, "lab up failed: \(up.errorOutput)")
         let specPath = scratch.file("lab/haha.yaml")
@@ -50,6 +58,7 @@ struct ClusterTests {
         // process on the host (the nodes' processes included) is sampled: no join token or secret may show.
         let secretsBefore = try workspace.readSecrets()
         let sampler = try ProcessSampler(values: secretsBefore.all, scratch: scratch)
+        budget.step("haha up, killed in its phases")
         try await killUp(haha, spec: specPath, at: "Gluster volume", after: 3, in: scratch.path)
         let reject = "OUTPUT -p tcp --dport 2377 -j REJECT --reject-with tcp-reset"
         try await ssh[2].shell("iptables -I \(reject)", timeout: 30)
@@ -66,6 +75,7 @@ struct ClusterTests {
         for (marker, delay) in [("Swarm with", 1.0), ("Galera:", 25), ("Stack ", 2), ("Home Assistant owner", 0.3), ("Sensor address", 1)] {
             try await killUp(haha, spec: specPath, at: marker, after: delay, in: scratch.path)
         }
+        budget.step("haha up to the end")
         let first = try await run([haha, "up", "--config", specPath], in: scratch.path, timeout: 2400)
         try #require(first.exitCode == 0, "haha up failed:\n\(first.errorOutput)")
         let seen = try await sampler.stop()
@@ -74,6 +84,7 @@ struct ClusterTests {
         let secrets = try workspace.readSecrets()
         for value in secrets.all { #expect(!(first.output + first.errorOutput).contains(value), "haha up printed a secret") }
 
+        budget.step("Home Assistant, Galera, MQTT and Gluster checked")
         // Home Assistant answers with a token the test makes itself (login flow with the owner's password).
         let ha = HomeAssistantSetup(baseURL: URL(string: "http://\(spec.nodes[1].address):8123/")!)
         let token = try await login(ha, password: secrets[SecretCatalog.homeAssistantOwner])
@@ -96,14 +107,14 @@ struct ClusterTests {
         try await publish(
             broker: broker, user: "devices", password: devices, topic: "homeassistant/sensor/haha_e2e/config",
             message: #"{"name":"haha e2e","state_topic":"haha/e2e/state","unique_id":"haha_e2e_probe"}"#)
-        try await waitUntil("the discovered MQTT sensor to show 42", timeout: 60, next: "read the test log above") { _ in
+        try await waitUntil("the discovered MQTT sensor to show 42", timeout: budget.timeout(60), next: "read the test log above") { _ in
             try await publish(broker: broker, user: "devices", password: devices, topic: "haha/e2e/state", message: "42")
             let state = try await ha.request("GET", "api/states/sensor.haha_e2e", token: token)
             return (state.json as? [String: Any])?["state"] as? String == "42"
         }
         let anonymous = try await LocalRunner().run(Command(["mosquitto_pub", "-h", broker, "-t", "x", "-m", "x"], timeout: 20))
         #expect(!anonymous.succeeded, "anonymous MQTT must be refused")
-        try await waitUntil("the recorder to write new rows to Galera", timeout: 60, next: "read the test log above") { _ in
+        try await waitUntil("the recorder to write new rows to Galera", timeout: budget.timeout(60), next: "read the test log above") { _ in
             (Int(try await sql("SELECT COUNT(*) FROM homeassistant.states", node: "n3", on: ssh[2])) ?? -1) > statesBefore
         }
 
@@ -119,6 +130,7 @@ struct ClusterTests {
             #expect(check.succeeded, "\(runner.target): Home Assistant's config dir is not on the Gluster mount")
         }
 
+        budget.step("two haha up at once, then a lock held elsewhere")
         // A second run changes nothing; two at once: one of them refuses and names the holder of the lock.
         let directory = scratch.path
         async let one = run([haha, "up", "--config", specPath], in: directory, timeout: 600)
@@ -146,6 +158,7 @@ struct ClusterTests {
         // written just before are still there, and no 100 ms sample on the host ever saw two Home Assistants.
         let labName = try #require(lab.firstIndex(of: "--name").map { lab[$0 + 1] })
         for fault in [[], ["--target", "leader"], ["--partition"], ["--all"]] {
+            budget.step("haha drill \(fault.joined(separator: " "))")
             let drill = try await run(
                 [haha, "drill", "--config", specPath, "--lab", labName, "--json"] + fault, in: scratch.path, timeout: 1200)
             let report = try? JSONSerialization.jsonObject(with: drill.stdout) as? [String: Any]
@@ -154,7 +167,10 @@ struct ClusterTests {
             #expect(report?["mostHomeAssistants"] as? Int == 1, "drill \(fault): two Home Assistants at once?\n\(drill.output)")
             #expect((report?["instanceSamples"] as? Int ?? 0) > 100, "drill \(fault): too few samples\n\(drill.output)")
         }
-        try await waitUntil("every Galera member Synced after the drills", timeout: 600, next: "read the drills' output above") { _ in
+        budget.step("every Galera member Synced after the drills")
+        try await waitUntil(
+            "every Galera member Synced after the drills", timeout: budget.timeout(600), next: "read the drills' output above"
+        ) { _ in
             for (node, runner) in zip(spec.nodes, ssh) {
                 // A member that is still restarting after the drills has no server to ask yet: not synced, ask again.
                 guard
@@ -165,13 +181,15 @@ struct ClusterTests {
             return true
         }
 
+        budget.step("power cuts, n3 first; haha recover --from n3 previews; haha up")
         // Power cuts: n3 first, then a commit on the two that remain, then n1 and n2. n3 is now behind:
         // `haha recover --from n3` shows the commit it would drop and, unconfirmed, bootstraps nothing.
         _ = try await sql(
             "CREATE DATABASE IF NOT EXISTS haha_e2e; CREATE TABLE IF NOT EXISTS haha_e2e.probe (id INT PRIMARY KEY, note TEXT); REPLACE INTO haha_e2e.probe VALUES (1, 'before the power cut')",
             node: "n2", on: ssh[1])
         #expect(try await run([haha, "lab", "kill", "n3"] + lab, in: scratch.path).exitCode == 0)
-        try await waitUntil("n1 and n2 to form a Primary Component of 2", timeout: 120, next: "read the test log above") { _ in
+        try await waitUntil("n1 and n2 to form a Primary Component of 2", timeout: budget.timeout(120), next: "read the test log above") {
+            _ in
             try await sql("SHOW STATUS LIKE 'wsrep_cluster_size'", node: "n1", on: ssh[0]).hasSuffix("2")
         }
         _ = try await sql("REPLACE INTO haha_e2e.probe VALUES (2, 'only n1 and n2 have this')", node: "n1", on: ssh[0])
@@ -201,6 +219,7 @@ struct ClusterTests {
                 "\(node.name)")
         }
 
+        budget.step("n1 dead, the others power-cut; haha recover --from n2 --yes; n1 back, haha up")
         // n1 dies for good (its SD card) and the others lose power too. With n1 still dead, a confirmed
         // `haha recover --from n2 --yes` starts the database from n2: the lock and the cluster-wide commands go to the
         // nodes that answer. n1 then comes back and `haha up` rejoins it; nothing committed is lost.
@@ -224,6 +243,7 @@ struct ClusterTests {
                 "\(node.name)")
         }
 
+        budget.step("haha down")
         // haha down leaves the nodes as they were.
         let down = try await run([haha, "down", "--config", specPath], in: scratch.path, timeout: 900)
         #expect(down.exitCode == 0, "haha down failed:\n\(down.errorOutput)")
@@ -232,6 +252,7 @@ struct ClusterTests {
             #expect(
                 after == before[index], "\(spec.nodes[index].name) differs after haha down:\nbefore:\n\(before[index])\nafter:\n\(after)")
         }
+        budget.step("done")
     }
 
     /// Starts lab nodes after a power cut (`haha lab start`) and waits until each one's Docker engine answers over ssh.
@@ -239,7 +260,9 @@ struct ClusterTests {
         for name in names { #expect(try await run([haha, "lab", "start", name] + lab, in: scratch.path).exitCode == 0) }
         for name in names {
             let runner = try #require(nodes[name], "no node \(name) in the lab's spec")
-            try await waitUntil("\(name) to answer after its power cut", timeout: 180, interval: 2, next: "read the test log above") { _ in
+            try await waitUntil(
+                "\(name) to answer after its power cut", timeout: budget.timeout(180), interval: 2, next: "read the test log above"
+            ) { _ in
                 try await runner.run(Command(["docker", "info"], timeout: 20)).succeeded
             }
         }

@@ -66,3 +66,36 @@ func withLab(_ name: String, scratch: Scratch, _ body: (_ haha: String, _ lab: [
         _ = try await run([haha, "lab", "down"] + lab, in: scratch.path, timeout: 300)
     }
 }
+
+/// The time a long lab test may take in all, shared by its steps: each command gets at most what is left, so a step
+/// that hangs fails the test with its name instead of running CI past its limit. Every step is logged to stderr with
+/// the time since the start, so a CI log shows where the time went.
+final class Budget: Sendable {
+    let name: String, total: Double
+    let start = Date()
+
+    init(_ name: String, minutes: Double) {
+        self.name = name
+        total = minutes * 60
+    }
+
+    var elapsed: Double { Date().timeIntervalSince(start) }
+
+    /// Logs the start of a step: `[haha-e2e +612 s] drill --partition`.
+    func step(_ title: String) {
+        FileHandle.standardError.write(Data("[\(name) +\(Int(elapsed)) s] \(title)\n".utf8))
+    }
+
+    /// `wanted`, or less when less is left; throws once the budget is spent.
+    func timeout(_ wanted: Double) throws -> Double {
+        let left = total - elapsed
+        guard left > 1 else {
+            throw BudgetSpent(
+                description: "\(name) spent its \(Int(total / 60)) min budget; the log's last [\(name) +… s] line is the step that ran long"
+            )
+        }
+        return min(wanted, left)
+    }
+}
+
+struct BudgetSpent: Error, CustomStringConvertible { let description: String }
