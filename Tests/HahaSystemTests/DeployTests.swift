@@ -214,6 +214,32 @@ extension RenderingSteps {
             #expect(try await Deploy(cluster: degraded, secrets: Self.secrets).deploy(.steady) == true)
         }
 
+        /// After a power cut of every node no member runs and each `grastate.dat` says -1: one command stops every
+        /// member's service, each node reads its own position from its data, and the report starts from the most advanced.
+        @Test func afterAPowerCutEveryPositionIsReadFromItsOwnNodesDataAfterOneStopForAll() async throws {
+            let seqnos = ["n1": 40, "n2": 42, "n3": 41]
+            let (cluster, runners) = Fixtures.cluster { name, runner in
+                let path = "/var/lib/docker/volumes/haha_galera-\(name)-data/_data"
+                runner.on({ $0.starts(with: ["docker", "volume", "inspect"]) }, stdout: path + "\n")
+                runner.on(
+                    { $0 == ["cat", "\(path)/grastate.dat"] },
+                    stdout: "# GALERA saved state\nversion: 2.1\nuuid:    \(Self.uuid)\nseqno:   -1\nsafe_to_bootstrap: 0\n")
+                runner.on(
+                    { $0.contains("--wsrep-recover") },
+                    stderr: "2026-12-05 01:00:00 0 [Note] WSREP: Recovered position: \(Self.uuid):\(seqnos[name]!)\n")
+            }
+            let (members, report) = try await Deploy(cluster: cluster, secrets: Self.secrets).forcedBootstrapReport(from: "n2")
+            #expect(members.map(\.recovered) == [40, 42, 41])
+            #expect(report.from == "n2" && report.seqno == 42 && report.losses.isEmpty)
+            #expect(
+                Changing.commands(runners, ["docker service scale"])
+                    == ["n1: docker service scale -d haha_galera-n1=0 haha_galera-n2=0 haha_galera-n3=0"])
+            for (name, runner) in runners {
+                let recoveries = runner.commands.filter { $0.arguments.contains("--wsrep-recover") }
+                #expect(recoveries.count == 1 && recoveries[0].arguments.contains("haha_galera-\(name)-data:/var/lib/mysql"), "\(name)")
+            }
+        }
+
         @Test func aNewGaleraClusterBootstrapsJoinsAndSettlesAndASecondRunChangesNothing() async throws {
             let (cluster, runners) = Self.stackCluster()
             let deploy = Deploy(cluster: cluster, secrets: Self.secrets)

@@ -297,33 +297,39 @@ public struct Deploy: Sendable {
         return nil
     }
 
-    /// Stops the members that are not in a Primary Component and reads each one's position from its data.
+    /// Stops the members that are not in a Primary Component and reads each one's position from its data, every
+    /// node at once (after a power cut, `--wsrep-recover` on each node is most of the wait).
     func recoverPositions(_ nodes: [String], into members: inout [GaleraMember]) async throws {
-        for name in nodes {
-            guard let node = spec.nodes.first(where: { $0.name == name }) else { continue }
-            cluster.log("finding \(name)'s last committed transaction (mariadbd --wsrep-recover)")
-            try await stopMember(name)
-            if let index = members.firstIndex(where: { $0.node == name }) {
-                let position = try await recoverPosition(node)
-                members[index].recovered = position?.seqno
-                members[index].recoveredUUID = position?.uuid
-                members[index].running = false
-            }
+        let targets = spec.nodes.filter { nodes.contains($0.name) }
+        guard !targets.isEmpty else { return }
+        for node in targets { cluster.log("finding \(node.name)'s last committed transaction (mariadbd --wsrep-recover)") }
+        try await stopMembers(targets.map(\.name))
+        let positions = try await cluster.onAll(targets) { node, _ in try await self.recoverPosition(node) }
+        for node in targets {
+            guard let index = members.firstIndex(where: { $0.node == node.name }) else { continue }
+            let position = positions[node.name] ?? nil
+            members[index].recovered = position?.seqno
+            members[index].recoveredUUID = position?.uuid
+            members[index].running = false
         }
     }
 
-    func stopMember(_ name: String) async throws {
-        guard let node = spec.nodes.first(where: { $0.name == name }) else { return }
-        // The service may not exist (a stack removed by `haha down`); what counts is that no container runs.
+    /// Scales the members' services to 0 with one command and waits until no container of theirs runs.
+    func stopMembers(_ names: [String]) async throws {
+        let nodes = spec.nodes.filter { names.contains($0.name) }
+        guard !nodes.isEmpty else { return }
+        // A service may not exist (a stack removed by `haha down`); what counts is that no container runs.
         _ = try await cluster.runner(try await cluster.coordinator()).run(
-            Command(["docker", "service", "scale", "-d", "\(service(Renderer.Names.galera(name)))=0"], timeout: 60))
-        let member = service(Renderer.Names.galera(name))
-        try await waitUntil(
-            "\(name)'s database to stop", timeout: 180,
-            next:
-                "look at `docker ps` on \(name) and `docker service ps \(member)`; stop the container by hand if it hangs, then run the command again"
-        ) { poll in
-            try await container(member, on: poll.on(cluster.runner(node))) == nil
+            Command(["docker", "service", "scale", "-d"] + nodes.map { "\(service(Renderer.Names.galera($0.name)))=0" }, timeout: 60))
+        _ = try await cluster.onAll(nodes) { node, runner in
+            let member = service(Renderer.Names.galera(node.name))
+            try await waitUntil(
+                "\(node.name)'s database to stop", timeout: 180,
+                next:
+                    "look at `docker ps` on \(node.name) and `docker service ps \(member)`; stop the container by hand if it hangs, then run the command again"
+            ) { poll in
+                try await container(member, on: poll.on(runner)) == nil
+            }
         }
     }
 
@@ -511,7 +517,7 @@ public struct Deploy: Sendable {
         let reachable = members.filter(\.reachable).map(\.node)
         // The members are services: nothing can be stopped or bootstrapped until the raft has a leader again.
         _ = try await Swarm(cluster: cluster).managerWithQuorum(purpose: "start the database from \(report.from)")
-        for name in reachable { try await stopMember(name) }
+        try await stopMembers(reachable)
         try await prepareBootstrap(report.from, seqno: report.seqno)
         try await bootstrap(from: report.from, expected: spec.dataNodes.filter { reachable.contains($0.name) })
     }
