@@ -16,7 +16,8 @@ public struct Haha: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             InitCommand.self, InventoryCommand.self, SecretsCommand.self, ValidateCommand.self, RenderCommand.self,
-            UpCommand.self, DownCommand.self, StatusCommand.self, DrillCommand.self, RecoverCommand.self, LabCommand.self,
+            UpCommand.self, DownCommand.self, StatusCommand.self, DrillCommand.self, RecoverCommand.self, BackupCommand.self,
+            RestoreCommand.self, LabCommand.self,
         ])
 
     public init() {}
