@@ -182,6 +182,18 @@ import Testing
         #expect(report.active == "n2")
     }
 
+    @Test func theLastBackupIsReadFromTheSharedVolumeAndNoneIsNil() async throws {
+        let line = "2026-12-05T01:30:00Z 12.3 MiB /root/haha-backup-20261205-013000.tar from n2"
+        let (recorded, _) = try cluster { _, runner in
+            runner.on({ $0 == ["cat", "/var/lib/haha/shared/.haha-last-backup"] }, stdout: line + "\n")
+        }
+        #expect(await status(recorded).probe().lastBackup == line)
+        let (none, _) = try cluster { _, runner in
+            runner.on({ $0 == ["cat", "/var/lib/haha/shared/.haha-last-backup"] }, exit: 1, stderr: "cat: No such file or directory\n")
+        }
+        #expect(await status(none).probe().lastBackup == nil)
+    }
+
     @Test func aReleasedLeaseNamesNobody() async throws {
         let (cluster, _) = try cluster { _, runner in
             runner.on(

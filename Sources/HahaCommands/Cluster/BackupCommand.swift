@@ -43,6 +43,11 @@ struct BackupCommand: AsyncParsableCommand {
             try? FileManager.default.removeItem(atPath: partial)
             throw HahaError(.io, "could not write \(path): \(error.localizedDescription)", next: "choose a writable place with --out")
         }
+        do {
+            try await backup.record(manifest, file: URL(fileURLWithPath: path).standardized.path, bytes: Int64(archive.count))
+        } catch {
+            Console.error("warning: the backup is written, but `haha status` will not show it: \(error)")
+        }
         if json {
             try Console.json(manifest)
         } else {

@@ -14,6 +14,7 @@ enum StatusText {
                 "Swarm leader:   \(report.leader ?? "not known")",
                 "pending heal:   \(report.pendingHeal.map { "\($0) \($0 == 1 ? "entry" : "entries")" } ?? "not known")",
                 "lease holder:   \(report.leaseHolder ?? "none (no fencing lease yet)")",
+                "last backup:    \(report.lastBackup ?? "none recorded (`haha backup`)")",
             ].joined(separator: "\n"))
         sections.append(
             Table.render(

@@ -75,6 +75,17 @@ public struct Backup: Sendable {
 
     // MARK: Backup
 
+    /// Where the last backup records itself, on the shared volume (outside `/config`, so no backup holds it).
+    public static func recordPath(_ spec: ClusterSpec) -> String { "\(spec.storage.mountPath)/.haha-last-backup" }
+
+    /// Records a written backup for `haha status`: `2026-12-05T01:30:00Z 12.3 MiB FILE from n2`.
+    public func record(_ manifest: BackupManifest, file: String, bytes: Int64) async throws {
+        let node = try await cluster.coordinator()
+        try await cluster.write(
+            "\(manifest.created) \(Self.size(bytes)) \(file) from \(manifest.databaseFrom)\n", to: Self.recordPath(spec),
+            on: cluster.runner(node))
+    }
+
     /// Takes a backup: the database from a synced member, `/config` and the broker's data; returns the manifest and
     /// the archive (a tar of `manifest.json` and the parts).
     public func take(haha version: String, now: Date = Date()) async throws -> (manifest: BackupManifest, archive: Data) {

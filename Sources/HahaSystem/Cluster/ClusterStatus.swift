@@ -91,6 +91,9 @@ public struct ClusterStatus: Sendable {
         public var services: [Service]
         public var galera: [Member]
         public var gluster: Gluster?
+        /// The last `haha backup`, as it recorded itself on the shared volume (`2026-12-05T01:30:00Z 12.3 MiB FILE from
+        /// n2`); absent when none is recorded or the volume could not be read.
+        public var lastBackup: String? = nil
         /// Probes that failed: what could not be learned, and why. Empty when the report is complete.
         public var problems: [String]
 
@@ -203,6 +206,7 @@ public struct ClusterStatus: Sendable {
         let assessment = ClusterHealth.assess(facts)
 
         let counted = gluster?.bricks.filter(\.connected).map(\.pendingHeal)
+        let lastBackup = await sharedFile(Backup.recordPath(cluster.spec), reachable: nodes.filter(\.reachable).map(\.name))
         let holder = await leaseHolder(reachable: nodes.filter(\.reachable).map(\.name)).map { host in
             swarm.nodes?.first { $0.hostname == host }?.name ?? host
         }
@@ -214,7 +218,8 @@ public struct ClusterStatus: Sendable {
             leader: swarm.nodes?.first(where: \.leader)?.name, brokerNode: swarm.brokerNodes?.first,
             pendingHeal: counted.flatMap { $0.contains(nil) ? nil : $0.compactMap { $0 }.reduce(0, +) },
             leaseHolder: holder, homeAssistant: homeAssistantEndpoint, broker: brokerEndpoint,
-            nodes: nodes, services: swarm.services ?? [], galera: galera, gluster: gluster, problems: problems)
+            nodes: nodes, services: swarm.services ?? [], galera: galera, gluster: gluster,
+            lastBackup: lastBackup?.trimmingCharacters(in: .whitespacesAndNewlines).nonEmpty, problems: problems)
     }
 
     // MARK: Nodes
@@ -371,12 +376,17 @@ public struct ClusterStatus: Sendable {
     /// node that answers; nil when released, unreadable or nobody could be asked. The lease names Swarm host names:
     /// a spec node of that name, else the host name as it is.
     func leaseHolder(reachable: [String]) async -> String? {
+        guard let lease = await sharedFile(FenceLease.path(cluster.spec), reachable: reachable),
+            case .held(let host) = FenceLease(parsing: lease)
+        else { return nil }
+        return host
+    }
+
+    /// A file on the shared volume, read through the first reachable data node that can; nil when none can.
+    func sharedFile(_ path: String, reachable: [String]) async -> String? {
         for node in cluster.spec.dataNodes where reachable.contains(node.name) {
-            guard let result = try? await cluster.runner(node).run(Command(["cat", FenceLease.path(cluster.spec)], timeout: 5)),
-                result.succeeded
-            else { continue }
-            guard case .held(let host) = FenceLease(parsing: result.output) else { return nil }
-            return host
+            guard let result = try? await cluster.runner(node).run(Command(["cat", path], timeout: 5)), result.succeeded else { continue }
+            return result.output
         }
         return nil
     }
