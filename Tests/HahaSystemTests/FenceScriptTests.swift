@@ -24,7 +24,7 @@ import Testing
                 ["/usr/bin/python3", script, "sh", "-c", "echo $$ > \(pidFile); exec sleep 3000"],
                 environment: [
                     "HAHA_FENCE_DIR": "\(root)/volume", "HAHA_FENCE_RUN": run, "HAHA_NODE": name, "HAHA_FENCE_PORT": "1",
-                ], stderr: .file(log))
+                ], stdout: .file(log), stderr: .file(log))
         }
 
         var childAlive: Bool {

@@ -49,14 +49,16 @@ import Testing
                     "MARIADB_ROOT_PASSWORD_FILE": "\(root)/password",
                     // The container's own processes, not this machine's (a lab may run real state transfers).
                     "HAHA_WATCH_PROC": "\(root)/proc",
-                ], stderr: .file("\(root)/watch.log"))
+                ], stdout: .file("\(root)/watch.log"), stderr: .file("\(root)/watch.log"), ownGroup: true)
         }
 
         var member: String { (try? String(contentsOfFile: "\(root)/member", encoding: .utf8)) ?? "" }
         var log: String { (try? String(contentsOfFile: "\(root)/watch.log", encoding: .utf8)) ?? "" }
 
         deinit {
-            process.send(SIGKILL)
+            // The whole group: the fake member the watchdog started in the background would otherwise outlive the
+            // test and keep its standard output (CI's pipe) open, so that CI never ends.
+            process.sendToGroup(SIGKILL)
             try? FileManager.default.removeItem(atPath: root)
         }
     }
@@ -107,5 +109,22 @@ import Testing
         m.process.send(SIGTERM)
         #expect(try await eventually(10) { m.process.status != nil })
         #expect(m.member == "stopped\n")
+    }
+
+    /// A test's member dies with it: a fake member left behind kept CI's output pipe open, and CI never ended.
+    @Test func nothingOfAMemberOutlivesItsTest() async throws {
+        var m: Member? = try Member(own: "Primary/Synced", peers: "Primary/Synced")
+        let root = try #require(m?.root)
+        #expect(try await eventually(10) { m?.member.hasPrefix("running") == true })
+        m = nil
+        let left = { () -> [String] in
+            ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).filter { $0.allSatisfy(\.isNumber) }.compactMap {
+                guard let line = try? String(contentsOfFile: "/proc/\($0)/cmdline", encoding: .utf8), line.contains(root) else {
+                    return nil
+                }
+                return "\($0): \(line.replacingOccurrences(of: "\0", with: " "))"
+            }
+        }
+        #expect(try await eventually(5) { left().isEmpty }, "\(left())")
     }
 }

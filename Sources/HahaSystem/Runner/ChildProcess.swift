@@ -31,11 +31,15 @@ public final class ChildProcess: @unchecked Sendable {
     private var exitStatus: Int32?
     private var waiters: [CheckedContinuation<Int32, Never>] = []
 
+    /// Whether the child leads a process group of its own (`sendToGroup` then reaches what it started too).
+    public let leadsGroup: Bool
+
     /// Starts `arguments[0]` (searched on PATH unless it holds a slash) with `arguments` as its argv.
     /// `environment` replaces nothing: its entries are added to (or override) this process's environment.
+    /// `ownGroup` starts it in a new process group, so that `sendToGroup` also reaches the processes it starts.
     public init(
         _ arguments: [String], environment: [String: String]? = nil,
-        stdin: Stream = .null, stdout: Stream = .inherit, stderr: Stream = .inherit
+        stdin: Stream = .null, stdout: Stream = .inherit, stderr: Stream = .inherit, ownGroup: Bool = false
     ) throws {
         guard let executable = arguments.first else { throw SpawnError(executable: "", code: ENOENT) }
         Self.ignoreSIGPIPE
@@ -80,7 +84,12 @@ public final class ChildProcess: @unchecked Sendable {
         for signal in [SIGPIPE, SIGINT, SIGQUIT, SIGTERM, SIGHUP] { sigaddset(&defaults, signal) }
         posix_spawnattr_setsigmask(&attributes, &mask)
         posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        var flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF
+        if ownGroup {
+            flags |= POSIX_SPAWN_SETPGROUP
+            posix_spawnattr_setpgroup(&attributes, 0)
+        }
+        posix_spawnattr_setflags(&attributes, Int16(flags))
 
         var merged = ProcessInfo.processInfo.environment
         if let environment { merged.merge(environment) { $1 } }
@@ -97,6 +106,7 @@ public final class ChildProcess: @unchecked Sendable {
             throw SpawnError(executable: executable, code: code)
         }
         pid = child
+        leadsGroup = ownGroup
         standardInput = ours[0]
         standardOutput = ours[1]
         standardError = ours[2]
@@ -123,6 +133,13 @@ public final class ChildProcess: @unchecked Sendable {
     /// Sends `signal` to the child, unless it has already been reaped (its pid may then belong to another process).
     public func send(_ signal: Int32) {
         lock.withLock { if exitStatus == nil { _ = kill(pid, signal) } }
+    }
+
+    /// Sends `signal` to the child's process group (it must have been started with `ownGroup`): the processes it
+    /// started get it too, also after the child itself has ended.
+    public func sendToGroup(_ signal: Int32) {
+        precondition(leadsGroup, "sendToGroup needs a child started with ownGroup: true")
+        _ = kill(-pid, signal)
     }
 
     private func reap() {
