@@ -243,6 +243,8 @@ struct ClusterTests {
                 "\(node.name)")
         }
 
+        try await backupDownPurgeUpRestore(haha: haha, specPath: specPath, ssh: ssh, scratch: scratch)
+
         budget.step("haha down")
         // haha down leaves the nodes as they were.
         let down = try await run([haha, "down", "--config", specPath], in: scratch.path, timeout: 900)
@@ -253,6 +255,61 @@ struct ClusterTests {
                 after == before[index], "\(spec.nodes[index].name) differs after haha down:\nbefore:\n\(before[index])\nafter:\n\(after)")
         }
         budget.step("done")
+    }
+
+    /// Issue #10's round trip: a recorder row (a state set through the API), a file in /config and a retained message
+    /// are backed up; `haha down --purge` and `haha up` make an empty cluster; `haha restore` brings all three back.
+    func backupDownPurgeUpRestore(haha: String, specPath: String, ssh: [any CommandRunner], scratch: Scratch) async throws {
+        budget.step("haha backup, haha down --purge, haha up, haha restore")
+        let workspace = try Workspace.load(specPath: specPath)
+        let spec = workspace.spec, secrets = try workspace.readSecrets()
+        let ha = HomeAssistantSetup(baseURL: URL(string: "http://\(spec.nodes[1].address):8123/")!)
+        var token = try await login(ha, password: secrets[SecretCatalog.homeAssistantOwner])
+        let stateSet = try await ha.request("POST", "api/states/sensor.haha_backup", json: ["state": "before the backup"], token: token)
+        #expect(stateSet.status == 200 || stateSet.status == 201, "\(stateSet.summary)")
+        let recorded = "SELECT COUNT(*) FROM homeassistant.states_meta WHERE entity_id = 'sensor.haha_backup'"
+        try await waitUntil("the recorder to write sensor.haha_backup", timeout: budget.timeout(60), next: "read the test log above") { _ in
+            try await sql(recorded, node: "n2", on: ssh[1]) == "1"
+        }
+        let probe = "\(spec.storage.mountPath)/homeassistant/haha-backup-probe.txt"
+        try await ssh[0].shell("echo 'in /config before the backup' > \(probe)", timeout: 30)
+        let devices = secrets[SecretCatalog.mqttUser("devices")]
+        let broker = spec.sensorAddress.vip?.address ?? spec.nodes[0].address
+        try await publish(
+            broker: broker, user: "devices", password: devices, topic: "haha/e2e/backup", message: "retained before the backup")
+
+        let archive = scratch.file("backup.tar")
+        let backup = try await run([haha, "backup", "--config", specPath, "--out", archive], in: scratch.path, timeout: 900)
+        try #require(backup.exitCode == 0, "haha backup failed:\n\(backup.errorOutput)")
+        let again = try await run([haha, "backup", "--config", specPath, "--out", archive], in: scratch.path, timeout: 900)
+        #expect(
+            again.exitCode != 0 && again.errorOutput.contains("never overwrites"), "a second backup to the same file: \(again.errorOutput)")
+
+        let purge = try await run([haha, "down", "--purge", "--config", specPath], in: scratch.path, timeout: 900)
+        try #require(purge.exitCode == 0, "haha down --purge failed:\n\(purge.errorOutput)")
+        let fresh = try await run([haha, "up", "--config", specPath], in: scratch.path, timeout: 2400)
+        try #require(fresh.exitCode == 0, "haha up after the purge failed:\n\(fresh.errorOutput)")
+        #expect(try await ssh[0].run(Command(["test", "-e", probe], timeout: 30)).exitCode == 1, "the purge left /config's file")
+        let unconfirmed = try await run([haha, "restore", "--config", specPath, archive], in: scratch.path, timeout: 900)
+        #expect(unconfirmed.exitCode == 2, "haha restore without --yes must change nothing:\n\(unconfirmed.errorOutput)")
+
+        let restore = try await run([haha, "restore", "--config", specPath, "--yes", archive], in: scratch.path, timeout: 1800)
+        try #require(restore.exitCode == 0, "haha restore failed:\n\(restore.output)\n\(restore.errorOutput)")
+        try await ha.waitUntilUp(timeout: budget.timeout(300))
+        for (node, runner) in zip(spec.nodes, ssh) {
+            #expect(try await sql(recorded, node: node.name, on: runner) == "1", "\(node.name): the recorder's row did not come back")
+        }
+        #expect(try await ssh[2].output(["cat", probe]) == "in /config before the backup")
+        let retained = try await LocalRunner().run(
+            Command(
+                [
+                    "mosquitto_sub", "-h", broker, "-p", "1883", "-u", "devices", "-P", devices, "-t", "haha/e2e/backup", "-C", "1", "-W",
+                    "30",
+                ], timeout: 60))
+        #expect(retained.output.trimmingCharacters(in: .whitespacesAndNewlines) == "retained before the backup", "\(retained.errorOutput)")
+        // The owner's account is the backup's (its password is the one in the secrets directory): the API answers.
+        token = try await login(ha, password: secrets[SecretCatalog.homeAssistantOwner])
+        #expect(try await ha.request("GET", "api/", token: token).status == 200)
     }
 
     /// Starts lab nodes after a power cut (`haha lab start`) and waits until each one's Docker engine answers over ssh.

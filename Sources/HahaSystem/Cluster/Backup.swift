@@ -39,17 +39,6 @@ public struct Backup: Sendable {
             next: "run `haha status`; `haha up` brings the database back")
     }
 
-    /// A script that runs `program` (`mariadb`, `mariadb-dump`) as MariaDB's root inside a member's container, with
-    /// standard input and output passed through; the password reaches it on a pipe, never as an argument.
-    static func asRoot(_ program: String, _ arguments: String) -> String {
-        """
-        \(program) --defaults-extra-file=/dev/fd/3 -uroot \(arguments) 3<<HAHA_SQL
-        [client]
-        password=$(cat /run/secrets/\(SecretCatalog.mariadbRoot))
-        HAHA_SQL
-        """
-    }
-
     /// `docker exec -i CONTAINER sh -c SCRIPT`, quoted for a node's shell.
     static func exec(_ container: String, _ script: String) -> String {
         "docker exec -i \(shellQuote(container)) sh -c \(shellQuote(script))"
@@ -58,7 +47,7 @@ public struct Backup: Sendable {
     static func dump(_ container: String, database: String) -> String {
         exec(
             container,
-            asRoot(
+            Deploy.asRoot(
                 "mariadb-dump",
                 "--single-transaction --routines --events --triggers --add-drop-database --databases \(shellQuote(database))"))
     }
@@ -101,7 +90,7 @@ public struct Backup: Sendable {
             \(tar(.mosquitto, into: "\"$w/\(BackupPart.mosquitto.file)\""))
             cd "$w" && for f in \(parts.map(\.file).joined(separator: " ")); do echo "part $f $(stat -c %s "$f") $(sha256sum "$f" | cut -d' ' -f1)"; done
             echo "ha_version $(cat \(shellQuote(mount))/homeassistant/.HA_VERSION 2>/dev/null || true)"
-            echo "mariadb $(\(Self.exec(member.container, Self.asRoot("mariadb", "-N -B -e 'SELECT VERSION()'"))))"
+            echo "mariadb $(\(Self.exec(member.container, Deploy.asRoot("mariadb", "-N -B -e 'SELECT VERSION()'"))))"
             """
         let taken: CommandResult
         do {

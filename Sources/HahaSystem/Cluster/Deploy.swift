@@ -207,8 +207,14 @@ public struct Deploy: Sendable {
     /// A shell script that runs `sql` as MariaDB's root inside a member's container. The password goes from the
     /// secret file to the client through an option file on a pipe: never an argument that `ps` shows.
     static func asRoot(_ sql: String) -> String {
+        asRoot("mariadb", "-N -B -e \(shellQuote(sql))")
+    }
+
+    /// A script that runs `program` (`mariadb`, `mariadb-dump`) with `arguments` as MariaDB's root inside a member's
+    /// container, standard input and output passed through; the password reaches it on a pipe, never as an argument.
+    static func asRoot(_ program: String, _ arguments: String) -> String {
         """
-        mariadb --defaults-extra-file=/dev/fd/3 -uroot -N -B -e \(shellQuote(sql)) 3<<HAHA_SQL
+        \(program) --defaults-extra-file=/dev/fd/3 -uroot \(arguments) 3<<HAHA_SQL
         [client]
         password=$(cat /run/secrets/\(SecretCatalog.mariadbRoot))
         HAHA_SQL

@@ -55,7 +55,8 @@ extension Backup {
                 homeAssistant: try await runner.run(Command(["cat", "\(mount)/homeassistant/.HA_VERSION"], timeout: 30)).output
                     .trimmingCharacters(in: .whitespacesAndNewlines).nonEmpty ?? spec.images.homeAssistant,
                 mariadb: try await runner.run(
-                    Command(["sh", "-c", Self.exec(member.container, Self.asRoot("mariadb", "-N -B -e 'SELECT VERSION()'"))], timeout: 60)
+                    Command(
+                        ["sh", "-c", Self.exec(member.container, Deploy.asRoot("mariadb", "-N -B -e 'SELECT VERSION()'"))], timeout: 60)
                 ).output.trimmingCharacters(in: .whitespacesAndNewlines).nonEmpty)
             return Prepared(manifest: manifest, member: member, directory: dir, problems: RestoreCheck.problems(manifest, onto: target))
         } catch {
@@ -86,7 +87,7 @@ extension Backup {
                 set -euo pipefail
                 cd \(shellQuote(dir))
                 \(Self.dump(prepared.member.container, database: spec.database.name)) | gzip -c > database-before.sql.gz
-                gunzip -c \(BackupPart.database.file) | \(Self.exec(prepared.member.container, Self.asRoot("mariadb", "")))
+                gunzip -c \(BackupPart.database.file) | \(Self.exec(prepared.member.container, Deploy.asRoot("mariadb", "")))
                 \(swap(config, part: .config, stamp: stamp))
                 \(swap(data, part: .mosquitto, stamp: stamp))
                 chown -R 1883:1883 \(shellQuote(data))
