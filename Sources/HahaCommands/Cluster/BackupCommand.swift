@@ -37,7 +37,12 @@ struct BackupCommand: AsyncParsableCommand {
         // Written beside its final name, then renamed: a failed write never leaves a file that looks like a backup.
         let partial = path + ".partial"
         do {
-            try archive.write(to: URL(fileURLWithPath: partial))
+            // Only its owner may read it: /config holds Home Assistant's tokens and the database the history.
+            let fd = open(partial, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+            guard fd >= 0 else { throw HahaError(.io, "could not create \(partial): \(String(cString: strerror(errno)))", next: nil) }
+            let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+            try handle.write(contentsOf: archive)
+            try handle.synchronize()
             try FileManager.default.moveItem(atPath: partial, toPath: path)
         } catch {
             try? FileManager.default.removeItem(atPath: partial)
