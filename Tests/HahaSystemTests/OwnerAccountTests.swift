@@ -38,6 +38,14 @@ final class FakeOnboarding: HomeAssistantOnboarding, @unchecked Sendable {
         lock.withLock { _calls.append("logIn \(password)") }
         return password == ownerPassword ? "refresh-login" : nil
     }
+
+    /// The refresh tokens Home Assistant knows (what it gave, plus any a test adds).
+    var knownTokens: Set<String> = ["refresh-created", "refresh-login"]
+
+    func accessTokenIfKnown(refreshToken: String) async throws -> String? {
+        lock.withLock { _calls.append("accessToken \(refreshToken)") }
+        return knownTokens.contains(refreshToken) ? "access-for-\(refreshToken)" : nil
+    }
 }
 
 /// Issue #9: haha takes over only an owner it created or whose password it holds.
@@ -112,5 +120,23 @@ final class FakeOnboarding: HomeAssistantOnboarding, @unchecked Sendable {
         try tokens.store("")
         let ha = FakeOnboarding(ownerMissing: false)
         await #expect(throws: HahaError.self) { _ = try await ensure(ha) }
+    }
+
+    /// After `haha restore` Home Assistant's auth store is the backup's: the refresh token haha stored since is unknown
+    /// to it. The stored password logs in again and the new token replaces the old one; a refused password stops.
+    @Test func aRefreshTokenHomeAssistantForgotIsReplacedByLoggingInAgain() async throws {
+        try tokens.store("refresh-from-after-the-backup")
+        let ha = FakeOnboarding(ownerMissing: false, ownerPassword: "stored-pw")
+        #expect(try await OwnerAccount.accessToken(ha, password: "stored-pw", tokens: tokens) == "access-for-refresh-login")
+        #expect(try tokens.read() == "refresh-login")
+        #expect(ha.calls == ["accessToken refresh-from-after-the-backup", "logIn stored-pw", "accessToken refresh-login"])
+        // Known now: no second login.
+        #expect(try await OwnerAccount.accessToken(ha, password: "stored-pw", tokens: tokens) == "access-for-refresh-login")
+        #expect(ha.calls.filter { $0.hasPrefix("logIn") }.count == 1)
+
+        try tokens.store("refresh-from-after-the-backup")
+        let changed = FakeOnboarding(ownerMissing: false, ownerPassword: "changed-in-the-ui")
+        await #expect(throws: HahaError.self) { try await OwnerAccount.accessToken(changed, password: "stored-pw", tokens: tokens) }
+        #expect(try tokens.read() == "refresh-from-after-the-backup")
     }
 }

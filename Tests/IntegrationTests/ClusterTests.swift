@@ -310,6 +310,9 @@ struct ClusterTests {
         // The owner's account is the backup's (its password is the one in the secrets directory): the API answers.
         token = try await login(ha, password: secrets[SecretCatalog.homeAssistantOwner])
         #expect(try await ha.request("GET", "api/", token: token).status == 200)
+        // haha's refresh token is newer than the restored auth store: `haha up` logs in again with the stored password.
+        let upAfter = try await run([haha, "up", "--config", specPath], in: scratch.path, timeout: 1200)
+        #expect(upAfter.exitCode == 0, "haha up after the restore failed:\n\(upAfter.errorOutput)")
     }
 
     /// Starts lab nodes after a power cut (`haha lab start`) and waits until each one's Docker engine answers over ssh.

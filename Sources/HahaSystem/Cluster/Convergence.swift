@@ -85,12 +85,8 @@ public struct Convergence: Sendable {
                     configDirectory: "\(spec.storage.mountPath)/homeassistant") == .created
             },
             Step("MQTT integration connected to the cluster's broker", change: "mqtt") { _ in
-                guard let refresh = try workspace.refreshTokenFile.read() else {
-                    throw HahaError(
-                        .invalidState, "no Home Assistant refresh token in \(workspace.refreshTokenFile.path)",
-                        next: "run `haha up` again: the owner step stores it")
-                }
-                let token = try await ha.accessToken(refreshToken: refresh)
+                let token = try await OwnerAccount.accessToken(
+                    ha, password: secrets[SecretCatalog.homeAssistantOwner], tokens: workspace.refreshTokenFile)
                 return try await ha.ensureMQTT(
                     token: token, broker: Renderer.Names.mosquitto, port: spec.mqtt.port,
                     username: "homeassistant", password: secrets[SecretCatalog.mqttUser("homeassistant")])

@@ -9,6 +9,8 @@ public protocol HomeAssistantOnboarding: Sendable {
     func createOwner(name: String, password: String) async throws -> String
     /// Logs in as the owner with this password: a refresh token, or nil when Home Assistant refuses the password.
     func logIn(password: String) async throws -> String?
+    /// An access token minted from a refresh token; nil when Home Assistant does not know that refresh token.
+    func accessTokenIfKnown(refreshToken: String) async throws -> String?
 }
 
 extension HomeAssistantSetup: HomeAssistantOnboarding {}
@@ -117,5 +119,26 @@ extension HomeAssistantSetup {
             throw HahaError(.failed, "Home Assistant gave no token after the owner logged in (HTTP \(tokens.status))")
         }
         return refresh
+    }
+}
+
+extension OwnerAccount {
+    /// An access token from the stored refresh token. When Home Assistant no longer knows that token (`haha restore`
+    /// put back the auth store of the backup's day), the stored password logs in again as the owner and the new
+    /// refresh token is stored; a password it refuses stops, as for an owner haha did not create.
+    public static func accessToken(_ ha: some HomeAssistantOnboarding, password: String, tokens: RefreshTokenFile) async throws -> String {
+        if let refresh = try tokens.read(), let access = try await ha.accessTokenIfKnown(refreshToken: refresh) { return access }
+        guard let refresh = try await ha.logIn(password: password) else {
+            throw HahaError(
+                .invalidState, "Home Assistant knows neither haha's refresh token (\(tokens.path)) nor the owner's stored password",
+                next:
+                    "if the owner's password was changed in Home Assistant, put it in the secrets directory's homeassistant-owner-password and run `haha up` again"
+            )
+        }
+        try tokens.store(refresh)
+        guard let access = try await ha.accessTokenIfKnown(refreshToken: refresh) else {
+            throw HahaError(.failed, "Home Assistant refused the refresh token it just gave", next: HomeAssistantSetup.readTheLog)
+        }
+        return access
     }
 }
