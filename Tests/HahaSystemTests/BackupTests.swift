@@ -115,6 +115,23 @@ import Testing
         #expect(script.contains("mv /var/lib/haha/shared/homeassistant /var/lib/haha/shared/homeassistant.before-restore-20261205-013000"))
     }
 
+    /// A stop that fails half way (the broker's update refused) starts Home Assistant again and swaps nothing.
+    @Test func aStopThatFailsHalfWayStartsEverythingAgainAndSwapsNothing() async throws {
+        let (cluster, runners) = Self.cluster()
+        runners["n1"]!.on(
+            { $0.starts(with: ["docker", "service", "update", "-d", "--constraint-add"]) && $0.last == "haha_mosquitto" }, exit: 1,
+            stderr: "Error response from daemon: rpc error: code = Unavailable\n")
+        let backup = Backup(cluster: cluster, secrets: SecretValues([:]))
+        let prepared = try await backup.prepare(archive: Self.archive(Self.manifest))
+        await #expect(throws: CommandError.self) { try await backup.restore(prepared, stamp: "20261205-013000") }
+        #expect(
+            Changing.commands(runners, ["--constraint-rm"]) == [
+                "n1: docker service update -d --constraint-rm node.labels.haha-restore==stopped haha_homeassistant",
+                "n1: docker service update -d --constraint-rm node.labels.haha-restore==stopped haha_mosquitto",
+            ])
+        #expect(Changing.commands(runners, ["database-before.sql.gz"]) == [])
+    }
+
     static let manifest = BackupManifest(
         created: "2026-12-05T01:30:00Z", haha: "0.1.0",
         images: .init(

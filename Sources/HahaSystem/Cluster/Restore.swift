@@ -78,8 +78,8 @@ extension Backup {
         let runner = cluster.runner(prepared.member.node)
         let dir = prepared.directory
         let services = [Renderer.Names.homeAssistant, Renderer.Names.mosquitto].map { deploy.service($0) }
-        try await pause(services, true)
         do {
+            try await pause(services, true)
             cluster.log(
                 "loading the database into \(prepared.member.node.name); the one it replaces is saved to \(dir)/database-before.sql.gz")
             let config = "\(mount)/homeassistant", data = "\(mount)/mosquitto/data"
