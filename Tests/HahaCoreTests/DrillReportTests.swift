@@ -96,6 +96,18 @@ import Testing
         #expect(all.roles == [.homeassistant, .leader, .broker])
     }
 
+    @Test func twoHomeAssistantsAtOnceFailTheDrillWithAProblem() {
+        var report = Self.report([.present, .present, .present])
+        report.mostHomeAssistants = 1
+        report.judge()
+        #expect(report.passed)
+        report.mostHomeAssistants = 2
+        report.judge()
+        report.judge()
+        #expect(!report.passed)
+        #expect(report.problems == ["two Home Assistants ran at once: 2 in one sample"])
+    }
+
     @Test func theTextSaysWhatHappenedAndWhatWasLost() {
         var report = Self.report([.present, .missing, .present])
         report.haSeconds = 26.54

@@ -35,6 +35,27 @@ import Testing
         }
     }
 
+    /// A node the drill power-cut counts no Home Assistant until it is started again: its processes have SIGKILL
+    /// queued and may take a while to go (the CI's cold run counted one beside the new active instance). A partitioned
+    /// node is not power-cut: its Home Assistant keeps counting.
+    @Test func aPowerCutNodeIsMarkedOffUntilItStartsAndAPartitionedOneIsNot() async throws {
+        let host = ScriptedRunner()
+        let driver = LabDriver(layout: LabLayout(), directory: URL(fileURLWithPath: "/tmp/lab"), runner: host)
+        let node = ClusterSpec.Node(name: "n2", address: "172.30.77.12")
+        let power = driver.drillFault(.powerCut)
+        try await power.cut?(node, host)
+        #expect(driver.poweredOff.contains("haha-lab-n2"))
+        try await power.restore?(node, host)
+        #expect(!driver.poweredOff.contains("haha-lab-n2"))
+        try await driver.drillFault(.partition).cut?(node, host)
+        #expect(!driver.poweredOff.contains("haha-lab-n2"))
+        let failed = ScriptedRunner()
+        failed.on({ $0.starts(with: ["docker", "kill"]) }, exit: 1, stderr: "Error: No such container\n")
+        let stubborn = LabDriver(layout: LabLayout(), directory: URL(fileURLWithPath: "/tmp/lab"), runner: failed)
+        await #expect(throws: (any Error).self) { try await stubborn.kill("n2") }
+        #expect(!stubborn.poweredOff.contains("haha-lab-n2"), "a kill that failed powered nothing off")
+    }
+
     /// The node drops every packet on the interface holding its lab address (in, out, forwarded) and keeps running;
     /// healing deletes exactly those marked rules. The node stays on the Docker network, so its interface keeps its name.
     @Test func aPartitionDropsThePacketsOfTheNodesLabInterfaceInsideItAndHealingRemovesThoseRules() async throws {

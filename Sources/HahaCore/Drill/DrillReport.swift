@@ -161,8 +161,11 @@ public struct DrillReport: Sendable, Codable, Equatable {
         self.passed = false
     }
 
-    /// Sets `passed`: no problem, and every loss check looked for and present.
+    /// Sets `passed`: never two Home Assistants at once, no problem, and every loss check looked for and present.
     public mutating func judge() {
+        if let most = mostHomeAssistants, most > 1, !problems.contains(where: { $0.hasPrefix("two Home Assistants") }) {
+            problems.append("two Home Assistants ran at once: \(most) in one sample")
+        }
         passed = problems.isEmpty && !lossChecks.isEmpty && lossChecks.allSatisfy { $0.state == .present }
     }
 

@@ -9,6 +9,18 @@ public struct LabDriver: Sendable {
     public var directory: URL
     public var runner: any CommandRunner
     public var progress: @Sendable (String) -> Void
+    /// The node containers this driver power-cut (`kill`) and has not started again: the kernel has queued SIGKILL for
+    /// every process in them, so none of theirs is counted as a running Home Assistant, however long it takes to go.
+    public let poweredOff = Names()
+
+    /// A set of names shared by copies of the driver (the drill's fault and its counter).
+    public final class Names: @unchecked Sendable {
+        private let lock = NSLock()
+        private var names: Set<String> = []
+        public func insert(_ name: String) { lock.withLock { _ = names.insert(name) } }
+        public func remove(_ name: String) { lock.withLock { _ = names.remove(name) } }
+        public func contains(_ name: String) -> Bool { lock.withLock { names.contains(name) } }
+    }
 
     public init(
         layout: LabLayout, directory: URL, runner: any CommandRunner = LocalRunner(),
@@ -263,14 +275,17 @@ public struct LabDriver: Sendable {
         let driver = LabDriver(layout: layout, directory: URL(fileURLWithPath: "."))
         options.fault = driver.drillFault(scenario)
         let ids = try await driver.containerIDs()
-        options.countHomeAssistants = { await driver.homeAssistantProcesses(inContainers: ids) }
+        options.countHomeAssistants = {
+            await driver.homeAssistantProcesses(inContainers: ids.filter { !driver.poweredOff.contains($0.name) }.map(\.id))
+        }
     }
 
-    public func containerIDs() async throws -> [String] {
-        var ids: [String] = []
+    /// Each node container's name and full id.
+    public func containerIDs() async throws -> [(name: String, id: String)] {
+        var ids: [(name: String, id: String)] = []
         for node in layout.nodes {
             let id = try await runner.output(["docker", "inspect", "--format", "{{.Id}}", node.container], timeout: 30)
-            if !id.isEmpty { ids.append(id) }
+            if !id.isEmpty { ids.append((node.container, id)) }
         }
         return ids
     }
@@ -296,6 +311,7 @@ public struct LabDriver: Sendable {
             _ = try await runner.run(Command(["docker", "exec", node.container, "iptables", "-I", chain, "1", "-j", "DROP"], timeout: 10))
         }
         try await runner.check(["docker", "kill", node.container], timeout: 30)
+        poweredOff.insert(node.container)
     }
 
     public func stop(_ name: String) async throws {
@@ -304,6 +320,7 @@ public struct LabDriver: Sendable {
 
     public func start(_ name: String) async throws {
         let node = try container(name)
+        poweredOff.remove(node.container)
         try await runner.check(["docker", "start", node.container], timeout: 60)
     }
 
