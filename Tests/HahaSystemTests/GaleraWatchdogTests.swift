@@ -12,7 +12,7 @@ import Testing
         let root: String
         let process: ChildProcess
 
-        init(own: String?, peers: String?, quietGrace: Int = 180) throws {
+        init(own: String?, peers: String?, quietGrace: Int = 180, arguments: [String] = ["--wsrep-node-name=n1"]) throws {
             root = FileManager.default.temporaryDirectory.appendingPathComponent("haha-watch-\(UUID().uuidString)").path
             let bin = "\(root)/bin"
             try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
@@ -43,7 +43,7 @@ import Testing
             try GaleraFiles.watchdog(Fixtures.spec(), grace: 3, quietGrace: quietGrace, interval: 1).write(
                 toFile: script, atomically: true, encoding: .utf8)
             process = try ChildProcess(
-                ["bash", script, "--wsrep-node-name=n1"],
+                ["bash", script] + arguments,
                 environment: [
                     "PATH": "\(bin):\(ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")",
                     "MARIADB_ROOT_PASSWORD_FILE": "\(root)/password",
@@ -130,5 +130,18 @@ import Testing
             }
         }
         #expect(try await eventually(5) { left().isEmpty }, "\(left())")
+    }
+
+    /// A bootstrapper whose peers already have a primary component joins them (the flag is dropped); without one
+    /// answering, it bootstraps. CI caught a bootstrapper that restarted after the joiners went on without it, and
+    /// then failed to bootstrap forever (safe_to_bootstrap: 0).
+    @Test func aBootstrapperJoinsPeersThatAlreadyHaveAPrimaryComponent() async throws {
+        let joins = try Member(own: nil, peers: "Primary/Synced", arguments: ["--wsrep-node-name=n1", "--wsrep-new-cluster"])
+        #expect(try await eventually(10) { joins.history.hasPrefix("running --wsrep-node-name=n1\n") }, "\(joins.history)")
+        #expect(joins.log.contains("not bootstrapping: galera already has a primary component (Primary/Synced)"))
+        let bootstraps = try Member(own: nil, peers: nil, arguments: ["--wsrep-node-name=n1", "--wsrep-new-cluster"])
+        #expect(try await eventually(10) { bootstraps.history.hasPrefix("running --wsrep-node-name=n1 --wsrep-new-cluster\n") })
+        let waiting = try Member(own: nil, peers: "non-Primary/Initialized", arguments: ["--wsrep-new-cluster"])
+        #expect(try await eventually(10) { waiting.history.hasPrefix("running --wsrep-new-cluster\n") })
     }
 }

@@ -5,9 +5,6 @@ grace=${HAHA_WATCH_GRACE:-60}
 quiet_grace=${HAHA_WATCH_QUIET_GRACE:-180}
 every=${HAHA_WATCH_INTERVAL:-5}
 peers=${HAHA_WATCH_PEERS:-galera}
-docker-entrypoint.sh "$@" &
-member=$!
-trap 'kill -TERM "$member" 2>/dev/null' TERM INT
 # Prints "<cluster status>/<local state>" of the server reached with the given options, or fails.
 ask() {
   # The password reaches the client through an option file on a pipe (printf is a builtin): never an argument.
@@ -16,6 +13,19 @@ ask() {
     -e "SHOW STATUS WHERE Variable_name IN ('wsrep_cluster_status','wsrep_local_state_comment')" 2>/dev/null |
     awk -F'\t' '{ v[$1] = $2 } END { if (!("wsrep_cluster_status" in v)) exit 1; print v["wsrep_cluster_status"] "/" v["wsrep_local_state_comment"] }'
 }
+# Never a second primary component: a member told to bootstrap (--wsrep-new-cluster) whose peers already
+# have one joins them instead (a bootstrapper that restarted after the others went on without it).
+args=()
+for a in "$@"; do
+  if [ "$a" = --wsrep-new-cluster ] && theirs=$(ask -h "$peers") && [ "${theirs%%/*}" = Primary ]; then
+    echo "[haha-galera-watch] not bootstrapping: $peers already has a primary component ($theirs); joining it" >&2
+    continue
+  fi
+  args+=("$a")
+done
+docker-entrypoint.sh "${args[@]}" &
+member=$!
+trap 'kill -TERM "$member" 2>/dev/null' TERM INT
 # A full state transfer runs as a script (wsrep_sst_*) beside the server (the brackets keep grep from
 # finding its own command line).
 transferring() { grep -qs 'wsrep_ss[t]_' "${HAHA_WATCH_PROC:-/proc}"/[0-9]*/cmdline; }
