@@ -44,6 +44,16 @@ public struct Backup: Sendable {
         "docker exec -i \(shellQuote(container)) sh -c \(shellQuote(script))"
     }
 
+    /// Prints the member's MariaDB `VERSION()`.
+    static func version(_ container: String) -> String {
+        exec(container, Deploy.asRoot("mariadb", "-N -B -e 'SELECT VERSION()'"))
+    }
+
+    /// Removes a working directory on a node, best effort (what a failed or refused run leaves).
+    static func remove(_ directory: String, on runner: any CommandRunner) async {
+        _ = try? await runner.run(Command(["rm", "-rf", directory], timeout: 60))
+    }
+
     static func dump(_ container: String, database: String) -> String {
         exec(
             container,
@@ -90,7 +100,7 @@ public struct Backup: Sendable {
             \(tar(.mosquitto, into: "\"$w/\(BackupPart.mosquitto.file)\""))
             cd "$w" && for f in \(parts.map(\.file).joined(separator: " ")); do echo "part $f $(stat -c %s "$f") $(sha256sum "$f" | cut -d' ' -f1)"; done
             echo "ha_version $(cat \(shellQuote(mount))/homeassistant/.HA_VERSION 2>/dev/null || true)"
-            echo "mariadb $(\(Self.exec(member.container, Deploy.asRoot("mariadb", "-N -B -e 'SELECT VERSION()'"))))"
+            echo "mariadb $(\(Self.version(member.container)))"
             """
         let taken: CommandResult
         do {
@@ -99,7 +109,7 @@ public struct Backup: Sendable {
             )
         } catch let error as CommandError {
             // The working directory is named on the first line; remove what was made before the failure.
-            if let dir = Self.value("dir", in: error.result.output) { _ = try? await runner.run(Command(["rm", "-rf", dir], timeout: 60)) }
+            if let dir = Self.value("dir", in: error.result.output) { await Self.remove(dir, on: runner) }
             throw error
         }
         let output = taken.output
@@ -114,16 +124,16 @@ public struct Backup: Sendable {
             else { continue }
             manifestParts.append(.init(name: part.rawValue, file: part.file, bytes: bytes, sha256: fields[3]))
         }
+        guard manifestParts.count == parts.count else {
+            await Self.remove(dir, on: runner)
+            throw HahaError(.failed, "the backup on \(member.node.name) did not list all its parts:\n\(output)")
+        }
         let formatter = ISO8601DateFormatter()
         let manifest = BackupManifest(
             created: formatter.string(from: now), haha: version,
             images: .init(homeAssistant: spec.images.homeAssistant, mariadb: spec.images.mariadb, mosquitto: spec.images.mosquitto),
             homeAssistantVersion: Self.value("ha_version", in: output), mariadbVersion: Self.value("mariadb", in: output) ?? "",
             databaseFrom: member.node.name, databaseSeqno: member.seqno, parts: manifestParts)
-        guard manifestParts.count == parts.count else {
-            _ = try? await runner.run(Command(["rm", "-rf", dir], timeout: 60))
-            throw HahaError(.failed, "the backup on \(member.node.name) did not list all its parts:\n\(output)")
-        }
         cluster.log("bringing the archive back from \(member.node.name) (\(Self.size(manifestParts.map(\.bytes).reduce(0, +))))")
         let archive = try await runner.check(
             [

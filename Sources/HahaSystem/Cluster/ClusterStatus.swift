@@ -206,8 +206,9 @@ public struct ClusterStatus: Sendable {
         let assessment = ClusterHealth.assess(facts)
 
         let counted = gluster?.bricks.filter(\.connected).map(\.pendingHeal)
-        let lastBackup = await sharedFile(Backup.recordPath(cluster.spec), reachable: nodes.filter(\.reachable).map(\.name))
-        let holder = await leaseHolder(reachable: nodes.filter(\.reachable).map(\.name)).map { host in
+        let reachable = nodes.filter(\.reachable).map(\.name)
+        let lastBackup = await sharedFile(Backup.recordPath(cluster.spec), reachable: reachable)
+        let holder = await leaseHolder(reachable: reachable).map { host in
             swarm.nodes?.first { $0.hostname == host }?.name ?? host
         }
         return Report(

@@ -54,20 +54,19 @@ extension Backup {
             let target = RestoreCheck.Target(
                 homeAssistant: try await runner.run(Command(["cat", "\(mount)/homeassistant/.HA_VERSION"], timeout: 30)).output
                     .trimmingCharacters(in: .whitespacesAndNewlines).nonEmpty ?? spec.images.homeAssistant,
-                mariadb: try await runner.run(
-                    Command(
-                        ["sh", "-c", Self.exec(member.container, Deploy.asRoot("mariadb", "-N -B -e 'SELECT VERSION()'"))], timeout: 60)
-                ).output.trimmingCharacters(in: .whitespacesAndNewlines).nonEmpty)
+                mariadb: try await runner.run(Command(["sh", "-c", Self.version(member.container)], timeout: 60)).output.trimmingCharacters(
+                    in: .whitespacesAndNewlines
+                ).nonEmpty)
             return Prepared(manifest: manifest, member: member, directory: dir, problems: RestoreCheck.problems(manifest, onto: target))
         } catch {
-            _ = try? await runner.run(Command(["rm", "-rf", dir], timeout: 60))
+            await Self.remove(dir, on: runner)
             throw error
         }
     }
 
     /// Removes a prepared archive from its node (a refused or unconfirmed restore).
     public func discard(_ prepared: Prepared) async {
-        _ = try? await cluster.runner(prepared.member.node).run(Command(["rm", "-rf", prepared.directory], timeout: 60))
+        await Self.remove(prepared.directory, on: cluster.runner(prepared.member.node))
     }
 
     /// Restores a prepared archive: Home Assistant and the broker stopped on every node, the database loaded into the
