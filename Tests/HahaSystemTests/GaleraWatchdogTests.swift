@@ -12,7 +12,9 @@ import Testing
         let root: String
         let process: ChildProcess
 
-        init(own: String?, peers: String?, quietGrace: Int = 180, arguments: [String] = ["--wsrep-node-name=n1"]) throws {
+        init(own: String?, peers: String?, quietGrace: Int = 180, arguments: [String] = ["--wsrep-node-name=n1"], slowAsk: Bool = false)
+            throws
+        {
             root = FileManager.default.temporaryDirectory.appendingPathComponent("haha-watch-\(UUID().uuidString)").path
             let bin = "\(root)/bin"
             try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
@@ -32,11 +34,13 @@ import Testing
                 "mariadb",
                 """
                 #!/bin/bash
+                [ -f \(root)/slow ] && sleep 2
                 case " $* " in *" --protocol=socket "*) f=\(root)/own ;; *" -h galera "*) f=\(root)/peers ;; *) exit 2 ;; esac
                 [ -f "$f" ] || { echo "ERROR 2002: cannot connect" >&2; exit 1; }
                 IFS=/ read -r status state < "$f"
                 printf 'wsrep_cluster_status\\t%s\\nwsrep_local_state_comment\\t%s\\n' "$status" "$state"
                 """)
+            if slowAsk { try "".write(toFile: "\(root)/slow", atomically: true, encoding: .utf8) }
             if let own { try own.write(toFile: "\(root)/own", atomically: true, encoding: .utf8) }
             if let peers { try peers.write(toFile: "\(root)/peers", atomically: true, encoding: .utf8) }
             let script = "\(root)/watch.sh"
@@ -113,6 +117,30 @@ import Testing
         m.process.send(SIGTERM)
         #expect(try await eventually(10) { m.process.status != nil })
         #expect(m.member == "stopped\n")
+    }
+
+    /// The trap that passes a stop on is set before the member starts. It was once set only after the start, and a
+    /// stop in between ended the watchdog alone and left the member running (a cold CI run caught it: the stop
+    /// above found the member still running). The window is too short to hit on purpose, so the order is read.
+    @Test func theStopIsPassedOnFromBeforeTheMemberStarts() throws {
+        let script = GaleraFiles.watchdog(Fixtures.spec())
+        let trap = try #require(script.range(of: "trap '"))
+        let start = try #require(script.range(of: "docker-entrypoint.sh \"${args[@]}\" &"))
+        #expect(trap.lowerBound < start.lowerBound)
+        #expect(script.components(separatedBy: "trap '").count == 2)
+    }
+
+    /// A stop that comes while the watchdog still asks the peers (before it started the member) waits for the
+    /// answer, then ends the watchdog without starting the member.
+    @Test func aStopBeforeTheMemberStartedMeansItNeverStarts() async throws {
+        let m = try Member(own: nil, peers: "Primary/Synced", arguments: ["--wsrep-new-cluster"], slowAsk: true)
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(m.history.isEmpty)
+        m.process.send(SIGTERM)
+        #expect(try await eventually(10) { m.process.status != nil }, "\(m.log)")
+        #expect(m.process.status == 143)
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(m.history.isEmpty, "\(m.history)")
     }
 
     /// A test's member dies with it: a fake member left behind kept CI's output pipe open, and CI never ended.

@@ -131,6 +131,11 @@ public enum GaleraFiles {
         quiet_grace=${HAHA_WATCH_QUIET_GRACE:-\(quietGrace)}
         every=${HAHA_WATCH_INTERVAL:-\(interval)}
         peers=${HAHA_WATCH_PEERS:-\(Renderer.Names.databaseAlias)}
+        # A stop (docker stop sends TERM) is passed on to the member, and one that comes before it started means
+        # it never starts: the trap is set before anything else runs.
+        member=
+        stopping=
+        trap 'stopping=1; [ -n "$member" ] && kill -TERM "$member" 2>/dev/null' TERM INT
         # Prints "<cluster status>/<local state>" of the server reached with the given options, or fails.
         ask() {
           # The password reaches the client through an option file on a pipe (printf is a builtin): never an argument.
@@ -149,9 +154,10 @@ public enum GaleraFiles {
           fi
           args+=("$a")
         done
+        if [ -n "$stopping" ]; then exit 143; fi
         docker-entrypoint.sh "${args[@]}" &
         member=$!
-        trap 'kill -TERM "$member" 2>/dev/null' TERM INT
+        if [ -n "$stopping" ]; then kill -TERM "$member" 2>/dev/null; fi
         # A full state transfer runs as a script (wsrep_sst_*) beside the server (the brackets keep grep from
         # finding its own command line).
         transferring() { grep -qs 'wsrep_ss[t]_' "${HAHA_WATCH_PROC:-/proc}"/[0-9]*/cmdline; }
@@ -159,6 +165,7 @@ public enum GaleraFiles {
         quiet=0
         while kill -0 "$member" 2>/dev/null; do
           sleep "$every" & wait $!
+          [ -z "$stopping" ] || break
           kill -0 "$member" 2>/dev/null || break
           if mine=$(ask --protocol=socket); then
             quiet=0
@@ -183,7 +190,10 @@ public enum GaleraFiles {
             outside=0; quiet=0
           fi
         done
-        wait "$member"
+        # A wait that a signal interrupts returns early: wait again until the member has really ended.
+        wait "$member"; status=$?
+        while kill -0 "$member" 2>/dev/null; do wait "$member"; status=$?; done
+        exit "$status"
 
         """
     }

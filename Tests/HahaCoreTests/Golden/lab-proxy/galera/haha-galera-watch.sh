@@ -5,6 +5,11 @@ grace=${HAHA_WATCH_GRACE:-60}
 quiet_grace=${HAHA_WATCH_QUIET_GRACE:-180}
 every=${HAHA_WATCH_INTERVAL:-5}
 peers=${HAHA_WATCH_PEERS:-galera}
+# A stop (docker stop sends TERM) is passed on to the member, and one that comes before it started means
+# it never starts: the trap is set before anything else runs.
+member=
+stopping=
+trap 'stopping=1; [ -n "$member" ] && kill -TERM "$member" 2>/dev/null' TERM INT
 # Prints "<cluster status>/<local state>" of the server reached with the given options, or fails.
 ask() {
   # The password reaches the client through an option file on a pipe (printf is a builtin): never an argument.
@@ -23,9 +28,10 @@ for a in "$@"; do
   fi
   args+=("$a")
 done
+if [ -n "$stopping" ]; then exit 143; fi
 docker-entrypoint.sh "${args[@]}" &
 member=$!
-trap 'kill -TERM "$member" 2>/dev/null' TERM INT
+if [ -n "$stopping" ]; then kill -TERM "$member" 2>/dev/null; fi
 # A full state transfer runs as a script (wsrep_sst_*) beside the server (the brackets keep grep from
 # finding its own command line).
 transferring() { grep -qs 'wsrep_ss[t]_' "${HAHA_WATCH_PROC:-/proc}"/[0-9]*/cmdline; }
@@ -33,6 +39,7 @@ outside=0
 quiet=0
 while kill -0 "$member" 2>/dev/null; do
   sleep "$every" & wait $!
+  [ -z "$stopping" ] || break
   kill -0 "$member" 2>/dev/null || break
   if mine=$(ask --protocol=socket); then
     quiet=0
@@ -57,4 +64,7 @@ while kill -0 "$member" 2>/dev/null; do
     outside=0; quiet=0
   fi
 done
-wait "$member"
+# A wait that a signal interrupts returns early: wait again until the member has really ended.
+wait "$member"; status=$?
+while kill -0 "$member" 2>/dev/null; do wait "$member"; status=$?; done
+exit "$status"
