@@ -214,6 +214,43 @@ extension RenderingSteps {
             #expect(try await Deploy(cluster: degraded, secrets: Self.secrets).deploy(.steady) == true)
         }
 
+        /// A node that just joined (a replaced machine) has its tasks on the way: the same stack is not deployed
+        /// again, which would roll Home Assistant's tasks and move the active instance for nothing.
+        @Test func tasksOnTheirWayAreWaitedForNotDeployedAgain() async throws {
+            let (cluster, runners) = Self.stackCluster()
+            let primary = runners["n1"]!
+            try await Deploy(cluster: cluster, secrets: Self.secrets).deploy(.steady)
+            for starting in [true, false] {
+                let (joining, joiningRunners) = Fixtures.cluster(cluster.spec) { name, runner in
+                    guard name == "n1" else { return }
+                    runner.on(
+                        { $0.starts(with: ["docker", "service", "ls"]) },
+                        stdout: "haha_galera-n1 1/1\nhaha_galera-n2 0/1\nhaha_homeassistant 2/3\nhaha_mosquitto 1/1\n")
+                    runner.on(
+                        { $0 == ["cat", "/var/lib/haha/deploy/stack.digest"] },
+                        stdout: primary.written("/var/lib/haha/deploy/stack.digest") ?? "")
+                    runner.on({ $0.starts(with: ["docker", "service", "ps"]) && $0.last == "haha_homeassistant" }) { _ in
+                        .scripted(
+                            stdout:
+                                "Running 3 minutes ago\nRunning 3 minutes ago\n\(starting ? "Starting 2 seconds ago" : "Rejected 2 seconds ago")\n"
+                        )
+                    }
+                    runner.on({ $0.starts(with: ["docker", "service", "ps"]) && $0.last == "haha_galera-n2" }) { _ in
+                        .scripted(stdout: "\(starting ? "Preparing" : "Failed") 1 second ago\n")
+                    }
+                    let digests = Renderer(spec: cluster.spec, secrets: Self.secrets, phase: .steady).memberDigests()
+                    runner.on({ $0.starts(with: ["docker", "service", "inspect", "--format"]) }) { command in
+                        .scripted(stdout: (digests[String((command.arguments.last ?? "").dropFirst("haha_galera-".count))] ?? "") + "\n")
+                    }
+                }
+                let deployed = try await Deploy(cluster: joining, secrets: Self.secrets).deploy(.steady)
+                #expect(deployed == !starting)
+                #expect(
+                    joiningRunners["n1"]!.commands.contains { $0.pretty.contains("docker stack deploy") } == !starting,
+                    "starting: \(starting)")
+            }
+        }
+
         /// After a power cut of every node no member runs and each `grastate.dat` says -1: one command stops every
         /// member's service, each node reads its own position from its data, and the report starts from the most advanced.
         @Test func afterAPowerCutEveryPositionIsReadFromItsOwnNodesDataAfterOneStopForAll() async throws {

@@ -57,4 +57,22 @@ import Testing
         #expect(SpecFiles.path(option: "other.yaml") == "other.yaml")
         #expect(SpecFiles.path(option: nil) == (ProcessInfo.processInfo.environment["HAHA_CONFIG"] ?? "haha.yaml"))
     }
+
+    /// A replaced machine's new host key takes the place of every line naming its address or name; a key already
+    /// recorded changes nothing.
+    @Test func aReplacedMachinesHostKeyReplacesTheOldOnes() {
+        let current = """
+            10.0.0.11 ssh-ed25519 AAAAone
+            10.0.0.12 ssh-ed25519 AAAAold
+            n2 ssh-ed25519 AAAAold
+            [10.0.0.12]:22 ssh-rsa AAAAolder
+            10.0.0.13,n3 ssh-ed25519 AAAAthree
+
+            """
+        let scanned = "# 10.0.0.12:22 SSH-2.0-OpenSSH\n10.0.0.12 ssh-ed25519 AAAAnew\n"
+        #expect(
+            HostKeys.replacing(in: current, hosts: ["10.0.0.12", "n2"], port: 22, with: scanned)
+                == "10.0.0.11 ssh-ed25519 AAAAone\n10.0.0.13,n3 ssh-ed25519 AAAAthree\n10.0.0.12 ssh-ed25519 AAAAnew\n")
+        #expect(HostKeys.replacing(in: current, hosts: ["10.0.0.11", "n1"], port: 22, with: "10.0.0.11 ssh-ed25519 AAAAone\n") == current)
+    }
 }

@@ -14,7 +14,8 @@ struct LabCommand: AsyncParsableCommand {
             """,
         subcommands: [
             LabUpCommand.self, LabImagesCommand.self, LabStatusCommand.self, LabKillCommand.self, LabStopCommand.self,
-            LabStartCommand.self, LabPartitionCommand.self, LabHealCommand.self, LabPauseCommand.self, LabUnpauseCommand.self,
+            LabStartCommand.self, LabWipeCommand.self, LabPartitionCommand.self, LabHealCommand.self, LabPauseCommand.self,
+            LabUnpauseCommand.self,
             LabDownCommand.self,
         ])
 }

@@ -41,6 +41,17 @@ struct LabStartCommand: LabNodeCommand {
     var done: String { "started" }
 }
 
+struct LabWipeCommand: LabNodeCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "wipe", abstract: "A dead disk: remove a node's container and volumes; `haha lab up` makes it again, empty.")
+    @OptionGroup var lab: LabOptions
+    @Argument(help: "Node name (n1, n2, …).") var node: String
+    func act(_ driver: LabDriver) async throws { try await driver.wipe(node) }
+    var done: String {
+        "wiped: `haha lab up` makes it again as a fresh machine, then `haha node replace \(node) --config …/haha.yaml` gives it its place"
+    }
+}
+
 struct LabPartitionCommand: LabNodeCommand {
     static let configuration = CommandConfiguration(
         commandName: "partition", abstract: "Cut a node off the lab network without stopping it.")

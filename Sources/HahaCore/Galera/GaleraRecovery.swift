@@ -429,7 +429,7 @@ public struct GaleraMember: Sendable, Equatable {
         return recovered
     }
 
-    var isPrimary: Bool { clusterStatus?.lowercased() == "primary" }
+    public var isPrimary: Bool { clusterStatus?.lowercased() == "primary" }
 }
 
 /// A bootstrap the user forces from one member: what it discards on the others.

@@ -4,6 +4,11 @@ public enum GlusterOutput {
     public struct Peer: Sendable, Equatable {
         public var host: String
         public var connected: Bool
+
+        public init(host: String, connected: Bool) {
+            self.host = host
+            self.connected = connected
+        }
     }
 
     /// Parses `gluster pool list`:
@@ -40,6 +45,62 @@ public enum GlusterOutput {
             }
         }
         return volumes
+    }
+
+    /// A peer in `gluster peer status`: the names it is known by (`Hostname:` and `Other names:`), its UUID and its
+    /// state (`Peer in Cluster (Connected)`, `Peer Rejected (Connected)`, `Peer in Cluster (Disconnected)`, …).
+    public struct PeerStatus: Sendable, Equatable {
+        public var names: [String]
+        public var uuid: String
+        public var state: String
+        /// In the cluster and connected: the only state in which it holds a good copy of the pool's configuration.
+        public var healthy: Bool { state == "Peer in Cluster (Connected)" }
+    }
+
+    /// Parses `gluster peer status`:
+    /// ```
+    /// Number of Peers: 2
+    ///
+    /// Hostname: n1
+    /// Uuid: fdece899-…
+    /// State: Peer Rejected (Connected)
+    /// Other names:
+    /// 172.30.77.11
+    /// ```
+    public static func peerStatus(_ text: String) -> [PeerStatus] {
+        var peers: [PeerStatus] = []
+        var inOtherNames = false
+        for line in text.split(whereSeparator: \.isNewline) {
+            let trimmed = line.trimmingSpaces
+            if trimmed.hasPrefix("Hostname:") {
+                peers.append(PeerStatus(names: [trimmed.dropFirst("Hostname:".count).trimmingSpaces], uuid: "", state: ""))
+                inOtherNames = false
+            } else if peers.isEmpty {
+                continue
+            } else if trimmed.hasPrefix("Uuid:") {
+                peers[peers.count - 1].uuid = trimmed.dropFirst("Uuid:".count).trimmingSpaces
+            } else if trimmed.hasPrefix("State:") {
+                peers[peers.count - 1].state = trimmed.dropFirst("State:".count).trimmingSpaces
+            } else if trimmed.hasPrefix("Other names:") {
+                inOtherNames = true
+            } else if trimmed.isEmpty {
+                inOtherNames = false
+            } else if inOtherNames {
+                peers[peers.count - 1].names.append(trimmed)
+            }
+        }
+        return peers
+    }
+
+    /// The arbiter brick (`host:/path`) in `gluster volume info VOLUME`: the one marked ` (arbiter)`; nil without one.
+    public static func arbiterBrick(_ text: String) -> String? {
+        for line in text.split(whereSeparator: \.isNewline) {
+            let trimmed = line.trimmingSpaces
+            guard trimmed.hasPrefix("Brick"), trimmed.hasSuffix("(arbiter)"), let colon = trimmed.firstIndex(of: ":") else { continue }
+            let brick = trimmed[trimmed.index(after: colon)...].trimmingSpaces
+            if let word = brick.split(separator: " ").first { return String(word) }
+        }
+        return nil
     }
 }
 

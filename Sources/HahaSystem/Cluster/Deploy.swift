@@ -55,6 +55,13 @@ public struct Deploy: Sendable {
             return false
         }
         try await reschedulePending(services ?? [], on: primary)
+        if deployed.trimmingCharacters(in: .whitespacesAndNewlines) == digest, let services,
+            try await tasksStarting(services, on: primary)
+        {
+            // The same stack deployed again is not a no-op: Swarm then rolls Home Assistant's tasks (a failover for
+            // nothing). Tasks on their way (a node that just joined) are waited for by the caller instead.
+            return false
+        }
         // Changed Galera members restart one at a time: the stack deployed at once would restart every member
         // together, and with no Primary Component left none of them could start again.
         var changed: [String] = []
@@ -155,6 +162,27 @@ public struct Deploy: Sendable {
             cluster.log("\(service.name) has a task pending since its node was away: scheduling it again")
             try await manager.check(["docker", "service", "update", "--force", "--detach", service.name], timeout: 120)
         }
+    }
+
+    /// Task states on their way to running (`docker service ps` CurrentState's first word).
+    static let startingStates: Set<String> = ["New", "Pending", "Assigned", "Accepted", "Preparing", "Ready", "Starting"]
+
+    /// Whether every service short of tasks has one on its way (a node that just joined, an image being prepared):
+    /// then there is nothing to deploy, only to wait. A service with none on its way (stopped, scaled to 0, rejected)
+    /// needs the stack deployed again.
+    func tasksStarting(_ services: [ClusterStatus.Report.Service], on manager: any CommandRunner) async throws -> Bool {
+        let short = services.filter { !Self.converged([$0]) }
+        guard !short.isEmpty else { return false }
+        for service in short {
+            let tasks = try await manager.run(
+                Command(
+                    ["docker", "service", "ps", "--filter", "desired-state=running", "--format", "{{.CurrentState}}", service.name],
+                    timeout: 30))
+            let states = tasks.output.split(whereSeparator: \.isNewline).compactMap { $0.split(separator: " ").first.map(String.init) }
+            guard tasks.succeeded, states.contains(where: Self.startingStates.contains) else { return false }
+        }
+        cluster.log("tasks of \(short.map(\.name).joined(separator: ", ")) are starting: the deployed stack is already the right one")
+        return true
     }
 
     /// The stack's services with their replicas (`running/wanted`), as a manager lists them; `haha status` shows the same.

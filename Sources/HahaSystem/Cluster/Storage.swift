@@ -71,18 +71,7 @@ public struct Storage: Sendable {
         // Volume: created only when Gluster says for certain that it does not exist, on bricks no volume uses.
         if try await volumeExists(primary) == false {
             try await refuseBricksOfOtherVolumes(primary)
-            _ = try await cluster.onAll(brickNodes) { _, runner in
-                // A brick kept by `haha down` still carries the old volume's identity; Gluster refuses it until
-                // that is cleared. Its files stay and become the new volume's content.
-                try await runner.shell(
-                    """
-                    mkdir -p \(shellQuote(spec.storage.brickPath))
-                    if getfattr -n trusted.glusterfs.volume-id \(shellQuote(spec.storage.brickPath)) >/dev/null 2>&1; then
-                      setfattr -x trusted.glusterfs.volume-id \(shellQuote(spec.storage.brickPath)); setfattr -x trusted.gfid \(shellQuote(spec.storage.brickPath)) 2>/dev/null
-                      rm -rf \(shellQuote(spec.storage.brickPath))/.glusterfs
-                    fi
-                    """, timeout: 60)
-            }
+            _ = try await cluster.onAll(brickNodes) { _, runner in try await prepareBrick(on: runner) }
             try await primary.check(createArguments, timeout: 120)
             changed = true
         }
@@ -103,6 +92,21 @@ public struct Storage: Sendable {
         }
         if mounted.values.contains(true) { changed = true }
         return changed
+    }
+
+    /// The brick directory, made if missing. A brick kept by `haha down` (or a reused disk) still carries the old
+    /// volume's identity; Gluster refuses it until that is cleared. Its files stay and become the volume's content
+    /// (or are healed over).
+    func prepareBrick(on runner: any CommandRunner) async throws {
+        let path = shellQuote(spec.storage.brickPath)
+        try await runner.shell(
+            """
+            mkdir -p \(path)
+            if getfattr -n trusted.glusterfs.volume-id \(path) >/dev/null 2>&1; then
+              setfattr -x trusted.glusterfs.volume-id \(path); setfattr -x trusted.gfid \(path) 2>/dev/null
+              rm -rf \(path)/.glusterfs
+            fi
+            """, timeout: 60)
     }
 
     /// Whether the volume exists: only Gluster's own "does not exist" is a no; anything else is a doubt.

@@ -324,6 +324,17 @@ public struct LabDriver: Sendable {
         try await runner.check(["docker", "start", node.container], timeout: 60)
     }
 
+    /// A dead disk: the node's container and its volumes (Docker's data, glusterd's state, the brick) are removed;
+    /// `haha lab up` makes the node again as a fresh machine at the same address.
+    public func wipe(_ name: String) async throws {
+        let node = try container(name)
+        try await runner.check(["docker", "rm", "-f", "-v", node.container], timeout: 120)
+        poweredOff.remove(node.container)
+        for (volume, _) in node.volumes {
+            _ = try await runner.run(Command(["docker", "volume", "rm", "-f", volume], timeout: 120))
+        }
+    }
+
     /// Cuts the node off the lab network (its processes keep running), like pulling its cable: the node drops every
     /// packet on its lab interface. (Disconnecting it from the Docker network would rename the interface on reconnect,
     /// and keepalived, configured for `eth0`, would then fail.)

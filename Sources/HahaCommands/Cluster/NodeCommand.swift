@@ -1,0 +1,6 @@
+import ArgumentParser
+
+struct NodeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "node", abstract: "Day two for machines: replace a dead one.", subcommands: [NodeReplaceCommand.self])
+}

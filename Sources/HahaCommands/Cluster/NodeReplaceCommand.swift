@@ -1,0 +1,154 @@
+import ArgumentParser
+import Foundation
+import HahaCore
+import HahaSystem
+
+struct NodeReplaceCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "replace",
+        abstract: "Put a fresh machine in a dead node's place: its Swarm role, Gluster brick and Galera member.",
+        discussion: """
+            The node's old machine is dead (or powered off for good). The new one runs Docker and SSH at the same address, \
+            or at --address (haha.yaml is updated; the old file is kept as haha.yaml.before-replace). haha reads the \
+            survivors first and refuses, saying why, when the swarm has no quorum, no other Galera member is Synced, a \
+            Gluster peer is missing, or the new machine is already in a swarm. Then it removes the dead machine's Swarm \
+            record, gives its brick to the new machine, runs `haha up` (the new machine joins the swarm, mounts the \
+            volume, its Galera member copies the database from a survivor) and waits until the volume has healed. Home \
+            Assistant keeps running on the others meanwhile. Asks for confirmation (or --yes); --dry-run shows the plan.
+            """)
+
+    @OptionGroup var spec: SpecOptions
+
+    @Argument(help: "The node to replace, as named in haha.yaml.")
+    var node: String
+
+    @Option(help: "The new machine's address, when it differs from the old one's.")
+    var address: String?
+
+    @Flag(help: "Show the plan and change nothing.")
+    var dryRun = false
+
+    @Flag(help: "Do not ask for confirmation.")
+    var yes = false
+
+    @Flag(help: "Print the steps and their times as JSON on stdout.")
+    var json = false
+
+    @Option(help: "Seconds to wait for Home Assistant to answer after the new machine joined.")
+    var haTimeout: Double = 600
+
+    struct Report: Encodable {
+        var node: String
+        var oldAddress: String
+        var newAddress: String
+        var dryRun: Bool
+        var steps: [Step]
+        var seconds: Double
+        struct Step: Encodable {
+            var step: String
+            var seconds: Double?
+        }
+    }
+
+    func run() async throws {
+        let started = ContinuousClock.now
+        var workspace = try spec.loadValid()
+        guard let index = workspace.spec.nodes.firstIndex(where: { $0.name == node }) else {
+            throw HahaError.invalidArgument(
+                "no node \"\(node)\" in \(spec.path)", next: "nodes are \(workspace.spec.nodes.map(\.name).joined(separator: ", "))")
+        }
+        let oldAddress = workspace.spec.nodes[index].address
+        let original = workspace.spec
+        if let address, address != oldAddress {
+            workspace.spec.nodes[index].address = address
+            let problems = Validator.validate(workspace.spec)
+            if problems.hasErrors { throw DiagnosticsError(file: spec.path, diagnostics: problems) }
+        }
+        let target = workspace.spec.nodes[index]
+        try await refreshHostKey(workspace, target)
+        let cluster = Cluster(workspace: workspace, log: { Console.error("   \($0)") })
+        let replace = NodeReplace(cluster: cluster, node: target, oldAddress: oldAddress)
+        let printer = StepPrinter()
+        var report = Report(node: node, oldAddress: oldAddress, newAddress: target.address, dryRun: dryRun, steps: [], seconds: 0)
+        try await ClusterLock.holding(cluster, command: "node replace") {
+            let facts = try await printer.step("Reading the survivors and the new machine") {
+                try await replace.facts(secrets: try workspace.readSecrets())
+            }
+            let steps: [NodeReplacement.Step]
+            switch NodeReplacement.plan(facts) {
+            case .failure(let refusal): throw HahaError(.invalidState, "not replacing \(node): \(refusal.reason)", next: refusal.next)
+            case .success(let planned): steps = planned
+            }
+            Console.error("plan for \(node) (\(oldAddress) → \(target.address)):")
+            for (number, step) in steps.enumerated() { Console.error("  \(number + 1). \(step.summary)") }
+            report.steps = steps.map { Report.Step(step: $0.summary, seconds: nil) }
+            if dryRun { return }
+            guard try confirmed() else {
+                Console.error("nothing was changed")
+                throw ExitCode(2)
+            }
+            if workspace.spec != original { try writeSpec(workspace.spec) }
+            for (number, step) in steps.enumerated() {
+                let stepStart = ContinuousClock.now
+                if step == .converge {
+                    try await converge(cluster)
+                } else {
+                    try await printer.step(step.summary) { try await replace.run(step) }
+                }
+                report.steps[number].seconds = seconds(ContinuousClock.now - stepStart)
+            }
+        }
+        report.seconds = seconds(ContinuousClock.now - started)
+        if json {
+            try Console.json(report)
+        } else if !dryRun {
+            Console.out("replaced \(node) (\(target.address)) in \(String(format: "%.0f", report.seconds)) s")
+            Console.error("run `haha status` to see every layer")
+        }
+    }
+
+    /// `haha up`'s steps, each printed as `haha up` prints them.
+    func converge(_ cluster: Cluster) async throws {
+        let convergence = try Convergence(cluster: cluster, homeAssistantTimeout: haTimeout)
+        let printer = StepPrinter()
+        var state = Convergence.State()
+        for step in convergence.steps {
+            _ = try await printer.step("haha up: \(step.title)") { try await step.converge(&state) }
+        }
+    }
+
+    /// The new machine has its own SSH host key: recorded in place of the dead machine's (the fingerprint is printed).
+    func refreshHostKey(_ workspace: Workspace, _ target: ClusterSpec.Node) async throws {
+        guard let file = workspace.spec.knownHostsFile.map(workspace.resolve) else { return }
+        let scanned = try await HostKeys.scan([target])
+        let current = (try? String(contentsOfFile: file, encoding: .utf8)) ?? ""
+        let updated = HostKeys.replacing(in: current, hosts: [target.address, target.name], port: target.port, with: scanned)
+        guard updated != current else { return }
+        try writeFileAtomically(file, contents: updated)
+        Console.error("recorded the new machine's SSH host key for \(target.name) (\(target.address)) in \(file)")
+    }
+
+    func writeSpec(_ updated: ClusterSpec) throws {
+        let backup = spec.path + ".before-replace"
+        try? FileManager.default.removeItem(atPath: backup)
+        try FileManager.default.copyItem(atPath: spec.path, toPath: backup)
+        try writeFileAtomically(
+            spec.path,
+            contents: SpecWriter.yaml(updated, header: ["Rewritten by `haha node replace \(node)`; the previous file is \(backup)."]))
+        Console.error("updated \(spec.path) (\(node) is now at \(updated.nodes.first { $0.name == node }?.address ?? "?"))")
+    }
+
+    func confirmed() throws -> Bool {
+        if yes { return true }
+        guard isatty(STDIN_FILENO) == 1 else {
+            Console.error("not confirmed: run again with --yes to replace \(node)")
+            return false
+        }
+        Console.error("Type \(node) to replace it with the new machine: ", terminator: "")
+        return readLine()?.trimmingCharacters(in: .whitespaces) == node
+    }
+
+    func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+}
