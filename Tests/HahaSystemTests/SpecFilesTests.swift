@@ -73,6 +73,9 @@ import Testing
         #expect(
             HostKeys.replacing(in: current, hosts: ["10.0.0.12", "n2"], port: 22, with: scanned)
                 == "10.0.0.11 ssh-ed25519 AAAAone\n10.0.0.13,n3 ssh-ed25519 AAAAthree\n10.0.0.12 ssh-ed25519 AAAAnew\n")
-        #expect(HostKeys.replacing(in: current, hosts: ["10.0.0.11", "n1"], port: 22, with: "10.0.0.11 ssh-ed25519 AAAAone\n") == current)
+        #expect(
+            HostKeys.replacing(
+                in: current, hosts: ["10.0.0.11", "n1"], port: 22, with: "10.0.0.11 ssh-ed25519 AAAAone\n10.0.0.11 ssh-rsa AAAArsa\n")
+                == current)
     }
 }

@@ -32,12 +32,13 @@ public enum HostKeys {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    /// `known_hosts` with a replaced machine's keys: unchanged when every scanned line is already there; otherwise
-    /// every line naming one of `hosts` (bare, or `[host]:port`) is dropped and the scanned lines are added.
+    /// `known_hosts` with a replaced machine's keys: unchanged when one scanned key is already recorded (the same
+    /// machine); otherwise every line naming one of `hosts` (bare, or `[host]:port`) is dropped and the scanned lines
+    /// are added.
     public static func replacing(in knownHosts: String, hosts: [String], port: Int, with scanned: String) -> String {
         let lines = knownHosts.split(whereSeparator: \.isNewline).map(String.init)
         let new = keyLines(scanned)
-        if new.allSatisfy(lines.contains) { return knownHosts }
+        if new.contains(where: lines.contains) { return knownHosts }
         let names = Set(hosts.flatMap { [$0, "[\($0)]:\(port)"] })
         let kept = lines.filter { line in
             let field = line.split(separator: " ").first.map(String.init) ?? ""
