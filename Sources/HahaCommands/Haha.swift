@@ -17,7 +17,7 @@ public struct Haha: AsyncParsableCommand {
         subcommands: [
             InitCommand.self, InventoryCommand.self, SecretsCommand.self, ValidateCommand.self, RenderCommand.self,
             UpCommand.self, DownCommand.self, StatusCommand.self, DrillCommand.self, RecoverCommand.self, BackupCommand.self,
-            RestoreCommand.self, NodeCommand.self, LabCommand.self,
+            RestoreCommand.self, UpgradeCommand.self, NodeCommand.self, LabCommand.self,
         ])
 
     public init() {}

@@ -316,3 +316,15 @@ extension RenderingSteps {
 /// half a second in a debug build, so these tests run one at a time: run together they would hold every thread of
 /// the test process's pool for seconds and make timing tests elsewhere (LocalRunner's timeout, FileLock) fail.
 @Suite(.serialized) enum RenderingSteps {}
+
+/// The upgrade's gate reads `docker service ps`: every task running the new image (a digest Swarm added is ignored).
+@Suite struct UpgradeGateTests {
+    @Test func everyTaskMustRunTheNewImage() {
+        let image = "haha-lab/homeassistant:2026.2.3-second"
+        #expect(Upgrade.allRunning("\(image)|Running 5 seconds ago\n\(image)@sha256:ab|Running 1 minute ago\n", image: image))
+        #expect(
+            !Upgrade.allRunning("\(image)|Running 5 seconds ago\nhaha-lab/homeassistant:2026.2.3|Running 2 minutes ago\n", image: image))
+        #expect(!Upgrade.allRunning("\(image)|Starting 2 seconds ago\n", image: image))
+        #expect(!Upgrade.allRunning("", image: image))
+    }
+}

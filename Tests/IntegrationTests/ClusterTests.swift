@@ -245,6 +245,7 @@ struct ClusterTests {
 
         try await backupDownPurgeUpRestore(haha: haha, specPath: specPath, ssh: ssh, scratch: scratch)
         try await replaceADeadNode(haha: haha, lab: lab, specPath: specPath, scratch: scratch)
+        try await upgradeAndBackAndABrokenImage(haha: haha, specPath: specPath, scratch: scratch)
 
         budget.step("haha down")
         // haha down leaves the nodes as they were.
@@ -373,6 +374,69 @@ struct ClusterTests {
         {
             _ in
             try await run([haha, "status", "--config", specPath], in: scratch.path, timeout: 120).exitCode == 0
+        }
+    }
+
+    /// Issue #10's upgrade: Home Assistant's image to a second tag of the lab's build and back, then to an image
+    /// without Home Assistant in it, which must roll back by itself: the old image runs again, and a file in /config
+    /// and a recorder row written before the upgrade are there.
+    func upgradeAndBackAndABrokenImage(haha: String, specPath: String, scratch: Scratch) async throws {
+        budget.step("haha upgrade to a second tag and back; a broken image rolls back by itself")
+        let workspace = try Workspace.load(specPath: specPath)
+        let spec = workspace.spec, secrets = try workspace.readSecrets()
+        let ssh = spec.nodes.map { workspace.runner(for: $0) }
+        let image = spec.images.homeAssistant, second = image + "-second", broken = image + "-broken"
+        let breakIt = #"rm -rf "$(python3 -c 'import homeassistant, os; print(os.path.dirname(homeassistant.__file__))')""#
+        for runner in ssh {
+            try await runner.check(["docker", "tag", image, second], timeout: 60)
+            try await runner.shell(
+                """
+                docker rm -f haha-broken >/dev/null 2>&1
+                docker run --name haha-broken --network none --entrypoint sh \(shellQuote(image)) -c \(shellQuote(breakIt)) \
+                  && docker commit haha-broken \(shellQuote(broken)) >/dev/null && docker rm haha-broken >/dev/null
+                """, timeout: 300)
+        }
+        func imageInSpec() throws -> String { try Workspace.load(specPath: specPath).spec.images.homeAssistant }
+
+        let dry = try await run([haha, "upgrade", "--config", specPath, "--home-assistant", second, "--dry-run"], in: scratch.path)
+        #expect(dry.exitCode == 0 && dry.errorOutput.contains("→ \(second)"), "\(dry.errorOutput)")
+        #expect(try imageInSpec() == image, "a dry run changed haha.yaml")
+        for target in [second, image] {
+            let upgrade = try await run(
+                [haha, "upgrade", "--config", specPath, "--home-assistant", target, "--json"], in: scratch.path,
+                timeout: budget.timeout(1500))
+            #expect(upgrade.exitCode == 0, "haha upgrade to \(target) failed:\n\(upgrade.errorOutput)")
+            let report = try? JSONSerialization.jsonObject(with: upgrade.stdout) as? [String: Any]
+            print("[haha-e2e] haha upgrade to \(target): exit \(upgrade.exitCode), \(report?["seconds"] ?? "?") s")
+            #expect(try imageInSpec() == target)
+            let tasks = try await ssh[0].output(
+                ["docker", "service", "ps", "--filter", "desired-state=running", "--format", "{{.Image}}", "haha_homeassistant"])
+            #expect(
+                tasks.split(separator: "\n").allSatisfy { $0.hasPrefix(target) && !$0.dropFirst(target.count).hasPrefix("-") }, "\(tasks)")
+        }
+
+        // What must survive the failed upgrade: a file in /config and a recorder row, both written before it.
+        let ha = HomeAssistantSetup(baseURL: URL(string: "http://\(spec.nodes[0].address):8123/")!)
+        let token = try await login(ha, password: secrets[SecretCatalog.homeAssistantOwner])
+        let set = try await ha.request("POST", "api/states/sensor.haha_upgrade", json: ["state": "before the upgrade"], token: token)
+        #expect(set.status == 200 || set.status == 201, "\(set.summary)")
+        let recorded = "SELECT COUNT(*) FROM homeassistant.states_meta WHERE entity_id = 'sensor.haha_upgrade'"
+        try await waitUntil("the recorder to write sensor.haha_upgrade", timeout: budget.timeout(60), next: "read the test log above") {
+            _ in
+            try await sql(recorded, node: "n1", on: ssh[0]) == "1"
+        }
+        let probe = "\(spec.storage.mountPath)/homeassistant/haha-upgrade-probe.txt"
+        try await ssh[0].shell("echo 'in /config before the upgrade' > \(probe)", timeout: 30)
+        let failed = try await run(
+            [haha, "upgrade", "--config", specPath, "--home-assistant", broken, "--timeout", "150"], in: scratch.path,
+            timeout: budget.timeout(1800))
+        print("[haha-e2e] haha upgrade to a broken image: exit \(failed.exitCode)")
+        #expect(failed.exitCode == 1 && failed.errorOutput.contains("upgrade rolled back"), "\(failed.errorOutput)")
+        #expect(try imageInSpec() == image)
+        try await ha.waitUntilUp(timeout: budget.timeout(300))
+        #expect(try await ssh[2].output(["cat", probe]) == "in /config before the upgrade")
+        for (node, runner) in zip(spec.nodes, ssh) {
+            #expect(try await sql(recorded, node: node.name, on: runner) == "1", "\(node.name): the recorder's row is gone")
         }
     }
 

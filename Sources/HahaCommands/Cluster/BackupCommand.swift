@@ -34,20 +34,7 @@ struct BackupCommand: AsyncParsableCommand {
                 try await backup.take(haha: Haha.configuration.version)
             }
         }
-        // Written beside its final name, then renamed: a failed write never leaves a file that looks like a backup.
-        let partial = path + ".partial"
-        do {
-            // Only its owner may read it: /config holds Home Assistant's tokens and the database the history.
-            let fd = open(partial, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-            guard fd >= 0 else { throw HahaError(.io, "could not create \(partial): \(String(cString: strerror(errno)))", next: nil) }
-            let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
-            try handle.write(contentsOf: archive)
-            try handle.synchronize()
-            try FileManager.default.moveItem(atPath: partial, toPath: path)
-        } catch {
-            try? FileManager.default.removeItem(atPath: partial)
-            throw HahaError(.io, "could not write \(path): \(error.localizedDescription)", next: "choose a writable place with --out")
-        }
+        try Self.write(archive, to: path)
         do {
             try await backup.record(manifest, file: URL(fileURLWithPath: path).standardized.path, bytes: Int64(archive.count))
         } catch {
@@ -62,6 +49,23 @@ struct BackupCommand: AsyncParsableCommand {
         Console.error(
             "backup written: \(path) (\(Backup.size(Int64(archive.count)))), database from \(manifest.databaseFrom) at seqno \(manifest.databaseSeqno.map(String.init) ?? "?")"
         )
+    }
+
+    /// Writes an archive beside its final name, then renames it: a failed write never leaves a file that looks like a
+    /// backup. Only its owner may read it: /config holds Home Assistant's tokens and the database the history.
+    static func write(_ archive: Data, to path: String) throws {
+        let partial = path + ".partial"
+        do {
+            let fd = open(partial, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+            guard fd >= 0 else { throw HahaError(.io, "could not create \(partial): \(String(cString: strerror(errno)))", next: nil) }
+            let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+            try handle.write(contentsOf: archive)
+            try handle.synchronize()
+            try FileManager.default.moveItem(atPath: partial, toPath: path)
+        } catch {
+            try? FileManager.default.removeItem(atPath: partial)
+            throw HahaError(.io, "could not write \(path): \(error.localizedDescription)", next: "choose a writable place with --out")
+        }
     }
 
     /// `20261205-013000`: the archive's default name, in UTC.
