@@ -95,10 +95,10 @@ struct NodeReplaceCommand: AsyncParsableCommand {
                 } else {
                     try await printer.step(step.summary) { try await replace.run(step) }
                 }
-                report.steps[number].seconds = seconds(ContinuousClock.now - stepStart)
+                report.steps[number].seconds = (ContinuousClock.now - stepStart) / .seconds(1)
             }
         }
-        report.seconds = seconds(ContinuousClock.now - started)
+        report.seconds = (ContinuousClock.now - started) / .seconds(1)
         if json {
             try Console.json(report)
         } else if !dryRun {
@@ -148,7 +148,4 @@ struct NodeReplaceCommand: AsyncParsableCommand {
         return readLine()?.trimmingCharacters(in: .whitespaces) == node
     }
 
-    func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    }
 }

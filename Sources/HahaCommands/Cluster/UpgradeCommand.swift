@@ -143,7 +143,7 @@ struct UpgradeCommand: AsyncParsableCommand {
         }
         report.upgraded = failure == nil
         report.rolledBack = failure != nil
-        report.seconds = seconds(ContinuousClock.now - started)
+        report.seconds = (ContinuousClock.now - started) / .seconds(1)
         if json { try Console.json(report) }
         if let failure {
             throw HahaError(
@@ -168,7 +168,4 @@ struct UpgradeCommand: AsyncParsableCommand {
                 updated, header: ["Rewritten by `haha upgrade`; the file before the last upgrade is \(spec.path).before-upgrade."]))
     }
 
-    func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    }
 }
