@@ -61,6 +61,33 @@ import Testing
         #expect(again.errorOutput.contains("--force"))
     }
 
+    /// `haha backup --schedule`: the cron entry written (to HAHA_CRON_DIR here), refused when the schedule is not
+    /// cron's, removed with `off`; `--keep` without `--dir` is refused.
+    @Test func backupScheduleWritesAndRemovesACronEntry() async throws {
+        let scratch = try Scratch("haha-cli-schedule")
+        let haha = try Built.requireHaha()
+        let made = try await run(
+            [haha, "init", "--node", "n1=10.1.0.11", "--node", "n2=10.1.0.12", "--node", "n3=10.1.0.13", "--trust-on-first-use"],
+            in: scratch.path)
+        try #require(made.exitCode == 0, "\(made.errorOutput)")
+        let cron = scratch.file("cron.d")
+        try FileManager.default.createDirectory(atPath: cron, withIntermediateDirectories: true)
+        let env = ["env", "HAHA_CRON_DIR=\(cron)", haha, "backup"]
+        let installed = try await run(env + ["--schedule", "daily", "--dir", "backups"], in: scratch.path)
+        #expect(installed.exitCode == 0, "\(installed.errorOutput)")
+        let file = try #require(try FileManager.default.contentsOfDirectory(atPath: cron).first)
+        let text = try String(contentsOfFile: "\(cron)/\(file)", encoding: .utf8)
+        #expect(text.contains(" 3 * * * root '") && text.contains("backup --config '\(scratch.file("haha.yaml"))'"), "\(text)")
+        #expect(text.contains("--dir '\(scratch.file("backups"))' --keep 7"), "\(text)")
+        let hostile = try await run(env + ["--schedule", "* * * * *; rm -rf /", "--dir", "backups"], in: scratch.path)
+        #expect(hostile.exitCode != 0 && hostile.errorOutput.contains("is not hourly, daily, weekly, off or five cron fields"))
+        #expect(try String(contentsOfFile: "\(cron)/\(file)", encoding: .utf8) == text)
+        #expect(try await run(env + ["--keep", "3"], in: scratch.path).errorOutput.contains("--keep needs --dir"))
+        let off = try await run(env + ["--schedule", "off"], in: scratch.path)
+        let left = try FileManager.default.contentsOfDirectory(atPath: cron)
+        #expect(off.exitCode == 0 && left.isEmpty, "\(off.errorOutput)")
+    }
+
     /// Docker's own reading of the rendered stack; reported as skipped (with the reason) where no client exists.
     @Test(.enabled(if: commandExists("docker"), "no docker client on PATH"))
     func renderedStackPassesDockerStackConfig() async throws {

@@ -287,6 +287,19 @@ struct ClusterTests {
         #expect(
             again.exitCode != 0 && again.errorOutput.contains("never overwrites"), "a second backup to the same file: \(again.errorOutput)")
 
+        // Dated archives in a directory, the newest kept: two runs with --keep 1 leave one archive and any other file.
+        let directory = scratch.file("backups")
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try "not an archive\n".write(toFile: "\(directory)/notes.txt", atomically: true, encoding: .utf8)
+        for _ in 0..<2 {
+            let dated = try await run(
+                [haha, "backup", "--config", specPath, "--dir", directory, "--keep", "1"], in: scratch.path, timeout: 900)
+            #expect(dated.exitCode == 0, "haha backup --dir --keep 1 failed:\n\(dated.errorOutput)")
+            try await Task.sleep(for: .seconds(1.1))
+        }
+        let kept = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
+        #expect(kept.count == 2 && kept.contains("notes.txt") && kept.contains(where: BackupSchedule.isArchive), "\(kept)")
+
         let purge = try await run([haha, "down", "--purge", "--config", specPath], in: scratch.path, timeout: 900)
         try #require(purge.exitCode == 0, "haha down --purge failed:\n\(purge.errorOutput)")
         let fresh = try await run([haha, "up", "--config", specPath], in: scratch.path, timeout: 2400)

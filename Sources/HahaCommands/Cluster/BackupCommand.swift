@@ -18,12 +18,37 @@ struct BackupCommand: AsyncParsableCommand {
     @Option(help: "Where to write the archive (default: ./haha-backup-DATE.tar). An existing file is never overwritten.")
     var out: String?
 
+    @Option(help: "Write the archive into this directory as haha-backup-DATE.tar (for --keep and --schedule).")
+    var dir: String?
+
+    @Option(help: "With --dir: keep the newest N archives there and remove older haha-backup-DATE.tar files (nothing else).")
+    var keep: Int?
+
+    @Option(
+        help:
+            "Install a periodic backup on this machine instead of taking one: hourly, daily, weekly or five cron fields; off removes it. Needs --dir (and --keep, default 7)."
+    )
+    var schedule: String?
+
     @Flag(help: "Print the manifest as JSON on stdout.")
     var json = false
 
+    func validate() throws {
+        if out != nil && dir != nil { throw ValidationError("--out and --dir exclude each other") }
+        if keep != nil && dir == nil { throw ValidationError("--keep needs --dir: it removes old archives from that directory") }
+        if let keep, keep < 1 { throw ValidationError("--keep must be at least 1") }
+        if let schedule, schedule != "off", dir == nil { throw ValidationError("--schedule needs --dir: where the archives go") }
+    }
+
     func run() async throws {
         let workspace = try spec.loadValid()
-        let path = out ?? "haha-backup-\(Self.stamp(Date())).tar"
+        if let schedule {
+            try install(schedule, stack: workspace.spec.stackName)
+            return
+        }
+        let path =
+            dir.map { "\($0)/\(BackupSchedule.archiveName(stamp: Self.stamp(Date())))" } ?? out ?? "haha-backup-\(Self.stamp(Date())).tar"
+        if let dir { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
         guard !FileManager.default.fileExists(atPath: path) else {
             throw HahaError.alreadyExists("\(path) exists; haha never overwrites a backup", next: "choose another name with --out")
         }
@@ -46,8 +71,52 @@ struct BackupCommand: AsyncParsableCommand {
             Console.out(path)
             for part in manifest.parts { Console.out("  \(part.file)  \(Backup.size(part.bytes))") }
         }
+        if let dir, let keep {
+            let names = try FileManager.default.contentsOfDirectory(atPath: dir)
+            for name in BackupSchedule.expired(names, keep: keep) {
+                try FileManager.default.removeItem(atPath: "\(dir)/\(name)")
+                Console.error("removed \(dir)/\(name) (keeping the newest \(keep))")
+            }
+        }
         Console.error(
             "backup written: \(path) (\(Backup.size(Int64(archive.count)))), database from \(manifest.databaseFrom) at seqno \(manifest.databaseSeqno.map(String.init) ?? "?")"
+        )
+    }
+
+    /// Where cron entries go (`HAHA_CRON_DIR` overrides it, for tests).
+    static var cronDirectory: String { ProcessInfo.processInfo.environment["HAHA_CRON_DIR"] ?? "/etc/cron.d" }
+
+    /// `--schedule`: writes (or, with `off`, removes) this cluster's cron entry on this machine.
+    func install(_ schedule: String, stack: String) throws {
+        let file = "\(Self.cronDirectory)/haha-backup-\(stack)"
+        if schedule == "off" {
+            if FileManager.default.fileExists(atPath: file) {
+                try FileManager.default.removeItem(atPath: file)
+                Console.error("removed the periodic backup (\(file))")
+            } else {
+                Console.error("no periodic backup was installed (\(file) does not exist)")
+            }
+            return
+        }
+        let minute = stack.utf8.reduce(0) { ($0 + Int($1)) % 60 }
+        guard let fields = BackupSchedule.cronFields(schedule, minute: minute) else {
+            throw HahaError.invalidArgument(
+                "--schedule \(schedule) is not hourly, daily, weekly, off or five cron fields", next: "for example --schedule daily")
+        }
+        let absolute = { (path: String) in URL(fileURLWithPath: path).standardized.path }
+        let haha = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? absolute(CommandLine.arguments[0])
+        let text = BackupSchedule.cronFile(
+            fields: fields, haha: haha, spec: absolute(spec.path), directory: absolute(dir ?? "."), keep: keep ?? 7)
+        do {
+            try writeFileAtomically(file, contents: text)
+        } catch {
+            throw HahaError(
+                .io, "could not write \(file): \(error.localizedDescription)",
+                next: "run it as root, or put this line in your own crontab:\n\(text.split(separator: "\n").last ?? "")")
+        }
+        Console.out(file)
+        Console.error(
+            "installed: \(fields) → \(absolute(dir ?? "."))/haha-backup-DATE.tar, keeping the newest \(keep ?? 7); cron must run on this machine. Check it once with `haha backup --dir \(dir ?? ".")`"
         )
     }
 
