@@ -327,4 +327,15 @@ extension RenderingSteps {
         #expect(!Upgrade.allRunning("\(image)|Starting 2 seconds ago\n", image: image))
         #expect(!Upgrade.allRunning("", image: image))
     }
+
+    @Test func anUpdateSwarmRolledBackOrPausedEndsTheWait() {
+        #expect(
+            Upgrade.abandoned("rollback_completed|rollback completed: update failed, task 1 exited (1)\n")
+                == "rollback_completed: rollback completed: update failed, task 1 exited (1)")
+        #expect(Upgrade.abandoned("paused|update paused due to failure") == "paused: update paused due to failure")
+        #expect(Upgrade.abandoned("rollback_started|") == "rollback_started")
+        #expect(Upgrade.abandoned("updating|update in progress") == nil)
+        #expect(Upgrade.abandoned("completed|update completed") == nil)
+        #expect(Upgrade.abandoned("\n") == nil)
+    }
 }

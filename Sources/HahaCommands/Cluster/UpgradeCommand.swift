@@ -114,7 +114,7 @@ struct UpgradeCommand: AsyncParsableCommand {
             do {
                 try await printer.step("Rolling out \(changes.map(\.to).joined(separator: ", "))") { try await upgrade.rollOut() }
                 try await printer.step("Home Assistant answers on \(upgraded.spec.images.homeAssistant)") {
-                    try await upgrade.waitHealthy(timeout: timeout)
+                    try await upgrade.waitHealthy(timeout: timeout, judgeUpdate: changes.contains { $0.image == "homeAssistant" })
                 }
                 return nil
             } catch {
@@ -136,7 +136,7 @@ struct UpgradeCommand: AsyncParsableCommand {
                 }
                 Console.error("what the failed upgrade left is kept on \(kept.node): \(kept.paths.joined(separator: ", "))")
                 try await printer.step("Home Assistant answers on \(workspace.spec.images.homeAssistant)") {
-                    try await back.waitHealthy(timeout: max(timeout, 600))
+                    try await back.waitHealthy(timeout: max(timeout, 600), judgeUpdate: false)
                 }
                 return error
             }

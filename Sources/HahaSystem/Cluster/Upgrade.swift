@@ -29,21 +29,72 @@ public struct Upgrade: Sendable {
     }
 
     /// Every running Home Assistant task runs `image` and Home Assistant answers, within `timeout` seconds.
-    public func waitHealthy(timeout: Double) async throws {
+    /// `judgeUpdate`: Swarm's update of Home Assistant's service is followed, and its rollback is a failure. Off on the
+    /// way back (Swarm's own rollback of the failed update is expected) and when Home Assistant's image did not change
+    /// (its service keeps the state of an older update).
+    public func waitHealthy(timeout: Double, settle: Double = 15, judgeUpdate: Bool = true) async throws {
         let deadline = ContinuousClock.now + .seconds(timeout)
         let service = deploy.service(Renderer.Names.homeAssistant)
         let image = cluster.spec.images.homeAssistant
         let manager = try await Swarm(cluster: cluster).managerWithQuorum(timeout: 60, purpose: "follow the upgrade")
+        var abandoned: String?
         try await waitUntil(
             "every Home Assistant task to run \(image)", timeout: max(1, (deadline - .now) / .seconds(1)), interval: 3,
             next: "look at `docker service ps \(service)` and its tasks' logs (`docker service logs \(service)`)"
         ) { poll in
+            // Swarm gives up on its own when new tasks fail (the stack's failure_action is rollback): no need to wait.
+            let update = try await poll.on(manager).output(
+                [
+                    "docker", "service", "inspect", "--format",
+                    "{{if .UpdateStatus}}{{.UpdateStatus.State}}|{{.UpdateStatus.Message}}{{end}}", service,
+                ],
+                timeout: 30)
+            if judgeUpdate, let stop = Self.abandoned(update) {
+                abandoned = stop
+                return true
+            }
+            // Until Swarm says the update completed (its monitor period passed), an old task may still be the one
+            // answering: a broken image once passed for a moment.
+            if judgeUpdate && update.hasPrefix("updating") { return false }
             let tasks = try await poll.on(manager).output(
                 ["docker", "service", "ps", "--filter", "desired-state=running", "--format", "{{.Image}}|{{.CurrentState}}", service],
                 timeout: 30)
             return Self.allRunning(tasks, image: image)
         }
-        try await HomeAssistantSetup(baseURL: homeAssistantURL).waitUntilUp(timeout: max(1, (deadline - .now) / .seconds(1)))
+        if let abandoned {
+            throw HahaError(
+                .failed, "Swarm abandoned the update of \(service) to \(image): \(abandoned)",
+                next: "look at the new tasks' logs (`docker service logs \(service)`)")
+        }
+        let ha = HomeAssistantSetup(baseURL: homeAssistantURL)
+        try await ha.waitUntilUp(timeout: max(1, (deadline - .now) / .seconds(1)))
+        // Still so a little later: a new task that dies after Swarm's monitor period is caught here.
+        try await Task.sleep(for: .seconds(settle))
+        let update = try await manager.output(
+            [
+                "docker", "service", "inspect", "--format", "{{if .UpdateStatus}}{{.UpdateStatus.State}}|{{.UpdateStatus.Message}}{{end}}",
+                service,
+            ],
+            timeout: 30)
+        let tasks = try await manager.output(
+            ["docker", "service", "ps", "--filter", "desired-state=running", "--format", "{{.Image}}|{{.CurrentState}}", service],
+            timeout: 30)
+        let answer = try? await ha.request("GET", "api/", timeout: 10)
+        guard !judgeUpdate || Self.abandoned(update) == nil, Self.allRunning(tasks, image: image), [200, 401].contains(answer?.status ?? 0)
+        else {
+            throw HahaError(
+                .failed,
+                "Home Assistant on \(image) did not stay up \(Int(settle)) s after it answered (update: \(update.trimmingCharacters(in: .whitespacesAndNewlines)); tasks: \(tasks.split(separator: "\n").joined(separator: ", ")); HTTP \(answer?.status ?? 0))",
+                next: "look at the new tasks' logs (`docker service logs \(service)`)")
+        }
+    }
+
+    /// Swarm's update state (`STATE|MESSAGE` from `docker service inspect`) when it gave the update up: rolled back or
+    /// paused; nil while it goes on, when it completed, or when no update ran.
+    static func abandoned(_ status: String) -> String? {
+        let parts = status.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "|", maxSplits: 1).map(String.init)
+        guard let state = parts.first, state.hasPrefix("rollback") || state == "paused" else { return nil }
+        return parts.count == 2 && !parts[1].isEmpty ? "\(state): \(parts[1])" : state
     }
 
     /// `docker service ps` lines (`IMAGE|CURRENT STATE`): at least one task, and every one running `image` (Swarm may
