@@ -59,6 +59,20 @@ import Testing
         #expect(script.contains("--exclude=homeassistant/.haha ") && script.contains("--exclude='homeassistant/.haha-drill-*'"))
     }
 
+    /// `--include-secrets`: the encrypted part goes to the member's working directory on stdin, is listed in the
+    /// manifest with the size and checksum the node computed, and is packed with the others.
+    @Test func theEncryptedSecretsAreOneMorePartOfTheArchive() async throws {
+        let (cluster, runners) = Self.cluster()
+        runners["n2"]!.on({ $0.contains { $0.contains("cat > \"$1/secrets.tar.enc\"") } }, stdout: "5 \(Self.sha)\n")
+        let (manifest, _) = try await Backup(cluster: cluster, secrets: SecretValues([:])).take(haha: "0.1.0", secrets: Data("CRYPT".utf8))
+        #expect(manifest.parts.map(\.name) == ["database", "config", "mosquitto", "secrets"])
+        #expect(manifest.parts.last == .init(name: "secrets", file: "secrets.tar.enc", bytes: 5, sha256: Self.sha))
+        let sent = try #require(runners["n2"]!.commands.first { $0.arguments.contains { $0.contains("cat > \"$1/secrets.tar.enc\"") } })
+        #expect(sent.input == Data("CRYPT".utf8) && sent.arguments.last == "/var/lib/haha/backup.x1")
+        let packed = try #require(runners["n2"]!.commands.last { $0.arguments.contains { $0.contains("tar -C \"$1\" -cf -") } })
+        #expect(packed.arguments.contains { $0.hasSuffix("mosquitto.tar.gz secrets.tar.enc") })
+    }
+
     @Test func withoutASyncedMemberNothingIsTaken() async throws {
         let (cluster, runners) = Fixtures.cluster { _, runner in runner.on({ $0.starts(with: ["docker", "ps"]) }, stdout: "") }
         await #expect(throws: HahaError.self) { try await Backup(cluster: cluster, secrets: SecretValues([:])).take(haha: "0.1.0") }

@@ -280,8 +280,12 @@ struct ClusterTests {
         try await publish(
             broker: broker, user: "devices", password: devices, topic: "haha/e2e/backup", message: "retained before the backup")
 
-        let archive = scratch.file("backup.tar")
-        let backup = try await run([haha, "backup", "--config", specPath, "--out", archive], in: scratch.path, timeout: 900)
+        let archive = scratch.file("backup.tar"), passphrase = scratch.file("passphrase")
+        try "a passphrase only the owner knows\n".write(toFile: passphrase, atomically: true, encoding: .utf8)
+        let backup = try await run(
+            [haha, "backup", "--config", specPath, "--out", archive, "--include-secrets", "--passphrase-file", passphrase],
+            in: scratch.path,
+            timeout: 900)
         try #require(backup.exitCode == 0, "haha backup failed:\n\(backup.errorOutput)")
         let again = try await run([haha, "backup", "--config", specPath, "--out", archive], in: scratch.path, timeout: 900)
         #expect(
@@ -322,6 +326,17 @@ struct ClusterTests {
                     "30",
                 ], timeout: 60))
         #expect(retained.output.trimmingCharacters(in: .whitespacesAndNewlines) == "retained before the backup", "\(retained.errorOutput)")
+        // The spec and its secrets, on a "new laptop": only with the passphrase, and the same as the originals.
+        let unpacked = scratch.file("restored-secrets")
+        let secretsBack = try await run(
+            [haha, "restore", archive, "--secrets-into", unpacked, "--passphrase-file", passphrase], in: scratch.path, timeout: 300)
+        #expect(secretsBack.exitCode == 0, "haha restore --secrets-into failed:\n\(secretsBack.errorOutput)")
+        let secretName = "\(URL(fileURLWithPath: workspace.secretsDirectory).lastPathComponent)/\(SecretCatalog.homeAssistantOwner)"
+        let original = try String(contentsOfFile: "\(workspace.secretsDirectory)/\(SecretCatalog.homeAssistantOwner)", encoding: .utf8)
+        #expect(
+            (try? String(contentsOfFile: "\(unpacked)/\(secretName)", encoding: .utf8)) == original, "the unpacked owner password differs")
+        #expect(FileManager.default.fileExists(atPath: "\(unpacked)/haha.yaml"))
+
         // The owner's account is the backup's (its password is the one in the secrets directory): the API answers.
         token = try await login(ha, password: secrets[SecretCatalog.homeAssistantOwner])
         #expect(try await ha.request("GET", "api/", token: token).status == 200)

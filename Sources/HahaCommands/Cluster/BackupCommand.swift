@@ -30,6 +30,12 @@ struct BackupCommand: AsyncParsableCommand {
     )
     var schedule: String?
 
+    @Flag(help: "Add haha.yaml, its secrets directory and known hosts, encrypted with the passphrase in --passphrase-file.")
+    var includeSecrets = false
+
+    @Option(help: "A file whose content is the passphrase for --include-secrets (only you should be able to read it).")
+    var passphraseFile: String?
+
     @Flag(help: "Print the manifest as JSON on stdout.")
     var json = false
 
@@ -37,6 +43,9 @@ struct BackupCommand: AsyncParsableCommand {
         if out != nil && dir != nil { throw ValidationError("--out and --dir exclude each other") }
         if keep != nil && dir == nil { throw ValidationError("--keep needs --dir: it removes old archives from that directory") }
         if let keep, keep < 1 { throw ValidationError("--keep must be at least 1") }
+        if includeSecrets != (passphraseFile != nil) {
+            throw ValidationError("--include-secrets and --passphrase-file go together: the secrets are only written encrypted")
+        }
         if let schedule, schedule != "off", dir == nil { throw ValidationError("--schedule needs --dir: where the archives go") }
     }
 
@@ -56,7 +65,9 @@ struct BackupCommand: AsyncParsableCommand {
         let backup = Backup(cluster: cluster, secrets: try workspace.readSecrets())
         let (manifest, archive) = try await ClusterLock.holding(cluster, command: "backup") {
             try await StepPrinter().step("Backing up the database, /config and the broker's data") {
-                try await backup.take(haha: Haha.configuration.version)
+                var secrets: Data?
+                if let passphraseFile { secrets = try await SecretsArchive.make(workspace, passphraseFile: passphraseFile) }
+                return try await backup.take(haha: Haha.configuration.version, secrets: secrets)
             }
         }
         try Self.write(archive, to: path)

@@ -22,7 +22,26 @@ struct RestoreCommand: AsyncParsableCommand {
     @Flag(help: "Do not ask: replace the cluster's data with the archive's.")
     var yes = false
 
+    @Option(
+        help:
+            "Only unpack the secrets a backup taken with --include-secrets holds (haha.yaml, its secrets, known hosts) into this new directory, on this machine; the cluster is not touched."
+    )
+    var secretsInto: String?
+
+    @Option(help: "With --secrets-into: the file holding the passphrase given to `haha backup --passphrase-file`.")
+    var passphraseFile: String?
+
+    func validate() throws {
+        if (secretsInto != nil) != (passphraseFile != nil) {
+            throw ValidationError("--secrets-into and --passphrase-file go together")
+        }
+    }
+
     func run() async throws {
+        if let secretsInto, let passphraseFile {
+            try await unpackSecrets(into: secretsInto, passphraseFile: passphraseFile)
+            return
+        }
         let workspace = try spec.loadValid()
         guard let archive = FileManager.default.contents(atPath: file) else {
             throw HahaError.notFound("cannot read \(file)", next: "give the path of an archive `haha backup` wrote")
@@ -53,6 +72,24 @@ struct RestoreCommand: AsyncParsableCommand {
             for path in kept.paths { Console.out("  \(path)") }
             Console.error("run `haha status` to see Home Assistant come back")
         }
+    }
+
+    /// A new machine to run haha from: the spec and its secrets back from the archive, nothing else.
+    func unpackSecrets(into directory: String, passphraseFile: String) async throws {
+        let read = try await LocalRunner().run(Command(["tar", "-xOf", file, BackupManifest.fileName], timeout: 120))
+        guard read.succeeded else {
+            throw HahaError.notFound(
+                "cannot read \(BackupManifest.fileName) from \(file)", next: "give the path of an archive `haha backup` wrote")
+        }
+        let manifest: BackupManifest
+        switch BackupManifest.decode(read.stdout) {
+        case .success(let decoded): manifest = decoded
+        case .failure(let problem): throw HahaError(.invalidState, "\(file) cannot be read: \(problem)")
+        }
+        let written = try await SecretsArchive.extract(archive: file, manifest: manifest, into: directory, passphraseFile: passphraseFile)
+        for path in written { Console.out("\(directory)/\(path)") }
+        Console.error(
+            "unpacked the spec and its secrets into \(directory); `haha status --config \(directory)/…yaml` reaches the cluster from here")
     }
 
     func confirmed() throws -> Bool {

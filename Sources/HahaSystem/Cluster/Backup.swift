@@ -87,7 +87,10 @@ public struct Backup: Sendable {
 
     /// Takes a backup: the database from a synced member, `/config` and the broker's data; returns the manifest and
     /// the archive (a tar of `manifest.json` and the parts).
-    public func take(haha version: String, now: Date = Date()) async throws -> (manifest: BackupManifest, archive: Data) {
+    /// `secrets`: the encrypted spec and secrets (`SecretsArchive`), added as one more part when given.
+    public func take(haha version: String, now: Date = Date(), secrets: Data? = nil) async throws -> (
+        manifest: BackupManifest, archive: Data
+    ) {
         let member = try await syncedMember()
         let runner = cluster.runner(member.node)
         cluster.log("reading the database from \(member.node.name) (seqno \(member.seqno.map(String.init) ?? "?")) and \(mount) there")
@@ -128,6 +131,23 @@ public struct Backup: Sendable {
             await Self.remove(dir, on: runner)
             throw HahaError(.failed, "the backup on \(member.node.name) did not list all its parts:\n\(output)")
         }
+        var files = parts.map(\.file)
+        if let secrets {
+            let written = try await runner.check(
+                [
+                    "bash", "-c",
+                    "cat > \"$1/\(SecretsArchive.file)\" && cd \"$1\" && echo \"$(stat -c %s \(SecretsArchive.file)) $(sha256sum \(SecretsArchive.file) | cut -d' ' -f1)\"",
+                    "bash", dir,
+                ],
+                input: secrets, timeout: 300)
+            let fields = written.output.split(separator: " ").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+            guard fields.count == 2, let bytes = Int64(fields[0]) else {
+                await Self.remove(dir, on: runner)
+                throw HahaError(.failed, "the secrets could not be added to the backup on \(member.node.name):\n\(written.output)")
+            }
+            manifestParts.append(.init(name: SecretsArchive.partName, file: SecretsArchive.file, bytes: bytes, sha256: fields[1]))
+            files.append(SecretsArchive.file)
+        }
         let formatter = ISO8601DateFormatter()
         let manifest = BackupManifest(
             created: formatter.string(from: now), haha: version,
@@ -138,7 +158,7 @@ public struct Backup: Sendable {
         let archive = try await runner.check(
             [
                 "bash", "-c",
-                "trap 'rm -rf \"$1\"' EXIT; cat > \"$1/\(BackupManifest.fileName)\" && tar -C \"$1\" -cf - \(BackupManifest.fileName) \(parts.map(\.file).joined(separator: " "))",
+                "trap 'rm -rf \"$1\"' EXIT; cat > \"$1/\(BackupManifest.fileName)\" && tar -C \"$1\" -cf - \(BackupManifest.fileName) \(files.joined(separator: " "))",
                 "bash", dir,
             ], input: try manifest.encoded(), timeout: 3600)
         return (manifest, archive.stdout)
