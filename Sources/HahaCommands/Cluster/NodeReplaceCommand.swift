@@ -129,12 +129,7 @@ struct NodeReplaceCommand: AsyncParsableCommand {
     }
 
     func writeSpec(_ updated: ClusterSpec) throws {
-        let backup = spec.path + ".before-replace"
-        try? FileManager.default.removeItem(atPath: backup)
-        try FileManager.default.copyItem(atPath: spec.path, toPath: backup)
-        try writeFileAtomically(
-            spec.path,
-            contents: SpecWriter.yaml(updated, header: ["Rewritten by `haha node replace \(node)`; the previous file is \(backup)."]))
+        try SpecFiles.rewrite(updated, at: spec.path, keeping: "before-replace", by: "haha node replace \(node)")
         Console.error("updated \(spec.path) (\(node) is now at \(updated.nodes.first { $0.name == node }?.address ?? "?"))")
     }
 

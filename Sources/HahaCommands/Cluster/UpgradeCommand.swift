@@ -109,7 +109,7 @@ struct UpgradeCommand: AsyncParsableCommand {
             }
             try BackupCommand.write(archive, to: backupPath)
             try? await taker.record(manifest, file: URL(fileURLWithPath: backupPath).standardized.path, bytes: Int64(archive.count))
-            try writeSpec(upgraded.spec, keeping: true)
+            try SpecFiles.rewrite(upgraded.spec, at: spec.path, keeping: "before-upgrade", by: "haha upgrade")
             let upgrade = Upgrade(cluster: after, secrets: secrets)
             do {
                 try await printer.step("Rolling out \(changes.map(\.to).joined(separator: ", "))") { try await upgrade.rollOut() }
@@ -120,7 +120,7 @@ struct UpgradeCommand: AsyncParsableCommand {
             } catch {
                 Console.error("the upgrade failed: \(error)")
                 Console.error("rolling back to \(changes.map(\.from).joined(separator: ", ")) and the backup")
-                try writeSpec(workspace.spec, keeping: false)
+                try SpecFiles.rewrite(workspace.spec, at: spec.path, keeping: nil, by: "haha upgrade (rolled back)")
                 let back = Upgrade(cluster: before, secrets: secrets)
                 try await printer.step("Rolling back the images") { try await back.rollOut() }
                 let restorer = Backup(cluster: before, secrets: secrets)
@@ -154,18 +154,4 @@ struct UpgradeCommand: AsyncParsableCommand {
         if !json { Console.out("upgraded: \(changes.map(\.to).joined(separator: ", ")) in \(String(format: "%.0f", report.seconds)) s") }
         Console.error("the backup taken before is \(backupPath)")
     }
-
-    /// haha.yaml with the given images; the file before the upgrade is kept once as haha.yaml.before-upgrade.
-    func writeSpec(_ updated: ClusterSpec, keeping: Bool) throws {
-        if keeping {
-            let kept = spec.path + ".before-upgrade"
-            try? FileManager.default.removeItem(atPath: kept)
-            try FileManager.default.copyItem(atPath: spec.path, toPath: kept)
-        }
-        try writeFileAtomically(
-            spec.path,
-            contents: SpecWriter.yaml(
-                updated, header: ["Rewritten by `haha upgrade`; the file before the last upgrade is \(spec.path).before-upgrade."]))
-    }
-
 }

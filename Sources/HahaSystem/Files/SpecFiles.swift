@@ -44,6 +44,22 @@ public enum SpecFiles {
             warnings: problems.warnings)
     }
 
+    /// Rewrites an existing spec in place (a day-two command changed it). With `keeping`, the file as it was is kept
+    /// first as `PATH.SUFFIX` (replacing an older one of that name). Returns the kept file's path.
+    @discardableResult
+    public static func rewrite(_ spec: ClusterSpec, at path: String, keeping suffix: String?, by command: String) throws -> String? {
+        var kept: String?
+        if let suffix {
+            let copy = "\(path).\(suffix)"
+            try? FileManager.default.removeItem(atPath: copy)
+            try FileManager.default.copyItem(atPath: path, toPath: copy)
+            kept = copy
+        }
+        try writeFileAtomically(
+            path, contents: SpecWriter.yaml(spec, header: ["Rewritten by `\(command)`\(kept.map { "; the file before is \($0)" } ?? "")."]))
+        return kept
+    }
+
     /// Writes rendered files under a directory: secrets private (directory 0700, files 0600), everything else world-readable.
     public static func writeRendered(_ files: [RenderedFile], to directory: String) throws {
         let fm = FileManager.default
