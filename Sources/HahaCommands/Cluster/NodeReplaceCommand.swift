@@ -65,7 +65,7 @@ struct NodeReplaceCommand: AsyncParsableCommand {
             if problems.hasErrors { throw DiagnosticsError(file: spec.path, diagnostics: problems) }
         }
         let target = workspace.spec.nodes[index]
-        try await refreshHostKey(workspace, target)
+        try await ClusterChange.recordHostKey(workspace, target)
         let cluster = Cluster(workspace: workspace, log: { Console.error("   \($0)") })
         let replace = NodeReplace(cluster: cluster, node: target, oldAddress: oldAddress)
         let printer = StepPrinter()
@@ -83,7 +83,7 @@ struct NodeReplaceCommand: AsyncParsableCommand {
             for (number, step) in steps.enumerated() { Console.error("  \(number + 1). \(step.summary)") }
             report.steps = steps.map { Report.Step(step: $0.summary, seconds: nil) }
             if dryRun { return }
-            guard try confirmed() else {
+            guard try Confirmation.typed(node, yes: yes, to: "replace \(node) with the new machine") else {
                 Console.error("nothing was changed")
                 throw ExitCode(2)
             }
@@ -91,7 +91,7 @@ struct NodeReplaceCommand: AsyncParsableCommand {
             for (number, step) in steps.enumerated() {
                 let stepStart = ContinuousClock.now
                 if step == .converge {
-                    try await converge(cluster)
+                    try await ClusterChange.converge(cluster, haTimeout: haTimeout)
                 } else {
                     try await printer.step(step.summary) { try await replace.run(step) }
                 }
@@ -107,40 +107,9 @@ struct NodeReplaceCommand: AsyncParsableCommand {
         }
     }
 
-    /// `haha up`'s steps, each printed as `haha up` prints them.
-    func converge(_ cluster: Cluster) async throws {
-        let convergence = try Convergence(cluster: cluster, homeAssistantTimeout: haTimeout)
-        let printer = StepPrinter()
-        var state = Convergence.State()
-        for step in convergence.steps {
-            _ = try await printer.step("haha up: \(step.title)") { try await step.converge(&state) }
-        }
-    }
-
-    /// The new machine has its own SSH host key: recorded in place of the dead machine's (the fingerprint is printed).
-    func refreshHostKey(_ workspace: Workspace, _ target: ClusterSpec.Node) async throws {
-        guard let file = workspace.spec.knownHostsFile.map(workspace.resolve) else { return }
-        let scanned = try await HostKeys.scan([target])
-        let current = (try? String(contentsOfFile: file, encoding: .utf8)) ?? ""
-        let updated = HostKeys.replacing(in: current, hosts: [target.address, target.name], port: target.port, with: scanned)
-        guard updated != current else { return }
-        try writeFileAtomically(file, contents: updated)
-        Console.error("recorded the new machine's SSH host key for \(target.name) (\(target.address)) in \(file)")
-    }
-
     func writeSpec(_ updated: ClusterSpec) throws {
         try SpecFiles.rewrite(updated, at: spec.path, keeping: "before-replace", by: "haha node replace \(node)")
         Console.error("updated \(spec.path) (\(node) is now at \(updated.nodes.first { $0.name == node }?.address ?? "?"))")
-    }
-
-    func confirmed() throws -> Bool {
-        if yes { return true }
-        guard isatty(STDIN_FILENO) == 1 else {
-            Console.error("not confirmed: run again with --yes to replace \(node)")
-            return false
-        }
-        Console.error("Type \(node) to replace it with the new machine: ", terminator: "")
-        return readLine()?.trimmingCharacters(in: .whitespaces) == node
     }
 
 }

@@ -65,7 +65,9 @@ public struct Convergence: Sendable {
                 let changed = try await storage.converge(facts: state.facts)
                 return try await storage.seed(files: files) || changed
             },
-            Step("Swarm with \(min(spec.nodes.count, 5)) managers, nodes labelled", change: "swarm") { _ in try await swarm.converge() },
+            Step("Swarm with \(NodeMembership.managerCount(spec.nodes.count)) managers, nodes labelled", change: "swarm") { _ in
+                try await swarm.converge()
+            },
             Step("Images present on every node", change: "images") { _ in try await deploy.pullImages() },
             Step("Galera: \(spec.dataNodes.count) members synced", change: "galera") { _ in
                 let changed = try await deploy.convergeGalera()

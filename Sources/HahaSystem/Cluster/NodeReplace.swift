@@ -104,7 +104,7 @@ public struct NodeReplace: Sendable {
             }
         case .healFull:
             try await survivor.check(step.arguments(volume: volume) ?? [], timeout: 120)
-            try await waitHealed(on: survivor, from: survivorNode.name)
+            try await Storage(cluster: cluster).waitHealed(on: survivor, from: survivorNode.name, onto: node.name)
         case .removeBrick, .detachPeer, .addBrick, .replaceBrick:
             try await survivor.check(
                 step.arguments(volume: volume) ?? [], timeout: 180, hint: "run `gluster volume info \(volume)` on \(survivorNode.name)")
@@ -124,27 +124,5 @@ public struct NodeReplace: Sendable {
             try await Marker.set(Marker.installed("glusterfs-server"), on: runner)
         }
         try await Storage(cluster: cluster).prepareBrick(on: runner)
-    }
-
-    /// Waits until every brick is connected and lists nothing pending heal, printing the count now and then.
-    func waitHealed(on survivor: any CommandRunner, from name: String) async throws {
-        var last: Int?
-        // `heal full` starts a crawl that lists entries as it finds them: nothing pending counts when seen twice in a row.
-        var quiet = 0
-        try await waitUntil(
-            "the volume \(volume) to finish healing onto \(node.name)", timeout: 3600, interval: 3,
-            next: "run `gluster volume heal \(volume) info summary` on \(name); the heal goes on by itself, `haha status` shows it"
-        ) { poll in
-            let text = try await poll.on(survivor).run(Command(["gluster", "volume", "heal", volume, "info", "summary"], timeout: 120))
-            let bricks = GlusterOutput.healSummary(text.output)
-            guard bricks.count >= 2, bricks.allSatisfy(\.connected) else { return false }
-            let pending = bricks.compactMap(\.entries).reduce(0, +)
-            if pending != last {
-                cluster.log("\(pending) entries pending heal")
-                last = pending
-            }
-            quiet = pending == 0 && bricks.allSatisfy { $0.entries != nil } ? quiet + 1 : 0
-            return quiet >= 2
-        }
     }
 }

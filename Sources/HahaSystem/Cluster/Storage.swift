@@ -28,9 +28,12 @@ public struct Storage: Sendable {
         return args + bricks + ["force"]
     }
 
-    public var fstabLine: String {
+    public var fstabLine: String { Self.fstabLine(spec) }
+
+    static func fstabLine(_ spec: ClusterSpec) -> String {
         let backups = spec.nodes.filter { $0.role == .data }.prefix(3).map(\.address).joined(separator: ":")
-        return "localhost:/\(volume) \(spec.storage.mountPath) glusterfs defaults,_netdev,backup-volfile-servers=\(backups) 0 0"
+        return
+            "localhost:/\(spec.storage.volume) \(spec.storage.mountPath) glusterfs defaults,_netdev,backup-volfile-servers=\(backups) 0 0"
     }
 
     /// Returns true when it changed something.
@@ -155,6 +158,8 @@ public struct Storage: Sendable {
             mkdir -p \(shellQuote(mountPath)) \(shellQuote(Fence.hostRunDirectory))
             if ! grep -qxF \(shellQuote(fstabLine)) /etc/fstab; then
               cp -p /etc/fstab /etc/fstab.haha-tmp
+              # An older line of haha's (other backup servers, after a node was replaced or removed) goes.
+              awk -v m=\(shellQuote(Self.fstabMarker)) 'skip { skip = 0; next } $0 == m { skip = 1; next } { print }' /etc/fstab > /etc/fstab.haha-tmp
               printf '%s\\n%s\\n' \(shellQuote(Self.fstabMarker)) \(shellQuote(fstabLine)) >> /etc/fstab.haha-tmp
               sync /etc/fstab.haha-tmp && mv /etc/fstab.haha-tmp /etc/fstab
             fi
@@ -177,5 +182,27 @@ public struct Storage: Sendable {
         }
         try await primary.shell("chown -R 1883:1883 \(root)/mosquitto", timeout: 60)
         return changed
+    }
+
+    /// Waits until every brick is connected and lists nothing pending heal, printing the count now and then.
+    func waitHealed(on survivor: any CommandRunner, from name: String, onto target: String) async throws {
+        var last: Int?
+        // `heal full` starts a crawl that lists entries as it finds them: nothing pending counts when seen twice in a row.
+        var quiet = 0
+        try await waitUntil(
+            "the volume \(volume) to finish healing onto \(target)", timeout: 3600, interval: 3,
+            next: "run `gluster volume heal \(volume) info summary` on \(name); the heal goes on by itself, `haha status` shows it"
+        ) { poll in
+            let text = try await poll.on(survivor).run(Command(["gluster", "volume", "heal", volume, "info", "summary"], timeout: 120))
+            let bricks = GlusterOutput.healSummary(text.output)
+            guard bricks.count >= 2, bricks.allSatisfy(\.connected) else { return false }
+            let pending = bricks.compactMap(\.entries).reduce(0, +)
+            if pending != last {
+                cluster.log("\(pending) entries pending heal")
+                last = pending
+            }
+            quiet = pending == 0 && bricks.allSatisfy { $0.entries != nil } ? quiet + 1 : 0
+            return quiet >= 2
+        }
     }
 }

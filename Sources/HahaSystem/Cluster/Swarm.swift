@@ -99,8 +99,9 @@ public struct Swarm: Sendable {
                 reconnecting.allSatisfy { states[$0.name]?.state == "active" }
             }
         }
+        let managers = NodeMembership.managerCount(spec.nodes.count)
         for (index, node) in spec.nodes.enumerated() where states[node.name]?.state == "inactive" {
-            let token = index < 5 ? managerToken : workerToken
+            let token = index < managers ? managerToken : workerToken
             try await join(node, token: token, manager: managerNode)
             try await Marker.set(Marker.swarm, on: cluster.runner(node))
             states[node.name] = try await state(cluster.runner(node))
@@ -116,6 +117,21 @@ public struct Swarm: Sendable {
                 try await manager.check(
                     ["docker", "node", "update"] + missing.sorted { $0.key < $1.key }.flatMap { ["--label-add", "\($0.key)=\($0.value)"] }
                         + [id])
+                changed = true
+            }
+        }
+        // An odd number of managers, the first nodes of the spec, once the cluster grew or shrank past three (a node
+        // added to three joins as a worker; the fifth makes the fourth a manager; removing one demotes again).
+        if spec.nodes.count >= 4 {
+            for (index, node) in spec.nodes.enumerated() {
+                guard let state = states[node.name], state.state == "active", !state.nodeID.isEmpty else { continue }
+                let id = state.nodeID
+                let role = try await manager.output(["docker", "node", "inspect", "--format", "{{.Spec.Role}}", id])
+                let wanted = index < managers ? "manager" : "worker"
+                guard role != wanted, ["manager", "worker"].contains(role) else { continue }
+                cluster.log(
+                    "\(wanted == "manager" ? "promoting" : "demoting") \(node.name) (\(managers) managers for \(spec.nodes.count) nodes)")
+                try await manager.check(["docker", "node", wanted == "manager" ? "promote" : "demote", id], timeout: 60)
                 changed = true
             }
         }

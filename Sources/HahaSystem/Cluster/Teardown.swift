@@ -41,40 +41,7 @@ public struct Teardown: Sendable {
         // 2. Per node: sensor address, Galera data, mount and fstab line.
         let storage = Storage(cluster: cluster)
         let perNode = try await cluster.onAll { node, runner -> [String] in
-            var kept: [String] = []
-            try await runner.shell(
-                """
-                if grep -q 'rendered by haha' \(SensorAddressSetup.keepalivedConf) 2>/dev/null; then
-                  (if [ -d /run/systemd/system ]; then systemctl stop keepalived; else service keepalived stop; fi) >/dev/null 2>&1 || true
-                  rm -f \(SensorAddressSetup.keepalivedConf)
-                  if [ -e \(SensorAddressSetup.keepalivedConf).haha-backup ]; then mv \(SensorAddressSetup.keepalivedConf).haha-backup \(SensorAddressSetup.keepalivedConf); fi
-                fi
-                rm -f \(SensorAddressSetup.cronFile)
-                if [ -e /etc/avahi/avahi-daemon.conf.haha-backup ]; then mv /etc/avahi/avahi-daemon.conf.haha-backup /etc/avahi/avahi-daemon.conf; fi
-                if [ -e \(SensorAddressSetup.avahiHosts) ]; then sed -i '/\\.local$/{/^\(spec.sensorAddress.vip?.address ?? "none")[[:space:]]/d}' \(SensorAddressSetup.avahiHosts); fi
-                """, timeout: 60)
-            if node.role == .data {
-                let volume = "\(stack)_\(Renderer.Names.galeraVolume(node.name))"
-                if try await runner.run(Command(["docker", "volume", "inspect", volume], timeout: 30)).succeeded {
-                    if purge {
-                        try await runner.check(["docker", "volume", "rm", volume], timeout: 60)
-                    } else {
-                        kept.append("\(node.name): Galera data in Docker volume \(volume)")
-                    }
-                }
-            }
-            let mountPath = spec.storage.mountPath
-            try await runner.shell(
-                """
-                if mountpoint -q \(shellQuote(mountPath)); then umount \(shellQuote(mountPath)) || umount -l \(shellQuote(mountPath)); fi
-                if grep -qxF -e \(shellQuote(Storage.fstabMarker)) -e \(shellQuote(storage.fstabLine)) /etc/fstab; then
-                  cp -p /etc/fstab /etc/fstab.haha-tmp
-                  { grep -vxF \(shellQuote(Storage.fstabMarker)) /etc/fstab | grep -vxF \(shellQuote(storage.fstabLine)); } > /etc/fstab.haha-tmp || true
-                  sync /etc/fstab.haha-tmp && mv /etc/fstab.haha-tmp /etc/fstab
-                fi
-                rmdir \(shellQuote(mountPath)) 2>/dev/null || true
-                """, timeout: 120)
-            return kept
+            try await Self.clean(node, runner, spec: spec, purge: purge)
         }
         kept += perNode.values.flatMap { $0 }.sorted()
 
@@ -100,30 +67,73 @@ public struct Teardown: Sendable {
         }
 
         // 4. Swarm membership haha created; packages haha installed (with purge); haha's own directory.
-        _ = try await cluster.onAll { node, runner in
-            if try await Marker.isSet(Marker.swarm, on: runner) {
-                try await Self.leaveSwarm(node, runner)
-                // Docker keeps stale overlay-network state after leaving a swarm; a later join then cannot attach
-                // tasks to overlay networks ("rejoinClusterBootstrap unable to find local node info") until the
-                // engine restarts. Restart it now (systemd, or the node's own supervisor when there is none).
-                try await runner.shell(
-                    """
-                    if [ -d /run/systemd/system ]; then systemctl restart docker; else kill $(pidof dockerd); fi
-                    i=0; while [ $i -lt 60 ]; do sleep 1; docker info >/dev/null 2>&1 && exit 0; i=$((i+1)); done; exit 1
-                    """, timeout: 120, hint: "start the Docker engine on the node by hand")
-                try await Self.leaveSwarm(node, runner)
-            }
-            if purge {
-                for package in ["keepalived", "glusterfs-server"] where try await Marker.isSet(Marker.installed(package), on: runner) {
-                    _ = try await runner.run(
-                        Command(["sh", "-c", "DEBIAN_FRONTEND=noninteractive apt-get remove -y \(package)"], timeout: 600))
+        _ = try await cluster.onAll { node, runner in try await Self.leave(node, runner, purge: purge) }
+        return kept
+    }
+
+    /// One node's part of `haha down` (also `haha node remove`): the sensor address, the Galera volume (kept unless
+    /// `purge`, and then named in the result), the mount and its fstab line.
+    static func clean(_ node: ClusterSpec.Node, _ runner: any CommandRunner, spec: ClusterSpec, purge: Bool) async throws -> [String] {
+        let stack = spec.stackName
+        var kept: [String] = []
+        try await runner.shell(
+            """
+            if grep -q 'rendered by haha' \(SensorAddressSetup.keepalivedConf) 2>/dev/null; then
+              (if [ -d /run/systemd/system ]; then systemctl stop keepalived; else service keepalived stop; fi) >/dev/null 2>&1 || true
+              rm -f \(SensorAddressSetup.keepalivedConf)
+              if [ -e \(SensorAddressSetup.keepalivedConf).haha-backup ]; then mv \(SensorAddressSetup.keepalivedConf).haha-backup \(SensorAddressSetup.keepalivedConf); fi
+            fi
+            rm -f \(SensorAddressSetup.cronFile)
+            if [ -e /etc/avahi/avahi-daemon.conf.haha-backup ]; then mv /etc/avahi/avahi-daemon.conf.haha-backup /etc/avahi/avahi-daemon.conf; fi
+            if [ -e \(SensorAddressSetup.avahiHosts) ]; then sed -i '/\\.local$/{/^\(spec.sensorAddress.vip?.address ?? "none")[[:space:]]/d}' \(SensorAddressSetup.avahiHosts); fi
+            """, timeout: 60)
+        if node.role == .data {
+            let volume = "\(stack)_\(Renderer.Names.galeraVolume(node.name))"
+            if try await runner.run(Command(["docker", "volume", "inspect", volume], timeout: 30)).succeeded {
+                if purge {
+                    try await runner.check(["docker", "volume", "rm", volume], timeout: 60)
+                } else {
+                    kept.append("\(node.name): Galera data in Docker volume \(volume)")
                 }
-                try await runner.check(["rm", "-rf", "/var/lib/haha"], timeout: 120)
-            } else {
-                try await runner.check(["rm", "-rf", "/var/lib/haha/deploy", Marker.directory], timeout: 60)
             }
         }
+        let mountPath = spec.storage.mountPath
+        try await runner.shell(
+            """
+            if mountpoint -q \(shellQuote(mountPath)); then umount \(shellQuote(mountPath)) || umount -l \(shellQuote(mountPath)); fi
+            if grep -qxF -e \(shellQuote(Storage.fstabMarker)) -e \(shellQuote(Storage.fstabLine(spec))) /etc/fstab; then
+              cp -p /etc/fstab /etc/fstab.haha-tmp
+              { grep -vxF \(shellQuote(Storage.fstabMarker)) /etc/fstab | grep -vxF \(shellQuote(Storage.fstabLine(spec))); } > /etc/fstab.haha-tmp || true
+              sync /etc/fstab.haha-tmp && mv /etc/fstab.haha-tmp /etc/fstab
+            fi
+            rmdir \(shellQuote(mountPath)) 2>/dev/null || true
+            """, timeout: 120)
         return kept
+    }
+
+    /// One node leaves the swarm haha made it join, and haha's own state on it goes (all of it with `purge`).
+    static func leave(_ node: ClusterSpec.Node, _ runner: any CommandRunner, purge: Bool) async throws {
+        if try await Marker.isSet(Marker.swarm, on: runner) {
+            try await Self.leaveSwarm(node, runner)
+            // Docker keeps stale overlay-network state after leaving a swarm; a later join then cannot attach
+            // tasks to overlay networks ("rejoinClusterBootstrap unable to find local node info") until the
+            // engine restarts. Restart it now (systemd, or the node's own supervisor when there is none).
+            try await runner.shell(
+                """
+                if [ -d /run/systemd/system ]; then systemctl restart docker; else kill $(pidof dockerd); fi
+                i=0; while [ $i -lt 60 ]; do sleep 1; docker info >/dev/null 2>&1 && exit 0; i=$((i+1)); done; exit 1
+                """, timeout: 120, hint: "start the Docker engine on the node by hand")
+            try await Self.leaveSwarm(node, runner)
+        }
+        if purge {
+            for package in ["keepalived", "glusterfs-server"] where try await Marker.isSet(Marker.installed(package), on: runner) {
+                _ = try await runner.run(
+                    Command(["sh", "-c", "DEBIAN_FRONTEND=noninteractive apt-get remove -y \(package)"], timeout: 600))
+            }
+            try await runner.check(["rm", "-rf", "/var/lib/haha"], timeout: 120)
+        } else {
+            try await runner.check(["rm", "-rf", "/var/lib/haha/deploy", Marker.directory], timeout: 60)
+        }
     }
 
     /// Leaves the swarm and reads the state back: a forced leave can time out or fail while the other managers leave at
