@@ -94,6 +94,24 @@ import Testing
                 == .init(verdict: .degraded, reasons: ["n2 not a manager, drained in the Swarm"]))
     }
 
+    /// A fourth node is a worker on purpose (three managers keep an odd raft); a third that is not a manager is not.
+    @Test func onlyTheFirstNodesMustBeManagers() {
+        let fourth = assess { facts in
+            var node = facts.nodes[2]
+            node.name = "n4"
+            node.swarm = .init(ready: true, manager: false, active: true)
+            facts.nodes.append(node)
+        }
+        #expect(fourth.verdict == .healthy, "\(fourth.reasons)")
+        #expect(
+            assess { facts in
+                var node = facts.nodes[2]
+                node.name = "n4"
+                facts.nodes.append(node)
+                facts.nodes[2].swarm = .init(ready: true, manager: false, active: true)
+            }.reasons == ["n3 not a manager in the Swarm"])
+    }
+
     @Test func aNodeMissingFromTheSwarmIsDegraded() {
         #expect(assess { $0.nodes[0].swarm = nil } == .init(verdict: .degraded, reasons: ["n1 not in the Swarm"]))
     }

@@ -61,4 +61,23 @@ import Testing
         #expect(bricks.map(\.entries) == [7, 2])
         #expect(bricks.map(\.splitBrain) == [nil, 1])
     }
+
+    @Test func healInfoListsEachBricksEntries() {
+        let text = """
+            Brick 172.30.77.11:/bricks/haha
+            /homeassistant/.haha/lease
+            <gfid:40bd46a3-aadb-4cd1-bfe1-e1a87fe70711>
+            Status: Connected
+            Number of entries: 2
+
+            Brick 172.30.77.13:/bricks/haha
+            Status: Transport endpoint is not connected
+            Number of entries: -
+            """
+        #expect(
+            GlusterOutput.healEntries(text) == [
+                "172.30.77.11:/bricks/haha": ["/homeassistant/.haha/lease", "<gfid:40bd46a3-aadb-4cd1-bfe1-e1a87fe70711>"],
+                "172.30.77.13:/bricks/haha": [],
+            ])
+    }
 }

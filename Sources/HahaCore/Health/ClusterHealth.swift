@@ -160,7 +160,9 @@ public enum ClusterHealth {
         case true?: break
         }
 
-        for node in facts.nodes {
+        // The first nodes are the managers, an odd number up to five (`NodeMembership.managerCount`).
+        let managers = NodeMembership.managerCount(facts.nodes.count)
+        for (index, node) in facts.nodes.enumerated() {
             guard node.reachable else {
                 degraded.append("\(node.name) not reachable")
                 continue
@@ -171,7 +173,7 @@ public enum ClusterHealth {
             }
             var missing: [String] = []
             if !swarm.ready { missing.append("not Ready") }
-            if !swarm.manager { missing.append("not a manager") }
+            if !swarm.manager && index < managers { missing.append("not a manager") }
             if !swarm.active { missing.append("drained") }
             if !missing.isEmpty { degraded.append("\(node.name) \(missing.joined(separator: ", ")) in the Swarm") }
         }

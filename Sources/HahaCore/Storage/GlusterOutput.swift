@@ -120,6 +120,30 @@ extension GlusterOutput {
         public var splitBrain: Int?
     }
 
+    /// The entries each brick lists in `gluster volume heal VOLUME info` (paths, or `<gfid:…>`), by brick:
+    /// ```
+    /// Brick 172.30.77.11:/bricks/haha
+    /// /homeassistant/.haha/lease
+    /// Status: Connected
+    /// Number of entries: 1
+    /// ```
+    public static func healEntries(_ text: String) -> [String: [String]] {
+        var entries: [String: [String]] = [:]
+        var brick: String?
+        for line in text.split(whereSeparator: \.isNewline) {
+            let trimmed = line.trimmingSpaces
+            if trimmed.hasPrefix("Brick "), !trimmed.contains(": ") {
+                brick = trimmed.dropFirst("Brick ".count).trimmingSpaces
+                entries[brick ?? "", default: []] = []
+            } else if trimmed.hasPrefix("Status:") || trimmed.hasPrefix("Number of entries") {
+                brick = nil
+            } else if let current = brick, !trimmed.isEmpty {
+                entries[current, default: []].append(trimmed)
+            }
+        }
+        return entries
+    }
+
     /// Parses `gluster volume heal VOLUME info summary`, one block per brick:
     /// ```
     /// Brick 172.30.77.11:/bricks/haha

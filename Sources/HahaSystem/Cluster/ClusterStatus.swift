@@ -418,6 +418,7 @@ public struct ClusterStatus: Sendable {
                             "gluster: `gluster volume heal \(volume) info summary` on \(node.name) listed no brick (exit \(heal.exitCode)): \(heal.tail(lines: 1).trimmingCharacters(in: .whitespaces))"
                         continue
                     }
+                    summaries = try await withoutTheLease(summaries, volume: volume, on: runner)
                 }
                 let bricks = listed.map { name in
                     let summary = summaries.first { $0.brick == name }
@@ -433,6 +434,23 @@ public struct ClusterStatus: Sendable {
             }
         }
         return (nil, problem)
+    }
+
+    /// The fence rewrites its lease every second, so Gluster often lists that one file as pending heal while a write
+    /// is in flight (it is marked dirty until the write ends): it is not counted. Other entries are.
+    func withoutTheLease(_ summaries: [GlusterOutput.HealSummary], volume: String, on runner: any CommandRunner) async throws
+        -> [GlusterOutput.HealSummary]
+    {
+        guard summaries.contains(where: { ($0.entries ?? 0) > 0 }) else { return summaries }
+        let listing = try await runner.run(Command(["gluster", "volume", "heal", volume, "info"], timeout: 60))
+        guard listing.succeeded else { return summaries }
+        let lease = "/\(BackupPart.config.directory ?? "homeassistant")/\(Fence.leaseDirectory)/lease"
+        let entries = GlusterOutput.healEntries(listing.output)
+        return summaries.map { summary in
+            var summary = summary
+            if let count = summary.entries, entries[summary.brick]?.contains(lease) == true { summary.entries = max(0, count - 1) }
+            return summary
+        }
     }
 
     // MARK: Home Assistant and the broker

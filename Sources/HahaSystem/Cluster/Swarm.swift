@@ -120,20 +120,15 @@ public struct Swarm: Sendable {
                 changed = true
             }
         }
-        // An odd number of managers, the first nodes of the spec, once the cluster grew or shrank past three (a node
-        // added to three joins as a worker; the fifth makes the fourth a manager; removing one demotes again).
-        if spec.nodes.count >= 4 {
-            for (index, node) in spec.nodes.enumerated() {
-                guard let state = states[node.name], state.state == "active", !state.nodeID.isEmpty else { continue }
-                let id = state.nodeID
-                let role = try await manager.output(["docker", "node", "inspect", "--format", "{{.Spec.Role}}", id])
-                let wanted = index < managers ? "manager" : "worker"
-                guard role != wanted, ["manager", "worker"].contains(role) else { continue }
-                cluster.log(
-                    "\(wanted == "manager" ? "promoting" : "demoting") \(node.name) (\(managers) managers for \(spec.nodes.count) nodes)")
-                try await manager.check(["docker", "node", wanted == "manager" ? "promote" : "demote", id], timeout: 60)
-                changed = true
-            }
+        // An odd number of managers, the first nodes of the spec (a node added to three joins as a worker; the fifth
+        // makes the fourth a manager; removing one promotes or demotes again).
+        for (index, node) in spec.nodes.enumerated() {
+            guard let state = states[node.name], state.state == "active", !state.nodeID.isEmpty else { continue }
+            let wanted = index < managers
+            guard wanted != state.control else { continue }
+            cluster.log("\(wanted ? "promoting" : "demoting") \(node.name) (\(managers) managers for \(spec.nodes.count) nodes)")
+            try await manager.check(["docker", "node", wanted ? "promote" : "demote", state.nodeID], timeout: 60)
+            changed = true
         }
         return changed
     }
