@@ -112,12 +112,18 @@ public struct Membership: Sendable {
         }
         let survivorNode = shrunk.dataNodes[0]
         let survivor = cluster.runner(survivorNode)
-        try await storage.prepareBrick(on: cluster.runner(target))
         let brick = { (n: ClusterSpec.Node) in "\(n.address):\(spec.storage.brickPath)" }
-        cluster.log("moving \(node.name)'s brick to \(target.name)")
-        try await survivor.check(
-            ["gluster", "volume", "replace-brick", spec.storage.volume, brick(node), brick(target), "commit", "force"], timeout: 180,
-            hint: "run `gluster volume info \(spec.storage.volume)` on \(survivorNode.name)")
+        let bricks =
+            GlusterOutput.bricks(try await survivor.output(["gluster", "volume", "info", spec.storage.volume], timeout: 60))[
+                spec.storage.volume] ?? []
+        // A run that stopped after the move goes on with the heal.
+        if bricks.contains(brick(node)) || !bricks.contains(brick(target)) {
+            try await storage.prepareBrick(on: cluster.runner(target), fresh: true)
+            cluster.log("moving \(node.name)'s brick to \(target.name)")
+            try await survivor.check(
+                ["gluster", "volume", "replace-brick", spec.storage.volume, brick(node), brick(target), "commit", "force"], timeout: 180,
+                hint: "run `gluster volume info \(spec.storage.volume)` on \(survivorNode.name)")
+        }
         try await survivor.check(["gluster", "volume", "heal", spec.storage.volume, "full"], timeout: 120)
         try await storage.waitHealed(on: survivor, from: survivorNode.name, onto: target.name)
     }

@@ -123,6 +123,6 @@ public struct NodeReplace: Sendable {
                 timeout: 900, hint: "install glusterfs-server on \(node.address) by hand, then run the command again")
             try await Marker.set(Marker.installed("glusterfs-server"), on: runner)
         }
-        try await Storage(cluster: cluster).prepareBrick(on: runner)
+        try await Storage(cluster: cluster).prepareBrick(on: runner, fresh: true)
     }
 }

@@ -100,8 +100,21 @@ public struct Storage: Sendable {
     /// The brick directory, made if missing. A brick kept by `haha down` (or a reused disk) still carries the old
     /// volume's identity; Gluster refuses it until that is cleared. Its files stay and become the volume's content
     /// (or are healed over).
-    func prepareBrick(on runner: any CommandRunner) async throws {
+    ///
+    /// `fresh`: a brick that is to receive a copy by heal (a replaced or moved brick) must start empty: an old brick's
+    /// files there (a machine that held this volume's brick before) carry other file ids, and the heal never ends. They
+    /// are moved aside to `PATH.before-haha-DATE`, never deleted.
+    func prepareBrick(on runner: any CommandRunner, fresh: Bool = false) async throws {
         let path = shellQuote(spec.storage.brickPath)
+        if fresh {
+            try await runner.shell(
+                """
+                if [ -d \(path) ] && [ -n "$(ls -A \(path))" ]; then
+                  aside=\(path).before-haha-$(date -u +%Y%m%d-%H%M%S)
+                  mv \(path) "$aside" && echo "moved the old brick's files aside to $aside" >&2
+                fi
+                """, timeout: 120)
+        }
         try await runner.shell(
             """
             mkdir -p \(path)
