@@ -89,7 +89,10 @@ struct StackBuilder {
                     mode: "replicated", replicas: replicas, endpointMode: "dnsrr",
                     placement: S.Placement(constraints: ["node.labels.\(Names.nodeLabel) == \(node.name)"]),
                     restartPolicy: S.RestartPolicy(condition: "any", delay: "5s"),
-                    updateConfig: singleton,
+                    // A member's new definition (a changed member list) may fail its first start while the others
+                    // settle; rolled back, the member would stay on the old one while haha waits for the new. It
+                    // keeps the new definition and Swarm starts it again (seen: `haha node add`, 3 → 4).
+                    updateConfig: S.UpdateConfig(order: "stop-first", parallelism: 1, failureAction: "continue"),
                     resources: S.Resources(limits: .init(memory: spec.database.memoryLimit)),
                     labels: ["org.haha.component": "galera", "org.haha.node": node.name]),
                 stopGracePeriod: "2m")
