@@ -60,7 +60,10 @@ struct RestoreCommand: AsyncParsableCommand {
                 throw HahaError(
                     .invalidState, "this backup cannot be restored here:\n" + prepared.problems.map { "  - \($0)" }.joined(separator: "\n"))
             }
-            guard try confirmed() else {
+            guard
+                try Confirmation.typed(
+                    "restore", yes: yes, to: "replace the cluster's database, /config and broker data with the archive's")
+            else {
                 await backup.discard(prepared)
                 Console.error("nothing was restored")
                 throw ExitCode(2)
@@ -92,13 +95,4 @@ struct RestoreCommand: AsyncParsableCommand {
             "unpacked the spec and its secrets into \(directory); `haha status --config \(directory)/…yaml` reaches the cluster from here")
     }
 
-    func confirmed() throws -> Bool {
-        if yes { return true }
-        guard isatty(STDIN_FILENO) == 1 else {
-            Console.error("not confirmed: run again with --yes to replace the cluster's database, /config and broker data")
-            return false
-        }
-        Console.error("Type restore to replace the cluster's database, /config and broker data with the archive's: ", terminator: "")
-        return readLine()?.trimmingCharacters(in: .whitespaces) == "restore"
-    }
 }
