@@ -168,6 +168,22 @@ extension RenderingSteps {
                 ])
         }
 
+        /// A member whose update Swarm rolled back runs its old definition for good: the wait ends at once with the
+        /// reason, and the members after it are not restarted.
+        @Test func aMemberUpdateSwarmRolledBackEndsTheWaitAtOnce() async throws {
+            let (cluster, runners) = Self.stackCluster(running: "0ld0ld0l")
+            let primary = runners["n1"]!
+            primary.on(
+                { $0 == SwarmUpdate.inspect("haha_galera-n1") },
+                stdout: "rollback_completed|rollback completed: update failed, task 1 exited (1)\n")
+            let error = await #expect(throws: HahaError.self) {
+                try await Deploy(cluster: cluster, secrets: Self.secrets).deploy(.steady)
+            }
+            #expect(error?.message.contains("n1's database") == true)
+            #expect(error?.message.contains("rollback_completed") == true)
+            #expect(primary.commands.filter { $0.pretty.contains("docker stack deploy") }.count == 1)
+        }
+
         /// A task left pending while its node was away is scheduled again (`--force`); one that is starting is left alone.
         @Test(arguments: [("Pending 5 minutes ago", true), ("Starting 3 seconds ago", false)])
         func aTaskLeftPendingIsScheduledAgain(state: String, rescheduled: Bool) async throws {
@@ -330,12 +346,12 @@ extension RenderingSteps {
 
     @Test func anUpdateSwarmRolledBackOrPausedEndsTheWait() {
         #expect(
-            Upgrade.abandoned("rollback_completed|rollback completed: update failed, task 1 exited (1)\n")
+            SwarmUpdate.abandoned("rollback_completed|rollback completed: update failed, task 1 exited (1)\n")
                 == "rollback_completed: rollback completed: update failed, task 1 exited (1)")
-        #expect(Upgrade.abandoned("paused|update paused due to failure") == "paused: update paused due to failure")
-        #expect(Upgrade.abandoned("rollback_started|") == "rollback_started")
-        #expect(Upgrade.abandoned("updating|update in progress") == nil)
-        #expect(Upgrade.abandoned("completed|update completed") == nil)
-        #expect(Upgrade.abandoned("\n") == nil)
+        #expect(SwarmUpdate.abandoned("paused|update paused due to failure") == "paused: update paused due to failure")
+        #expect(SwarmUpdate.abandoned("rollback_started|") == "rollback_started")
+        #expect(SwarmUpdate.abandoned("updating|update in progress") == nil)
+        #expect(SwarmUpdate.abandoned("completed|update completed") == nil)
+        #expect(SwarmUpdate.abandoned("\n") == nil)
     }
 }

@@ -74,11 +74,11 @@ public struct Deploy: Sendable {
                 let later = Set(changed[(index + 1)...].map { Renderer.Names.galera($0) })
                 try await apply(
                     try Renderer(spec: spec, secrets: secrets, phase: .steady, omitting: later).render(), prune: false, on: primary)
-                try await waitMember(member, running: wanted[member] ?? "", size: members.count)
+                try await waitMember(member, running: wanted[member] ?? "", size: members.count, manager: primary)
             }
             if let last = changed.last {
                 try await apply(files, prune: true, on: primary)
-                try await waitMember(last, running: wanted[last] ?? "", size: members.count)
+                try await waitMember(last, running: wanted[last] ?? "", size: members.count, manager: primary)
             }
         }
         if changed.isEmpty { try await apply(files, prune: true, on: primary) }
@@ -133,18 +133,29 @@ public struct Deploy: Sendable {
     }
 
     /// Waits until `member`'s container runs the definition with digest `running`, is healthy and Synced with every
-    /// other member.
-    func waitMember(_ member: String, running digest: String, size: Int) async throws {
+    /// other member. Ends at once when Swarm gave the member's update up (`manager` reads its update state): the
+    /// member then runs its old definition, and waiting for the new one would last the whole timeout.
+    func waitMember(_ member: String, running digest: String, size: Int, manager: any CommandRunner) async throws {
         guard let node = spec.nodes.first(where: { $0.name == member }) else { return }
         let name = service(Renderer.Names.galera(member))
+        var abandoned: String?
         try await waitUntil(
             "\(member)'s database to restart with its new definition and be Synced", timeout: 900, interval: 2,
             next: "read its log (`docker service logs \(name)`) and run `haha status`; then run `haha up` again"
         ) { poll in
+            if let stop = SwarmUpdate.abandoned(try await poll.on(manager).output(SwarmUpdate.inspect(name), timeout: 30)) {
+                abandoned = stop
+                return true
+            }
             let runner = poll.on(cluster.runner(node))
             guard let id = try await container(name, on: runner, healthy: true, label: "\(Renderer.Names.specLabel)=\(digest)")
             else { return false }
             return Self.synced(try await wsrepStatus(id, on: runner), size: size)
+        }
+        if let abandoned {
+            throw HahaError(
+                .failed, "Swarm gave up restarting \(member)'s database with its new definition (\(abandoned)); it runs the old one",
+                next: "read its log (`docker service logs \(name)`), mend the cause, then run `haha up` again")
         }
     }
 

@@ -43,8 +43,8 @@ public struct Upgrade: Sendable {
             next: "look at `docker service ps \(service)` and its tasks' logs (`docker service logs \(service)`)"
         ) { poll in
             // Swarm gives up on its own when new tasks fail (the stack's failure_action is rollback): no need to wait.
-            let update = try await poll.on(manager).output(Self.updateState(service), timeout: 30)
-            if judgeUpdate, let stop = Self.abandoned(update) {
+            let update = try await poll.on(manager).output(SwarmUpdate.inspect(service), timeout: 30)
+            if judgeUpdate, let stop = SwarmUpdate.abandoned(update) {
                 abandoned = stop
                 return true
             }
@@ -65,34 +65,19 @@ public struct Upgrade: Sendable {
         try await ha.waitUntilUp(timeout: max(1, (deadline - .now) / .seconds(1)))
         // Still so a little later: a new task that dies after Swarm's monitor period is caught here.
         try await Task.sleep(for: .seconds(settle))
-        let update = try await manager.output(Self.updateState(service), timeout: 30)
+        let update = try await manager.output(SwarmUpdate.inspect(service), timeout: 30)
         let tasks = try await manager.output(
             ["docker", "service", "ps", "--filter", "desired-state=running", "--format", "{{.Image}}|{{.CurrentState}}", service],
             timeout: 30)
         let answer = try? await ha.request("GET", "api/", timeout: 10)
-        guard !judgeUpdate || Self.abandoned(update) == nil, Self.allRunning(tasks, image: image), [200, 401].contains(answer?.status ?? 0)
+        guard !judgeUpdate || SwarmUpdate.abandoned(update) == nil, Self.allRunning(tasks, image: image),
+            [200, 401].contains(answer?.status ?? 0)
         else {
             throw HahaError(
                 .failed,
                 "Home Assistant on \(image) did not stay up \(Int(settle)) s after it answered (update: \(update.trimmingCharacters(in: .whitespacesAndNewlines)); tasks: \(tasks.split(separator: "\n").joined(separator: ", ")); HTTP \(answer?.status ?? 0))",
                 next: "look at the new tasks' logs (`docker service logs \(service)`)")
         }
-    }
-
-    /// `docker service inspect` printing the service's update state as `STATE|MESSAGE` (nothing when none ran).
-    static func updateState(_ service: String) -> [String] {
-        [
-            "docker", "service", "inspect", "--format", "{{if .UpdateStatus}}{{.UpdateStatus.State}}|{{.UpdateStatus.Message}}{{end}}",
-            service,
-        ]
-    }
-
-    /// Swarm's update state (`STATE|MESSAGE` from `docker service inspect`) when it gave the update up: rolled back or
-    /// paused; nil while it goes on, when it completed, or when no update ran.
-    static func abandoned(_ status: String) -> String? {
-        let parts = status.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "|", maxSplits: 1).map(String.init)
-        guard let state = parts.first, state.hasPrefix("rollback") || state == "paused" else { return nil }
-        return parts.count == 2 && !parts[1].isEmpty ? "\(state): \(parts[1])" : state
     }
 
     /// `docker service ps` lines (`IMAGE|CURRENT STATE`): at least one task, and every one running `image` (Swarm may
