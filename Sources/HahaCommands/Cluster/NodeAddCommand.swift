@@ -30,14 +30,7 @@ struct NodeAddCommand: AsyncParsableCommand {
     @Option(help: "SSH port (default: the first node's).")
     var port: Int?
 
-    @Flag(help: "Show what would change and change nothing.")
-    var dryRun = false
-
-    @Flag(help: "Do not ask for confirmation.")
-    var yes = false
-
-    @Option(help: "Seconds to wait for Home Assistant to answer after the change.")
-    var haTimeout: Double = 600
+    @OptionGroup var change: ChangeOptions
 
     func run() async throws {
         let started = ContinuousClock.now
@@ -66,12 +59,12 @@ struct NodeAddCommand: AsyncParsableCommand {
         let membership = Membership(cluster: cluster, secrets: try workspace.readSecrets())
         try await ClusterLock.holding(Cluster(workspace: workspace, log: { Console.error("   \($0)") }), command: "node add") {
             try await StepPrinter().step("Checking \(new.name) and the cluster") { try await membership.checkBeforeAdding(new) }
-            if dryRun { return }
-            guard try Confirmation.typed(new.name, yes: yes, to: "add \(new.name) to the cluster") else { throw ExitCode(2) }
+            if change.dryRun { return }
+            guard try Confirmation.typed(new.name, yes: change.yes, to: "add \(new.name) to the cluster") else { throw ExitCode(2) }
             try SpecFiles.rewrite(grown.spec, at: spec.path, keeping: "before-add", by: "haha node add \(node)")
-            try await ClusterChange.converge(cluster, haTimeout: haTimeout)
+            try await ClusterChange.converge(cluster, haTimeout: change.haTimeout)
         }
-        if !dryRun {
+        if !change.dryRun {
             Console.out("added \(new.name) (\(new.address)) in \(String(format: "%.0f", (ContinuousClock.now - started) / .seconds(1))) s")
         }
     }

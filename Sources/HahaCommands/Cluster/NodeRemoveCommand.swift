@@ -21,14 +21,7 @@ struct NodeRemoveCommand: AsyncParsableCommand {
     @Argument(help: "The node to remove, as named in haha.yaml.")
     var node: String
 
-    @Flag(help: "Show what would change and change nothing.")
-    var dryRun = false
-
-    @Flag(help: "Do not ask for confirmation.")
-    var yes = false
-
-    @Option(help: "Seconds to wait for Home Assistant to answer after the change.")
-    var haTimeout: Double = 600
+    @OptionGroup var change: ChangeOptions
 
     func run() async throws {
         let started = ContinuousClock.now
@@ -47,14 +40,14 @@ struct NodeRemoveCommand: AsyncParsableCommand {
             try await StepPrinter().step("Checking the cluster's quorum without \(node)") {
                 try await membership.checkQuorum(without: node)
             }
-            if dryRun { return }
-            guard try Confirmation.typed(node, yes: yes, to: "remove \(node) from the cluster") else { throw ExitCode(2) }
+            if change.dryRun { return }
+            guard try Confirmation.typed(node, yes: change.yes, to: "remove \(node) from the cluster") else { throw ExitCode(2) }
             let kept = try await StepPrinter().step("Taking \(node) out") { try await membership.remove(leaving, shrunk: shrunk.spec) }
             try SpecFiles.rewrite(shrunk.spec, at: spec.path, keeping: "before-remove", by: "haha node remove \(node)")
-            try await ClusterChange.converge(Cluster(workspace: shrunk, log: { Console.error("   \($0)") }), haTimeout: haTimeout)
+            try await ClusterChange.converge(Cluster(workspace: shrunk, log: { Console.error("   \($0)") }), haTimeout: change.haTimeout)
             for line in kept { Console.error("kept: \(line)") }
         }
-        if !dryRun {
+        if !change.dryRun {
             Console.out("removed \(node) in \(String(format: "%.0f", (ContinuousClock.now - started) / .seconds(1))) s")
         }
     }

@@ -25,17 +25,10 @@ struct NodeReplaceCommand: AsyncParsableCommand {
     @Option(help: "The new machine's address, when it differs from the old one's.")
     var address: String?
 
-    @Flag(help: "Show the plan and change nothing.")
-    var dryRun = false
-
-    @Flag(help: "Do not ask for confirmation.")
-    var yes = false
+    @OptionGroup var change: ChangeOptions
 
     @Flag(help: "Print the steps and their times as JSON on stdout.")
     var json = false
-
-    @Option(help: "Seconds to wait for Home Assistant to answer after the new machine joined.")
-    var haTimeout: Double = 600
 
     struct Report: Encodable {
         var node: String
@@ -69,7 +62,7 @@ struct NodeReplaceCommand: AsyncParsableCommand {
         let cluster = Cluster(workspace: workspace, log: { Console.error("   \($0)") })
         let replace = NodeReplace(cluster: cluster, node: target, oldAddress: oldAddress)
         let printer = StepPrinter()
-        var report = Report(node: node, oldAddress: oldAddress, newAddress: target.address, dryRun: dryRun, steps: [], seconds: 0)
+        var report = Report(node: node, oldAddress: oldAddress, newAddress: target.address, dryRun: change.dryRun, steps: [], seconds: 0)
         try await ClusterLock.holding(cluster, command: "node replace") {
             let facts = try await printer.step("Reading the survivors and the new machine") {
                 try await replace.facts(secrets: try workspace.readSecrets())
@@ -82,8 +75,8 @@ struct NodeReplaceCommand: AsyncParsableCommand {
             Console.error("plan for \(node) (\(oldAddress) → \(target.address)):")
             for (number, step) in steps.enumerated() { Console.error("  \(number + 1). \(step.summary)") }
             report.steps = steps.map { Report.Step(step: $0.summary, seconds: nil) }
-            if dryRun { return }
-            guard try Confirmation.typed(node, yes: yes, to: "replace \(node) with the new machine") else {
+            if change.dryRun { return }
+            guard try Confirmation.typed(node, yes: change.yes, to: "replace \(node) with the new machine") else {
                 Console.error("nothing was changed")
                 throw ExitCode(2)
             }
@@ -91,7 +84,7 @@ struct NodeReplaceCommand: AsyncParsableCommand {
             for (number, step) in steps.enumerated() {
                 let stepStart = ContinuousClock.now
                 if step == .converge {
-                    try await ClusterChange.converge(cluster, haTimeout: haTimeout)
+                    try await ClusterChange.converge(cluster, haTimeout: change.haTimeout)
                 } else {
                     try await printer.step(step.summary) { try await replace.run(step) }
                 }
@@ -101,7 +94,7 @@ struct NodeReplaceCommand: AsyncParsableCommand {
         report.seconds = (ContinuousClock.now - started) / .seconds(1)
         if json {
             try Console.json(report)
-        } else if !dryRun {
+        } else if !change.dryRun {
             Console.out("replaced \(node) (\(target.address)) in \(String(format: "%.0f", report.seconds)) s")
             Console.error("run `haha status` to see every layer")
         }

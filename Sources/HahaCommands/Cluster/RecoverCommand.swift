@@ -43,7 +43,10 @@ struct RecoverCommand: AsyncParsableCommand {
                         : "starting from \(from) (seqno \(report.seqno)) discards:\n"
                             + report.losses.map { "  - \($0)" }.joined(separator: "\n"))
             }
-            guard try confirmed(report) else {
+            guard
+                try Confirmation.typed(
+                    from, yes: yes, to: "bootstrap from \(from)\(report.losses.isEmpty ? "" : " and discard the above")", mayAsk: !json)
+            else {
                 Console.error("nothing was bootstrapped; the members read are stopped until `haha up` or `haha recover --from NODE --yes`")
                 throw ExitCode(2)
             }
@@ -52,15 +55,5 @@ struct RecoverCommand: AsyncParsableCommand {
             }
             Console.error("Galera runs from \(from); run `haha up` to check the rest of the cluster")
         }
-    }
-
-    func confirmed(_ report: ForcedBootstrap) throws -> Bool {
-        if yes { return true }
-        guard isatty(STDIN_FILENO) == 1, !json else {
-            Console.error("not confirmed: run again with --yes to bootstrap from \(from)")
-            return false
-        }
-        Console.error("Type \(from) to bootstrap from it\(report.losses.isEmpty ? "" : " and discard the above"): ", terminator: "")
-        return readLine()?.trimmingCharacters(in: .whitespaces) == from
     }
 }

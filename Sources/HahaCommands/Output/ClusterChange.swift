@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import HahaCore
 import HahaSystem
@@ -27,12 +28,24 @@ enum ClusterChange {
     }
 }
 
+/// The options of the commands that change a cluster's machines (`haha node replace|add|remove`).
+struct ChangeOptions: ParsableArguments {
+    @Flag(help: "Show the plan and change nothing.")
+    var dryRun = false
+
+    @Flag(help: "Do not ask for confirmation.")
+    var yes = false
+
+    @Option(help: "Seconds to wait for Home Assistant to answer after the change.")
+    var haTimeout: Double = 600
+}
+
 /// A typed confirmation for a command that changes the cluster: `--yes`, or the word typed on a terminal; without a
-/// terminal, no.
+/// terminal (or when the command may not ask: its stdout is JSON for a script), no.
 enum Confirmation {
-    static func typed(_ word: String, yes: Bool, to what: String) throws -> Bool {
+    static func typed(_ word: String, yes: Bool, to what: String, mayAsk: Bool = true) throws -> Bool {
         if yes { return true }
-        guard isatty(STDIN_FILENO) == 1 else {
+        guard isatty(STDIN_FILENO) == 1, mayAsk else {
             Console.error("not confirmed: run again with --yes to \(what)")
             return false
         }
