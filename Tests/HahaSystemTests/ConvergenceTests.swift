@@ -18,7 +18,9 @@ import Testing
     @Test func stepsRunInTheLayersOrder() throws {
         let up = try convergence(.vip(.init(address: "10.1.0.50")))
         #expect(
-            up.steps.map(\.change) == [nil, nil, "storage", "swarm", "images", "galera", "stack", nil, "owner", "mqtt", "sensor address"])
+            up.steps.map(\.change) == [
+                nil, nil, "storage", "swarm", "firewall", "images", "galera", "stack", nil, "owner", "mqtt", "sensor address",
+            ])
         #expect(up.steps.first?.title == "Looking for an existing cluster")
         #expect(up.steps[1].title == "Preflight on n1, n2, n3")
         #expect(up.steps.last?.title == "Sensor address (VIP 10.1.0.50 via keepalived)")

@@ -38,6 +38,7 @@ struct ClusterTests {
         echo "cron: $(ls /etc/cron.d 2>/dev/null | tr '\\n' ' ') $(crontab -l 2>/dev/null | md5sum)"
         echo "packages: $(dpkg-query -W -f '${Package}\\n' | md5sum)"
         echo "keepalived: $(cat /etc/keepalived/keepalived.conf 2>/dev/null | md5sum)"
+        echo "firewall: $(iptables -S 2>/dev/null | grep -c HAHA-GALERA) $(ls /usr/local/sbin | md5sum)"
         """
 
     func exercise(haha: String, lab: [String], scratch: Scratch) async throws {
@@ -95,6 +96,12 @@ struct ClusterTests {
         for (node, runner) in zip(spec.nodes, ssh) {
             #expect(try await sql("SHOW STATUS LIKE 'wsrep_cluster_size'", node: node.name, on: runner).contains("3"), "\(node.name)")
         }
+        // Galera's ports answer the other nodes, not this machine (on the lab's network, but no node of the cluster).
+        let dial = ["timeout", "5", "bash", "-c", "exec 3<>/dev/tcp/\(spec.nodes[0].address)/4567"]
+        let fromNode = try await ssh[1].run(Command(dial, timeout: 15))
+        #expect(fromNode.succeeded, "n2 cannot reach Galera's port 4567 on n1: \(fromNode.errorOutput)")
+        let fromHost = try await LocalRunner().run(Command(dial, timeout: 15))
+        #expect(!fromHost.succeeded, "Galera's port 4567 on n1 answered this machine, which is not a node of the cluster")
         let tables = try await sql(
             "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema='homeassistant' AND table_name IN ('states','events','recorder_runs')",
             node: "n2", on: ssh[1])
