@@ -19,7 +19,7 @@ import Testing
         let up = try convergence(.vip(.init(address: "10.1.0.50")))
         #expect(
             up.steps.map(\.change) == [
-                nil, nil, "storage", "swarm", "firewall", "images", "galera", "stack", nil, "owner", "mqtt", "sensor address",
+                nil, nil, "storage", "swarm", "node scripts", "images", "galera", "stack", nil, "owner", "mqtt", "sensor address",
             ])
         #expect(up.steps.first?.title == "Looking for an existing cluster")
         #expect(up.steps[1].title == "Preflight on n1, n2, n3")

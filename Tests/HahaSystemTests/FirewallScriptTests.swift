@@ -86,36 +86,41 @@ struct FirewallScriptTests {
 }
 
 extension RenderingSteps {
-    /// The firewall's installation on scripted nodes: the data nodes get the script and its cron file and run it; an
-    /// arbiter runs no Galera member and gets nothing; a second run where the script changes no rule changes nothing.
-    @Suite struct FirewallSetupTests {
-        @Test func dataNodesGetTheScriptAndRunItAndASecondRunChangesNothing() async throws {
+    /// The node scripts' installation on scripted nodes: the data nodes get the firewall and the Swarm retry, an
+    /// arbiter (no Galera member) only the retry; each script runs after it is written; a second run where no script
+    /// changes a rule changes nothing.
+    @Suite struct NodeScriptsSetupTests {
+        @Test func eachNodeGetsItsScriptsAndRunsThemAndASecondRunChangesNothing() async throws {
             let spec = Fixtures.spec(arbiters: ["n3"])
             let files = try Renderer(spec: spec, secrets: SecretValues([:]), phase: .steady).render()
+            let paths = [GaleraFirewall.scriptPath, GaleraFirewall.cronPath, SwarmRetry.scriptPath, SwarmRetry.cronPath]
             let (cluster, runners) = Fixtures.cluster(spec) { _, runner in
-                for path in [GaleraFirewall.scriptPath, GaleraFirewall.cronPath] {
+                for path in paths {
                     runner.on({ $0 == ["cat", path] }) { _ in
                         runner.written(path).map { .scripted(stdout: $0) } ?? .scripted(exit: 1, stderr: "cat: \(path): No such file\n")
                     }
                 }
-                // The script reports a change the first time it runs only.
+                // The firewall reports a change the first time it runs only.
                 runner.on({ $0 == [GaleraFirewall.scriptPath] }) { _ in
                     .scripted(stdout: runner.commands.filter { $0.arguments == [GaleraFirewall.scriptPath] }.count == 1 ? "changed\n" : "")
                 }
             }
-            let setup = FirewallSetup(cluster: cluster)
+            let setup = NodeScriptsSetup(cluster: cluster)
             #expect(try await setup.converge(files: files) == true)
-            for name in ["n1", "n2"] {
+            for name in ["n1", "n2", "n3"] {
                 let runner = try #require(runners[name])
-                #expect(runner.written(GaleraFirewall.scriptPath) == GaleraFirewall.script(spec), "\(name)")
-                #expect(runner.written(GaleraFirewall.cronPath) == GaleraFirewall.cron, "\(name)")
-                let ran = runner.commands.firstIndex { $0.arguments == [GaleraFirewall.scriptPath] }
-                let wrote = runner.commands.firstIndex {
-                    $0.arguments.last?.contains("cat > \(shellQuote(GaleraFirewall.scriptPath)).haha-tmp") == true
+                let expected: [(String, String)] =
+                    (name == "n3"
+                        ? [] : [(GaleraFirewall.scriptPath, GaleraFirewall.script(spec)), (GaleraFirewall.cronPath, GaleraFirewall.cron)])
+                    + [(SwarmRetry.scriptPath, SwarmRetry.script(spec)), (SwarmRetry.cronPath, SwarmRetry.cron)]
+                for (path, contents) in expected { #expect(runner.written(path) == contents, "\(name): \(path)") }
+                #expect(name != "n3" || runner.written(GaleraFirewall.scriptPath) == nil, "the arbiter got the firewall")
+                for (path, _) in expected where !path.hasPrefix("/etc/") {
+                    let ran = runner.commands.firstIndex { $0.arguments == [path] }
+                    let wrote = runner.commands.firstIndex { $0.arguments.last?.contains("cat > \(shellQuote(path)).haha-tmp") == true }
+                    #expect(ran != nil && wrote != nil && wrote! < ran!, "\(name): \(path) runs after it is written")
                 }
-                #expect(ran != nil && wrote != nil && wrote! < ran!, "\(name): the script runs after it is written")
             }
-            #expect(runners["n3"]!.commands.isEmpty)
             #expect(try await setup.converge(files: files) == false)
         }
     }

@@ -28,7 +28,7 @@ public enum GaleraFirewall {
             # its database member, answer only the cluster's data nodes and this node's own containers. Run by
             # `haha up` and every minute by cron; removed by `haha down`.
             set -eu
-            PATH=/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin
+            PATH=$PATH:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin
             chain=\(chain)
             sources=""
             for host in \(hosts); do

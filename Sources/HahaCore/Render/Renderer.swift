@@ -104,7 +104,7 @@ public struct Renderer: Sendable {
             files.append(RenderedFile(path: "haproxy/haproxy.cfg", contents: ProxyFiles.config(spec)))
         }
         files += NodeFiles.files(spec, secrets)
-        files += GaleraFirewall.files(spec)
+        files += GaleraFirewall.files(spec) + SwarmRetry.files(spec)
 
         let secretFiles: [RenderedFile] = [
             RenderedFile(path: "secrets/\(SecretCatalog.mariadbRoot)", contents: secrets[SecretCatalog.mariadbRoot], isSecret: true),

@@ -68,8 +68,8 @@ public struct Convergence: Sendable {
             Step("Swarm with \(NodeMembership.managerCount(spec.nodes.count)) managers, nodes labelled", change: "swarm") { _ in
                 try await swarm.converge()
             },
-            Step("Galera's ports open to the data nodes only", change: "firewall") { _ in
-                try await FirewallSetup(cluster: cluster).converge(files: files)
+            Step("Node scripts: Galera's ports open to the data nodes only, stuck services scheduled again", change: "node scripts") {
+                _ in try await NodeScriptsSetup(cluster: cluster).converge(files: files)
             },
             Step("Images present on every node", change: "images") { _ in try await deploy.pullImages() },
             Step("Galera: \(spec.dataNodes.count) members synced", change: "galera") { _ in

@@ -85,6 +85,7 @@ public struct Teardown: Sendable {
             fi
             rm -f \(SensorAddressSetup.cronFile)
             \(GaleraFirewall.removal)
+            \(SwarmRetry.removal)
             if [ -e /etc/avahi/avahi-daemon.conf.haha-backup ]; then mv /etc/avahi/avahi-daemon.conf.haha-backup /etc/avahi/avahi-daemon.conf; fi
             if [ -e \(SensorAddressSetup.avahiHosts) ]; then sed -i '/\\.local$/{/^\(spec.sensorAddress.vip?.address ?? "none")[[:space:]]/d}' \(SensorAddressSetup.avahiHosts); fi
             """, timeout: 60)
