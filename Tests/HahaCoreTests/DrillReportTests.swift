@@ -106,6 +106,14 @@ import Testing
         report.judge()
         #expect(!report.passed)
         #expect(report.problems == ["two Home Assistants ran at once: 2 in one sample"])
+        // Which two, when the sampler could tell.
+        report.problems = []
+        report.twoAtOnce = "+4.2 s: pid 101 on haha-lab-n1 (S), pid 202 on haha-lab-n2 (R)"
+        report.judge()
+        #expect(
+            report.problems == [
+                "two Home Assistants ran at once: 2 in one sample (first at +4.2 s: pid 101 on haha-lab-n1 (S), pid 202 on haha-lab-n2 (R))"
+            ])
     }
 
     @Test func theTextSaysWhatHappenedAndWhatWasLost() {

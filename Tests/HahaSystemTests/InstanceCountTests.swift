@@ -20,7 +20,8 @@ import Testing
         #expect(LabDriver.homeAssistantProcesses(in: "") == 0)
     }
 
-    /// A Home Assistant of another lab on the same host (a CI run beside a drill) is not this lab's.
+    /// A Home Assistant of another lab on the same host (a CI run beside a drill) is not this lab's; each counted
+    /// process is named with its node and state.
     @Test func onlyProcessesInTheLabsOwnContainersCount() async throws {
         let runner = ScriptedRunner()
         runner.on(
@@ -28,29 +29,34 @@ import Testing
             stdout: "  101 python3 -m homeassistant --config /config\n  202 python3 -m homeassistant --config /config\n  303 sleep 9\n")
         runner.on(
             { $0.first == "sh" && $0.last?.contains("/proc/$p/cgroup") == true },
-            stdout: "101 12:pids:/docker/aaa111/docker/x 0::/\n202 12:pids:/docker/ccc333/docker/y 0::/\n")
+            stdout: "101 S 12:pids:/docker/aaa111/docker/x 0::/\n202 R 12:pids:/docker/ccc333/docker/y 0::/\n")
         let driver = LabDriver(layout: LabLayout(), directory: URL(fileURLWithPath: "/tmp/lab"), runner: runner)
-        #expect(await driver.homeAssistantProcesses(inContainers: ["aaa111", "bbb222"]) == 1)
-        #expect(await driver.homeAssistantProcesses(inContainers: ["aaa111", "ccc333"]) == 2)
+        #expect(await driver.homeAssistantProcesses(inContainers: [("n1", "aaa111"), ("n2", "bbb222")])?.count == 1)
+        let both = await driver.homeAssistantProcesses(inContainers: [("n1", "aaa111"), ("n3", "ccc333")])
+        #expect(both?.processes == ["pid 101 on n1 (S)", "pid 202 on n3 (R)"])
         let script = try #require(runner.history.last?.command.arguments.last)
         #expect(script.contains("for p in 101 202;"))
     }
 
-    @Test func theSamplerKeepsTheHighestCountAndSkipsFailedSamples() async throws {
+    @Test func theSamplerKeepsTheHighestCountSkipsFailedSamplesAndNamesTheFirstTwo() async throws {
         let counts = Counts([1, nil, 2, 1, 1])
         let sampler = Drill.InstanceSampler { counts.next() }
         while counts.remaining > 0 { try await Task.sleep(for: .milliseconds(50)) }
         let result = await sampler.stop()
         #expect(result.most == 2)
         #expect(result.samples >= 4)
+        #expect(result.twoAtOnce?.hasSuffix("s: pid 1 on n1, pid 2 on n2") == true, "\(result.twoAtOnce ?? "none")")
     }
 }
 
-/// Answers from a list, then 1 forever.
+/// Answers from a list of counts (processes `pid 1 on n1` … `pid N on nN`), then 1 forever.
 final class Counts: @unchecked Sendable {
     private let lock = NSLock()
     private var values: [Int?]
     init(_ values: [Int?]) { self.values = values }
     var remaining: Int { lock.withLock { values.count } }
-    func next() -> Int? { lock.withLock { values.isEmpty ? 1 : values.removeFirst() } }
+    func next() -> Drill.Instances? {
+        let count = lock.withLock { values.isEmpty ? 1 : values.removeFirst() }
+        return count.map { count in Drill.Instances(processes: (0..<count).map { "pid \($0 + 1) on n\($0 + 1)" }) }
+    }
 }

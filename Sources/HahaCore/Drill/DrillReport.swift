@@ -140,6 +140,8 @@ public struct DrillReport: Sendable, Codable, Equatable {
     /// The most Home Assistant processes seen running at once (every 100 ms, lab only), and how many samples.
     public var mostHomeAssistants: Int?
     public var instanceSamples: Int?
+    /// The first sample with more than one: when (seconds after the fault) and which processes, on which nodes.
+    public var twoAtOnce: String?
     public var lossChecks: [LossCheck]
     public var timeoutSeconds: Double
     /// What went wrong besides the loss checks: a service that did not come back in time, a broker refusing afterwards.
@@ -164,7 +166,7 @@ public struct DrillReport: Sendable, Codable, Equatable {
     /// Sets `passed`: never two Home Assistants at once, no problem, and every loss check looked for and present.
     public mutating func judge() {
         if let most = mostHomeAssistants, most > 1, !problems.contains(where: { $0.hasPrefix("two Home Assistants") }) {
-            problems.append("two Home Assistants ran at once: \(most) in one sample")
+            problems.append("two Home Assistants ran at once: \(most) in one sample" + (twoAtOnce.map { " (first at \($0))" } ?? ""))
         }
         passed = problems.isEmpty && !lossChecks.isEmpty && lossChecks.allSatisfy { $0.state == .present }
     }

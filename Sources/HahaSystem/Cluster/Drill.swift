@@ -35,7 +35,7 @@ public struct Drill: Sendable {
         public var target: DrillTarget
         public var fault: Fault
         /// Counts the Home Assistant processes running anywhere (lab only); nil: not counted.
-        public var countHomeAssistants: (@Sendable () async -> Int?)?
+        public var countHomeAssistants: (@Sendable () async -> Instances?)?
         /// Seconds to wait for the services before giving up.
         public var timeout: Double
         /// Seconds of counting instances after the node is back (a healed node may still run its own).
@@ -45,7 +45,7 @@ public struct Drill: Sendable {
 
         public init(
             target: DrillTarget = .homeassistant, fault: Fault = Fault(scenario: .drain),
-            countHomeAssistants: (@Sendable () async -> Int?)? = nil, timeout: Double = 300, countAfterwards: Double = 60,
+            countHomeAssistants: (@Sendable () async -> Instances?)? = nil, timeout: Double = 300, countAfterwards: Double = 60,
             steady: Double = 5
         ) {
             self.target = target
@@ -57,26 +57,39 @@ public struct Drill: Sendable {
         }
     }
 
-    /// Counts Home Assistant processes about every 100 ms while it runs; `stop` returns the highest count and the number
-    /// of samples. `count` answers nil when a sample could not be taken (it is then not counted).
-    final class InstanceSampler: Sendable {
-        let task: Task<(most: Int, samples: Int), Never>
+    /// The Home Assistant processes one sample found, each as `pid N on NODE (STATE)`.
+    public struct Instances: Sendable, Equatable {
+        public var processes: [String]
+        public init(processes: [String]) { self.processes = processes }
+        public var count: Int { processes.count }
+    }
 
-        init(_ count: @escaping @Sendable () async -> Int?) {
+    /// Counts Home Assistant processes about every 100 ms while it runs; `stop` returns the highest count, the number
+    /// of samples, and the first sample that found more than one (seconds since the start, and the processes).
+    /// `count` answers nil when a sample could not be taken (it is then not counted).
+    final class InstanceSampler: Sendable {
+        let task: Task<(most: Int, samples: Int, twoAtOnce: String?), Never>
+
+        init(_ count: @escaping @Sendable () async -> Instances?) {
+            let start = ContinuousClock.now
             task = Task {
                 var most = 0, samples = 0
+                var twoAtOnce: String?
                 while !Task.isCancelled {
                     if let now = await count() {
-                        most = max(most, now)
+                        most = max(most, now.count)
                         samples += 1
+                        if now.count > 1, twoAtOnce == nil {
+                            twoAtOnce = String(format: "+%.1f s: ", Drill.seconds(since: start)) + now.processes.joined(separator: ", ")
+                        }
                     }
                     try? await Task.sleep(for: .milliseconds(100))
                 }
-                return (most, samples)
+                return (most, samples, twoAtOnce)
             }
         }
 
-        func stop() async -> (most: Int, samples: Int) {
+        func stop() async -> (most: Int, samples: Int, twoAtOnce: String?) {
             task.cancel()
             return await task.value
         }
@@ -294,6 +307,7 @@ public struct Drill: Sendable {
             if let instances = await sampler?.stop() {
                 report.mostHomeAssistants = instances.most
                 report.instanceSamples = instances.samples
+                report.twoAtOnce = instances.twoAtOnce
             }
             if !brokerMoves { report.brokerNode = placement.broker }
             report.problems += timeouts(report, brokerMoves: brokerMoves, after: "\(victim.name) went away")
@@ -363,6 +377,7 @@ public struct Drill: Sendable {
             if let instances = await sampler?.stop() {
                 report.mostHomeAssistants = instances.most
                 report.instanceSamples = instances.samples
+                report.twoAtOnce = instances.twoAtOnce
             }
             if full.seconds == nil {
                 var missing: [String] = []

@@ -257,13 +257,21 @@ public struct LabDriver: Sendable {
     /// them all (the supervisor that starts Home Assistant is not counted, only the interpreter running it).
     /// Only processes inside this lab's node containers count (found through their cgroups, which name the container),
     /// so another lab on the same host (a CI run) does not add its own.
-    public func homeAssistantProcesses(inContainers ids: [String]) async -> Int? {
+    public func homeAssistantProcesses(inContainers nodes: [(name: String, id: String)]) async -> Drill.Instances? {
         guard let listed = try? await runner.run(Command(["ps", "-eo", "pid=,args="], timeout: 10)), listed.succeeded else { return nil }
         let pids = Self.homeAssistantPIDs(in: listed.output)
-        if pids.isEmpty { return 0 }
-        let script = "for p in \(pids.joined(separator: " ")); do echo \"$p $(tr '\\n' ' ' < /proc/$p/cgroup 2>/dev/null)\"; done"
+        if pids.isEmpty { return Drill.Instances(processes: []) }
+        // Each pid with its state (/proc/PID/stat's third field: R, S, D, Z…) and its cgroups.
+        let script =
+            "for p in \(pids.joined(separator: " ")); do echo \"$p $(cut -d ' ' -f 3 /proc/$p/stat 2>/dev/null) $(tr '\\n' ' ' < /proc/$p/cgroup 2>/dev/null)\"; done"
         guard let cgroups = try? await runner.run(Command(["sh", "-c", script], timeout: 10)), cgroups.succeeded else { return nil }
-        return cgroups.output.split(separator: "\n").filter { line in ids.contains { line.contains($0) } }.count
+        return Drill.Instances(
+            processes: cgroups.output.split(separator: "\n").compactMap { line in
+                guard let node = nodes.first(where: { line.contains($0.id) }) else { return nil }
+                let words = line.split(separator: " ")
+                let state = words.count > 1 && words[1].count == 1 ? " (\(words[1]))" : ""
+                return "pid \(words.first ?? "?") on \(node.name)\(state)"
+            })
     }
 
     /// The full ids of the lab's node containers.
@@ -276,7 +284,7 @@ public struct LabDriver: Sendable {
         options.fault = driver.drillFault(scenario)
         let ids = try await driver.containerIDs()
         options.countHomeAssistants = {
-            await driver.homeAssistantProcesses(inContainers: ids.filter { !driver.poweredOff.contains($0.name) }.map(\.id))
+            await driver.homeAssistantProcesses(inContainers: ids.filter { !driver.poweredOff.contains($0.name) })
         }
     }
 
