@@ -34,4 +34,63 @@ struct UpgradePlanTests {
             UpgradePlan.refusals(UpgradePlan.changes(current: images, homeAssistant: "2026.11.0-second", mariadb: "11.8.5", mosquitto: nil))
                 .isEmpty)
     }
+
+    static let ha = "ghcr.io/home-assistant/home-assistant:2026.12.0"
+    static let digest = "sha256:" + String(repeating: "a1", count: 32)
+
+    /// The same digest on every node pins the image; Docker Hub's short names match their long form.
+    @Test func theSameRegistryDigestOnEveryNodePinsTheImage() {
+        let lines = "ghcr.io/home-assistant/home-assistant@\(Self.digest)\nghcr.io/other/image@sha256:ff\n"
+        #expect(UpgradePlan.pin(Self.ha, repoDigests: ["n1": lines, "n2": lines]) == .pinned("\(Self.ha)@\(Self.digest)"))
+        #expect(
+            UpgradePlan.pin("docker.io/library/mariadb:11.8", repoDigests: ["n1": "mariadb@\(Self.digest)\n"])
+                == .pinned("docker.io/library/mariadb:11.8@\(Self.digest)"))
+        // Pulled under two digests on one node, one of them shared by the other: that one.
+        #expect(
+            UpgradePlan.pin(
+                Self.ha,
+                repoDigests: [
+                    "n1": "ghcr.io/home-assistant/home-assistant@sha256:bb\nghcr.io/home-assistant/home-assistant@\(Self.digest)\n",
+                    "n2": "ghcr.io/home-assistant/home-assistant@\(Self.digest)\n",
+                ]) == .pinned("\(Self.ha)@\(Self.digest)"))
+        #expect(UpgradePlan.pin("mariadb:11.8@\(Self.digest)", repoDigests: [:]) == .pinned("mariadb:11.8@\(Self.digest)"))
+    }
+
+    /// A locally built or loaded image has no registry digest: the tag stays; different images under one tag are refused.
+    @Test func noDigestLeavesTheTagAndDifferentImagesUnderOneTagAreRefused() {
+        guard case .notPinned(let why) = UpgradePlan.pin(Self.ha, repoDigests: ["n1": "", "n2": "\n"]) else {
+            Issue.record("a local image was pinned")
+            return
+        }
+        #expect(why.contains("no registry digest"))
+        guard
+            case .notPinned(let some) = UpgradePlan.pin(
+                Self.ha, repoDigests: ["n1": "", "n2": "ghcr.io/home-assistant/home-assistant@\(Self.digest)"])
+        else {
+            Issue.record("pinned though n1 holds no digest")
+            return
+        }
+        #expect(some.hasPrefix("n1 hold"))
+        guard
+            case .refused(let refusal) = UpgradePlan.pin(
+                Self.ha,
+                repoDigests: [
+                    "n1": "ghcr.io/home-assistant/home-assistant@sha256:bb", "n2": "ghcr.io/home-assistant/home-assistant@\(Self.digest)",
+                ])
+        else {
+            Issue.record("different images under one tag were not refused")
+            return
+        }
+        #expect(refusal.contains("n1: sha256:bb; n2: \(Self.digest)"))
+    }
+
+    @Test func aPinnedReferenceStillSaysItsVersion() {
+        #expect(SoftwareVersion("\(Self.ha)@\(Self.digest)")?.description == "2026.12.0")
+        #expect(SoftwareVersion("mariadb@\(Self.digest)") == nil)
+        #expect(
+            UpgradePlan.refusals([
+                .init(image: "homeAssistant", from: "\(Self.ha)@\(Self.digest)", to: "ghcr.io/home-assistant/home-assistant:2026.11.0")
+            ])
+            .count == 1)
+    }
 }

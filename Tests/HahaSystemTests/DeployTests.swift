@@ -342,6 +342,35 @@ extension RenderingSteps {
             !Upgrade.allRunning("\(image)|Running 5 seconds ago\nhaha-lab/homeassistant:2026.2.3|Running 2 minutes ago\n", image: image))
         #expect(!Upgrade.allRunning("\(image)|Starting 2 seconds ago\n", image: image))
         #expect(!Upgrade.allRunning("", image: image))
+        let pinned = "\(image)@sha256:ab"
+        #expect(Upgrade.allRunning("\(pinned)|Running 5 seconds ago\n", image: pinned))
+        #expect(!Upgrade.allRunning("\(image)@sha256:cd|Running 5 seconds ago\n", image: pinned))
+    }
+
+    /// Each data node is asked for the new image's registry digests; the same one everywhere pins it, different ones
+    /// stop the upgrade before anything changed.
+    @Test func theNewImageIsPinnedByTheDigestEveryDataNodeHolds() async throws {
+        let image = "ghcr.io/home-assistant/home-assistant:2026.12.0"
+        let change = UpgradePlan.Change(image: "homeAssistant", from: "ghcr.io/home-assistant/home-assistant:2026.11.0", to: image)
+        func cluster(_ digests: [String: String]) -> Cluster {
+            Fixtures.cluster(Fixtures.spec(arbiters: ["n3"])) { name, runner in
+                runner.on(
+                    { $0.starts(with: ["docker", "image", "inspect", "--format", "{{range .RepoDigests}}{{println .}}{{end}}"]) },
+                    stdout: digests[name] ?? "")
+            }.0
+        }
+        let same = ["n1": "ghcr.io/home-assistant/home-assistant@sha256:aa\n", "n2": "ghcr.io/home-assistant/home-assistant@sha256:aa\n"]
+        let pinned = try await Upgrade(cluster: cluster(same), secrets: SecretValues([:])).pinned([change]) { _ in }
+        #expect(pinned.map(\.to) == ["\(image)@sha256:aa"])
+        var notes: [String] = []
+        let local = try await Upgrade(cluster: cluster([:]), secrets: SecretValues([:])).pinned([change]) { notes.append($0) }
+        #expect(local == [change] && notes.count == 1)
+        let different = [
+            "n1": "ghcr.io/home-assistant/home-assistant@sha256:aa\n", "n2": "ghcr.io/home-assistant/home-assistant@sha256:bb\n",
+        ]
+        await #expect(throws: HahaError.self) {
+            _ = try await Upgrade(cluster: cluster(different), secrets: SecretValues([:])).pinned([change]) { _ in }
+        }
     }
 
     @Test func anUpdateSwarmRolledBackOrPausedEndsTheWait() {

@@ -99,24 +99,31 @@ struct UpgradeCommand: AsyncParsableCommand {
         let log: @Sendable (String) -> Void = { Console.error("   \($0)") }
         let before = Cluster(workspace: workspace, log: log), after = Cluster(workspace: upgraded, log: log)
         let printer = StepPrinter()
-        let failure: (any Error)? = try await ClusterLock.holding(before, command: "upgrade") {
+        let (failure, pins): ((any Error)?, [UpgradePlan.Change]) = try await ClusterLock.holding(before, command: "upgrade") {
             try await printer.step("The new images present on every node") {
                 _ = try await Deploy(cluster: after, secrets: secrets).pullImages()
             }
+            // By digest where a registry gave one: the nodes run the very image checked here, and Swarm starts a task
+            // on a digest it holds without asking the registry again.
+            let pins = try await printer.step("The new images pinned by digest") {
+                try await Upgrade(cluster: after, secrets: secrets).pinned(changes) { Console.error("   \($0)") }
+            }
+            var pinned = upgraded
+            pinned.spec.images = UpgradePlan.applying(pins, to: workspace.spec.images)
             let taker = Backup(cluster: before, secrets: secrets)
             let (manifest, archive) = try await printer.step("Backup before the upgrade") {
                 try await taker.take(haha: Haha.configuration.version)
             }
             try BackupCommand.write(archive, to: backupPath)
             try? await taker.record(manifest, file: URL(fileURLWithPath: backupPath).standardized.path, bytes: Int64(archive.count))
-            try SpecFiles.rewrite(upgraded.spec, at: spec.path, keeping: "before-upgrade", by: "haha upgrade")
-            let upgrade = Upgrade(cluster: after, secrets: secrets)
+            try SpecFiles.rewrite(pinned.spec, at: spec.path, keeping: "before-upgrade", by: "haha upgrade")
+            let upgrade = Upgrade(cluster: Cluster(workspace: pinned, log: log), secrets: secrets)
             do {
-                try await printer.step("Rolling out \(changes.map(\.to).joined(separator: ", "))") { try await upgrade.rollOut() }
-                try await printer.step("Home Assistant answers on \(upgraded.spec.images.homeAssistant)") {
+                try await printer.step("Rolling out \(pins.map(\.to).joined(separator: ", "))") { try await upgrade.rollOut() }
+                try await printer.step("Home Assistant answers on \(pinned.spec.images.homeAssistant)") {
                     try await upgrade.waitHealthy(timeout: timeout, judgeUpdate: changes.contains { $0.image == "homeAssistant" })
                 }
-                return nil
+                return (nil, pins)
             } catch {
                 Console.error("the upgrade failed: \(error)")
                 Console.error("rolling back to \(changes.map(\.from).joined(separator: ", ")) and the backup")
@@ -138,9 +145,10 @@ struct UpgradeCommand: AsyncParsableCommand {
                 try await printer.step("Home Assistant answers on \(workspace.spec.images.homeAssistant)") {
                     try await back.waitHealthy(timeout: max(timeout, 600), judgeUpdate: false)
                 }
-                return error
+                return (error, pins)
             }
         }
+        report.changes = pins
         report.upgraded = failure == nil
         report.rolledBack = failure != nil
         report.seconds = (ContinuousClock.now - started) / .seconds(1)
@@ -151,7 +159,7 @@ struct UpgradeCommand: AsyncParsableCommand {
                 "upgrade rolled back: the cluster runs \(changes.map(\.from).joined(separator: ", ")) again with the backup's data (\(backupPath)); the failure was: \(failure)",
                 next: "look at the new image's log (`docker service logs \(workspace.spec.stackName)_\(Renderer.Names.homeAssistant)`)")
         }
-        if !json { Console.out("upgraded: \(changes.map(\.to).joined(separator: ", ")) in \(String(format: "%.0f", report.seconds)) s") }
+        if !json { Console.out("upgraded: \(pins.map(\.to).joined(separator: ", ")) in \(String(format: "%.0f", report.seconds)) s") }
         Console.error("the backup taken before is \(backupPath)")
     }
 }

@@ -120,7 +120,9 @@ public struct SoftwareVersion: Comparable, Sendable, CustomStringConvertible {
     /// The first run of dot-separated numbers in `text`, or in an image reference's tag; nil without any.
     public init?(_ text: String) {
         var rest = Substring(text)
-        if text.contains("/") || text.contains(":") {
+        // A digest (`repo:tag@sha256:…`) says no version; the tag before it may.
+        if let at = rest.firstIndex(of: "@") { rest = rest[..<at] }
+        if rest.contains("/") || rest.contains(":") {
             // An image reference: only its tag says a version.
             guard let colon = rest.lastIndex(of: ":"), !rest[colon...].contains("/") else { return nil }
             rest = rest[rest.index(after: colon)...]

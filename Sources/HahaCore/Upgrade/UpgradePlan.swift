@@ -1,3 +1,5 @@
+import Foundation
+
 /// `haha upgrade`: which images change, and what is refused, without I/O.
 public enum UpgradePlan {
     public struct Change: Sendable, Equatable, Codable {
@@ -50,6 +52,56 @@ public enum UpgradePlan {
             }
         }
         return images
+    }
+
+    /// What pinning an image by its registry digest came to.
+    public enum Pin: Sendable, Equatable {
+        /// `reference@sha256:…`: every node holds the same image under this digest.
+        case pinned(String)
+        /// Left as the tag, and why (no registry digest: an image built or loaded locally).
+        case notPinned(String)
+        /// Nodes hold different images under one tag: rolling it out would run different software on different nodes.
+        case refused(String)
+    }
+
+    /// Pins `reference` by the registry digest its nodes hold it under. `repoDigests`: per node, the image's
+    /// `RepoDigests` one a line (`docker image inspect --format '{{range .RepoDigests}}{{println .}}{{end}}'`). Docker
+    /// writes Docker Hub's images short (`mariadb@sha256:…` for `docker.io/library/mariadb:11.8`): names are compared
+    /// without `docker.io/` and `library/`. A multi-architecture image has one digest (its index) on arm64 and amd64.
+    public static func pin(_ reference: String, repoDigests: [String: String]) -> Pin {
+        if reference.contains("@") { return .pinned(reference) }
+        func short(_ name: Substring) -> Substring {
+            var name = name
+            for prefix in ["docker.io/", "library/"] where name.hasPrefix(prefix) { name = name.dropFirst(prefix.count) }
+            return name
+        }
+        var repository = Substring(reference)
+        if let colon = repository.lastIndex(of: ":"), !repository[colon...].contains("/") { repository = repository[..<colon] }
+        let wanted = short(repository)
+        var held: [String: Set<String>] = [:]
+        for (node, lines) in repoDigests {
+            held[node] = Set(
+                lines.split(whereSeparator: \.isNewline).compactMap { line -> String? in
+                    guard let at = line.firstIndex(of: "@"), short(line[..<at]) == wanted else { return nil }
+                    return String(line[line.index(after: at)...]).trimmingCharacters(in: .whitespaces)
+                })
+        }
+        let without = held.filter { $0.value.isEmpty }.keys.sorted()
+        if held.isEmpty || without.count == held.count {
+            return .notPinned("\(reference) has no registry digest (built or loaded locally): left as the tag")
+        }
+        if !without.isEmpty {
+            return .notPinned(
+                "\(without.joined(separator: ", ")) hold \(reference) without a registry digest (loaded locally): left as the tag")
+        }
+        let common = held.values.dropFirst().reduce(held.values.first ?? []) { $0.intersection($1) }
+        guard let digest = common.sorted().first else {
+            let each = held.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value.sorted().joined(separator: " "))" }
+            return .refused(
+                "the nodes hold different images under \(reference) (\(each.joined(separator: "; "))): pull the same one everywhere, or name it by digest"
+            )
+        }
+        return .pinned("\(reference)@\(digest)")
     }
 
     /// Why the change must not be rolled out: a Home Assistant or MariaDB whose tag says an older version than the

@@ -22,6 +22,30 @@ public struct Upgrade: Sendable {
         return URL(string: "http://\(address):\(spec.homeAssistant.port)/") ?? URL(fileURLWithPath: "/")
     }
 
+    /// Each data node's `RepoDigests` of `image`, one a line (empty where it has none: built or loaded locally).
+    public func repoDigests(_ image: String) async throws -> [String: String] {
+        try await cluster.onAll(cluster.spec.dataNodes) { _, runner in
+            try await runner.output(
+                ["docker", "image", "inspect", "--format", "{{range .RepoDigests}}{{println .}}{{end}}", image], timeout: 30)
+        }
+    }
+
+    /// `changes` with each new image pinned by the registry digest its nodes hold (where they hold one); throws when
+    /// nodes hold different images under one tag. `note` hears why an image stays a tag.
+    public func pinned(_ changes: [UpgradePlan.Change], note: (String) -> Void) async throws -> [UpgradePlan.Change] {
+        var pinned = changes
+        for index in pinned.indices {
+            switch UpgradePlan.pin(pinned[index].to, repoDigests: try await repoDigests(pinned[index].to)) {
+            case .pinned(let reference): pinned[index].to = reference
+            case .notPinned(let why): note(why)
+            case .refused(let why):
+                throw HahaError(
+                    .failed, why, next: "nothing was changed; `docker pull` the image on every data node, then run haha upgrade again")
+            }
+        }
+        return pinned
+    }
+
     /// The stack deployed with this spec's images and every Galera member Synced again.
     public func rollOut() async throws {
         try await deploy.deploy(.steady)
@@ -81,7 +105,7 @@ public struct Upgrade: Sendable {
     }
 
     /// `docker service ps` lines (`IMAGE|CURRENT STATE`): at least one task, and every one running `image` (Swarm may
-    /// add the digest it resolved: `repo:tag@sha256:…`).
+    /// add the digest it resolved: `repo:tag@sha256:…`; an image pinned by digest is compared whole).
     static func allRunning(_ tasks: String, image: String) -> Bool {
         let lines = tasks.split(whereSeparator: \.isNewline).map(String.init)
         return !lines.isEmpty
@@ -89,7 +113,7 @@ public struct Upgrade: Sendable {
                 let parts = line.split(separator: "|", maxSplits: 1).map(String.init)
                 guard parts.count == 2 else { return false }
                 let ref = parts[0].split(separator: "@").first.map(String.init) ?? parts[0]
-                return ref == image && parts[1].hasPrefix("Running")
+                return (parts[0] == image || ref == image) && parts[1].hasPrefix("Running")
             }
     }
 }
