@@ -12,12 +12,18 @@ import Testing
         let root: String
         let process: ChildProcess
 
-        init(own: String?, peers: String?, quietGrace: Int = 180, arguments: [String] = ["--wsrep-node-name=n1"], slowAsk: Bool = false)
-            throws
-        {
+        init(
+            own: String?, peers: String?, quietGrace: Int = 180, arguments: [String] = ["--wsrep-node-name=n1"], slowAsk: Bool = false,
+            staleTransferPid: Bool = false
+        ) throws {
             root = FileManager.default.temporaryDirectory.appendingPathComponent("haha-watch-\(UUID().uuidString)").path
             let bin = "\(root)/bin"
             try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(atPath: "\(root)/data", withIntermediateDirectories: true)
+            if staleTransferPid {
+                try "70\n".write(toFile: "\(root)/data/wsrep_sst.pid", atomically: true, encoding: .utf8)
+                try "# GALERA saved state\n".write(toFile: "\(root)/data/grastate.dat", atomically: true, encoding: .utf8)
+            }
             func write(_ name: String, _ text: String) throws {
                 try text.write(toFile: "\(bin)/\(name)", atomically: true, encoding: .utf8)
                 try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: "\(bin)/\(name)")
@@ -53,6 +59,7 @@ import Testing
                     "MARIADB_ROOT_PASSWORD_FILE": "\(root)/password",
                     // The container's own processes, not this machine's (a lab may run real state transfers).
                     "HAHA_WATCH_PROC": "\(root)/proc",
+                    "HAHA_WATCH_DATADIR": "\(root)/data",
                 ], stdout: .file("\(root)/watch.log"), stderr: .file("\(root)/watch.log"), ownGroup: true)
         }
 
@@ -109,6 +116,15 @@ import Testing
         #expect(try await eventually(20) { waiting.process.status != nil }, "\(waiting.log)")
         #expect(waiting.member == "stopped\n")
         #expect(waiting.log.contains("not answering, no state transfer running for 3 s"))
+    }
+
+    /// A transfer's pid file from a container that died during one is gone before the member starts (MariaDB's SST
+    /// script would take a process of the new container with that pid for a transfer still running); other files stay.
+    @Test func aStaleStateTransferPidFileIsRemovedBeforeTheMemberStarts() async throws {
+        let m = try Member(own: "Primary/Synced", peers: "Primary/Synced", staleTransferPid: true)
+        #expect(try await eventually(10) { m.history.hasPrefix("running") }, "\(m.log)")
+        #expect(!FileManager.default.fileExists(atPath: "\(m.root)/data/wsrep_sst.pid"))
+        #expect(FileManager.default.fileExists(atPath: "\(m.root)/data/grastate.dat"))
     }
 
     @Test func aStopOfTheContainerReachesTheMember() async throws {

@@ -29,6 +29,10 @@ for a in "$@"; do
   args+=("$a")
 done
 if [ -n "$stopping" ]; then exit 143; fi
+# A state transfer's pid file left by a member that died during one: every process of that container ended
+# with it, but MariaDB's SST script would take whatever process has that pid in this new container for a
+# transfer still running and refuse to start one ("previous SST script still running"), at every restart.
+rm -f "${HAHA_WATCH_DATADIR:-/var/lib/mysql}/wsrep_sst.pid"
 docker-entrypoint.sh "${args[@]}" &
 member=$!
 if [ -n "$stopping" ]; then kill -TERM "$member" 2>/dev/null; fi
