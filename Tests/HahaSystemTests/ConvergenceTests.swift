@@ -19,17 +19,17 @@ import Testing
         let up = try convergence(.vip(.init(address: "10.1.0.50")))
         #expect(
             up.steps.map(\.change) == [
-                nil, nil, "storage", "swarm", "node scripts", "images", "galera", "stack", nil, "owner", "mqtt", "sensor address",
+                nil, nil, "storage", "swarm", "node scripts", "sensor address", "images", "galera", "stack", nil, "owner", "mqtt",
             ])
         #expect(up.steps.first?.title == "Looking for an existing cluster")
         #expect(up.steps[1].title == "Preflight on n1, n2, n3")
-        #expect(up.steps.last?.title == "Sensor address (VIP 10.1.0.50 via keepalived)")
+        #expect(up.steps[5].title == "Sensor address (VIP 10.1.0.50 via keepalived)")
         #expect(up.homeAssistantURL == "http://10.1.0.50:8123/")
     }
 
     @Test func noSensorAddressStepWithoutOne() throws {
         let up = try convergence(.none)
-        #expect(up.steps.last?.change == "mqtt")
+        #expect(up.steps.last?.change == "mqtt" && !up.steps.contains { $0.change == "sensor address" })
         #expect(up.homeAssistantURL == "http://10.1.0.11:8123/")
     }
 
