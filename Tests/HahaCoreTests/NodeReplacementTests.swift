@@ -43,6 +43,28 @@ struct NodeReplacementTests {
             ])
     }
 
+    /// A run with --address that stopped at the brick (haha.yaml already says the new address; the new machine is in
+    /// the pool): the dead brick is found in the volume and replaced, the new machine is neither detached nor given a
+    /// fourth brick.
+    @Test func aStoppedRunWithANewAddressGoesOnFromTheVolume() throws {
+        var facts = Self.facts(
+            old: "10.0.0.22", new: "10.0.0.22", records: [],
+            pool: [
+                .init(host: "10.0.0.12", connected: true), .init(host: "10.0.0.13", connected: true),
+                .init(host: "10.0.0.22", connected: true), .init(host: "localhost", connected: true),
+            ], oldPeer: "10.0.0.22")
+        facts.otherAddresses = ["10.0.0.11", "10.0.0.13"]
+        let steps = try NodeReplacement.plan(facts).get()
+        #expect(
+            steps == [
+                .replaceBrick(old: "10.0.0.12:\(Self.path)", new: "10.0.0.22:\(Self.path)"), .detachPeer(address: "10.0.0.12"), .converge,
+                .healFull,
+            ])
+        // Without the other nodes' addresses the brick's owner is unknown: never a fourth brick, never the new machine detached.
+        facts.otherAddresses = []
+        #expect(Self.refusal(facts)?.contains("adding one would make it replica 4") == true)
+    }
+
     @Test func aNewAddressTakesTheBricksPlaceInTheLayout() throws {
         let steps = try NodeReplacement.plan(Self.facts(new: "10.0.0.22")).get()
         #expect(

@@ -31,12 +31,16 @@ public enum NodeReplacement {
         public var isBrickNode: Bool
         public var isArbiterNode: Bool
         public var brickPath: String
+        /// The addresses of the spec's other nodes (a brick on none of them, nor on the new address, is the dead one's).
+        public var otherAddresses: [String]
 
         public init(
             node: String, oldAddress: String, newAddress: String, newSwarmState: String?, swarmRecords: [(id: String, state: String)],
             managers: Int, reachableManagers: Int, syncedSurvivors: [String], isDataNode: Bool, bricks: [String], arbiterBrick: String?,
-            pool: [GlusterOutput.Peer], oldPeer: String?, isBrickNode: Bool, isArbiterNode: Bool, brickPath: String
+            pool: [GlusterOutput.Peer], oldPeer: String?, isBrickNode: Bool, isArbiterNode: Bool, brickPath: String,
+            otherAddresses: [String] = []
         ) {
+            self.otherAddresses = otherAddresses
             self.node = node
             self.oldAddress = oldAddress
             self.newAddress = newAddress
@@ -61,7 +65,7 @@ public enum NodeReplacement {
                 && a.managers == b.managers && a.reachableManagers == b.reachableManagers && a.syncedSurvivors == b.syncedSurvivors
                 && a.isDataNode == b.isDataNode && a.bricks == b.bricks && a.arbiterBrick == b.arbiterBrick && a.pool == b.pool
                 && a.oldPeer == b.oldPeer && a.isBrickNode == b.isBrickNode && a.isArbiterNode == b.isArbiterNode
-                && a.brickPath == b.brickPath
+                && a.brickPath == b.brickPath && a.otherAddresses == b.otherAddresses
         }
     }
 
@@ -124,7 +128,8 @@ public enum NodeReplacement {
     }
 
     /// The steps that replace the node, or why it must not be done now (every check before any change).
-    public static func plan(_ facts: Facts) -> Result<[Step], Refusal> {
+    public static func plan(_ given: Facts) -> Result<[Step], Refusal> {
+        let facts = resumed(given)
         let name = facts.node
         guard let state = facts.newSwarmState else {
             return .failure(
@@ -203,11 +208,35 @@ public enum NodeReplacement {
             if let old = facts.oldPeer { steps.append(.detachPeer(address: old)) }
             if !newInPool { steps.append(.probePeer(address: facts.newAddress)) }
             if facts.isBrickNode && !bricks.contains(newBrick) {
+                // The layout is three bricks (replica 3, or 2 + arbiter): never a fourth.
+                guard bricks.count < 3 else {
+                    return .failure(
+                        Refusal(
+                            reason:
+                                "the volume already has \(bricks.count) bricks (\(bricks.joined(separator: ", "))) and none on \(facts.newAddress): adding one would make it replica \(bricks.count + 1)",
+                            next: "look at `gluster volume info` on a survivor; a brick on no node of haha.yaml is the dead machine's"))
+                }
                 steps.append(.addBrick(brick: newBrick, replica: bricks.count + 1, arbiter: facts.isArbiterNode))
             }
         }
         steps.append(.converge)
         if facts.isBrickNode { steps.append(.healFull) }
         return .success(steps)
+    }
+
+    /// A run with `--address` that stopped after haha.yaml was rewritten: the spec already names the new address, so
+    /// the old one is read from the volume (the one brick on no node of the spec and not on the new address) and the
+    /// dead peer is the pool's entry for it, never the new machine.
+    static func resumed(_ facts: Facts) -> Facts {
+        guard facts.oldAddress == facts.newAddress, !facts.otherAddresses.isEmpty else { return facts }
+        let strays = facts.bricks.compactMap { brick -> String? in
+            let host = String(brick.split(separator: ":").first ?? "")
+            return host == facts.newAddress || facts.otherAddresses.contains(host) ? nil : host
+        }
+        guard strays.count == 1 else { return facts }
+        var resumed = facts
+        resumed.oldAddress = strays[0]
+        resumed.oldPeer = facts.pool.first { $0.host == strays[0] }?.host
+        return resumed
     }
 }

@@ -69,7 +69,7 @@ public struct NodeReplace: Sendable {
             arbiterBrick: GlusterOutput.arbiterBrick(info2), pool: pool, oldPeer: oldPeer?.names[0],
             isBrickNode: storage.brickNodes.contains { $0.name == node.name },
             isArbiterNode: spec.arbiter?.name == node.name && storage.brickNodes.contains { $0.name == node.name && $0.role == .arbiter },
-            brickPath: spec.storage.brickPath)
+            brickPath: spec.storage.brickPath, otherAddresses: spec.nodes.filter { $0.name != node.name }.map(\.address))
     }
 
     /// Runs one step other than `converge` (the command runs that one with `haha up`'s printer).
