@@ -73,7 +73,7 @@ struct ClusterTests {
         for value in secretsBefore.all + [joinToken] {
             #expect(!(failedJoin.output + failedJoin.errorOutput).contains(value), "the failed haha up printed a secret or the join token")
         }
-        for (marker, delay) in [("Swarm with", 1.0), ("Galera:", 25), ("Stack ", 2), ("Home Assistant owner", 0.3), ("Sensor address", 1)] {
+        for (marker, delay) in [("Swarm with", 1.0), ("Galera:", 25), ("Stack ", 0.3), ("Home Assistant owner", 0.3), ("Sensor address", 1)] {
             try await killUp(haha, spec: specPath, at: marker, after: delay, in: scratch.path)
         }
         budget.step("haha up to the end")
@@ -500,10 +500,10 @@ struct ClusterTests {
             sleep "$4"; kill -9 $pid 2>/dev/null; wait $pid; rc=$?; cat "$log"; rm -f "$log"; exit $rc
             """#
         let result = try await run(["sh", "-c", script, "sh", haha, spec, marker, String(delay)], in: directory, timeout: 2400)
-        // A run that found nothing left to do (an earlier killed run got this far) ends before the kill: nothing to
-        // interrupt, not a failure. Any other ending is.
-        let converged = result.exitCode == 0 && result.output.contains("no changes")
-        if converged { print("killUp: haha up had nothing left to do in the step '\(marker)'; not interrupted") }
+        // A run that finished before the kill (an earlier killed run got this far, and what was left took less than
+        // the delay) had nothing left to interrupt: not a failure. Any other ending is.
+        let converged = result.exitCode == 0
+        if converged { print("killUp: haha up finished before the kill in the step '\(marker)'; not interrupted") }
         #expect(
             result.exitCode == 137 || converged,
             "haha up was to be killed in the step '\(marker)' (exit \(result.exitCode)):\n\(result.output)")
