@@ -73,7 +73,9 @@ struct ClusterTests {
         for value in secretsBefore.all + [joinToken] {
             #expect(!(failedJoin.output + failedJoin.errorOutput).contains(value), "the failed haha up printed a secret or the join token")
         }
-        for (marker, delay) in [("Swarm with", 1.0), ("Galera:", 25), ("Stack ", 0.3), ("Home Assistant owner", 0.3), ("Sensor address", 1)] {
+        for (marker, delay) in [
+            ("Swarm with", 1.0), ("Galera:", 25), ("Stack ", 0.3), ("Home Assistant owner", 0.3), ("Sensor address", 1),
+        ] {
             try await killUp(haha, spec: specPath, at: marker, after: delay, in: scratch.path)
         }
         budget.step("haha up to the end")
