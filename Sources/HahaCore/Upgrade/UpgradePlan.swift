@@ -19,10 +19,15 @@ public enum UpgradePlan {
     /// (`2026.12.1`) on the current image's repository.
     public static func reference(current: String, requested: String) -> String {
         if requested.contains("/") || requested.contains(":") || requested.contains("@") { return requested }
-        var repository = Substring(current)
+        return "\(repository(of: current)):\(requested)"
+    }
+
+    /// An image reference's repository: without its digest (`@sha256:…`) and its tag (a registry's `:PORT` stays).
+    static func repository(of reference: String) -> Substring {
+        var repository = Substring(reference)
         if let at = repository.firstIndex(of: "@") { repository = repository[..<at] }
         if let colon = repository.lastIndex(of: ":"), !repository[colon...].contains("/") { repository = repository[..<colon] }
-        return "\(repository):\(requested)"
+        return repository
     }
 
     /// The images that change (a request equal to the current image is no change).
@@ -75,9 +80,7 @@ public enum UpgradePlan {
             for prefix in ["docker.io/", "library/"] where name.hasPrefix(prefix) { name = name.dropFirst(prefix.count) }
             return name
         }
-        var repository = Substring(reference)
-        if let colon = repository.lastIndex(of: ":"), !repository[colon...].contains("/") { repository = repository[..<colon] }
-        let wanted = short(repository)
+        let wanted = short(repository(of: reference))
         var held: [String: Set<String>] = [:]
         for (node, lines) in repoDigests {
             held[node] = Set(
