@@ -1,6 +1,7 @@
 import Foundation
 import HahaCore
 import HahaTestSupport
+import Synchronization
 import Testing
 
 @testable import HahaSystem
@@ -324,6 +325,34 @@ extension RenderingSteps {
             let phases = runners["n1"]!.commands.filter { $0.arguments.last?.contains("cat > /var/lib/haha/deploy/phase.haha-tmp") == true }
                 .compactMap { $0.input.map { String(decoding: $0, as: UTF8.self) } }
             #expect(phases == ["bootstrap n2\n", "joining n2\n", "steady\n"])
+        }
+
+        /// `haha up` ends when every service runs all its tasks: a node that just joined gets its proxy task a little
+        /// after the steps that wait for the database and Home Assistant (seen on the lab after `haha node add`).
+        @Test func upWaitsForAGlobalTaskOnANewNode() async throws {
+            let listings = Mutex(["haha_proxy 3/4\n", "haha_proxy 3/4\n", "haha_proxy 4/4\n"])
+            let (cluster, runners) = Fixtures.cluster(Fixtures.spec()) { name, runner in
+                guard name == "n1" else { return }
+                runner.on({ $0.starts(with: ["docker", "service", "ls"]) }) { _ in
+                    .scripted(stdout: "haha_homeassistant 3/3\n" + listings.withLock { $0.count > 1 ? $0.removeFirst() : $0[0] })
+                }
+            }
+            try await Deploy(cluster: cluster, secrets: Self.secrets).waitServicesRunning(timeout: 30)
+            #expect(listings.withLock { $0 } == ["haha_proxy 4/4\n"])
+            #expect(runners["n1"]!.commands.filter { $0.arguments.starts(with: ["docker", "service", "ls"]) }.count == 3)
+        }
+
+        /// One that never gets its task: the wait ends with the service that is short and where to look.
+        @Test func aServiceThatStaysShortIsNamedWhenTheWaitEnds() async throws {
+            let (cluster, _) = Fixtures.cluster(Fixtures.spec()) { name, runner in
+                guard name == "n1" else { return }
+                runner.on({ $0.starts(with: ["docker", "service", "ls"]) }, stdout: "haha_homeassistant 3/3\nhaha_proxy 3/4\n")
+            }
+            let error = await #expect(throws: HahaError.self) {
+                try await Deploy(cluster: cluster, secrets: Self.secrets).waitServicesRunning(timeout: 0)
+            }
+            #expect(error?.message.contains("haha_proxy 3/4") == true)
+            #expect(error?.next?.contains("docker service ps --no-trunc") == true)
         }
     }
 }

@@ -14,7 +14,7 @@ import Testing
 
         init(
             own: String?, peers: String?, quietGrace: Int = 180, arguments: [String] = ["--wsrep-node-name=n1"], slowAsk: Bool = false,
-            staleTransferPid: Bool = false
+            staleTransferPid: Bool = false, grastate: String? = nil, environment: [String: String] = [:]
         ) throws {
             root = FileManager.default.temporaryDirectory.appendingPathComponent("haha-watch-\(UUID().uuidString)").path
             let bin = "\(root)/bin"
@@ -23,6 +23,9 @@ import Testing
             if staleTransferPid {
                 try "70\n".write(toFile: "\(root)/data/wsrep_sst.pid", atomically: true, encoding: .utf8)
                 try "# GALERA saved state\n".write(toFile: "\(root)/data/grastate.dat", atomically: true, encoding: .utf8)
+            }
+            if let grastate {
+                try grastate.write(toFile: "\(root)/data/grastate.dat", atomically: true, encoding: .utf8)
             }
             func write(_ name: String, _ text: String) throws {
                 try text.write(toFile: "\(bin)/\(name)", atomically: true, encoding: .utf8)
@@ -60,7 +63,8 @@ import Testing
                     // The container's own processes, not this machine's (a lab may run real state transfers).
                     "HAHA_WATCH_PROC": "\(root)/proc",
                     "HAHA_WATCH_DATADIR": "\(root)/data",
-                ], stdout: .file("\(root)/watch.log"), stderr: .file("\(root)/watch.log"), ownGroup: true)
+                ].merging(environment) { _, given in given }, stdout: .file("\(root)/watch.log"), stderr: .file("\(root)/watch.log"),
+                ownGroup: true)
         }
 
         /// What the fake member did, a line per event (`running ARGS`, `stopped`).
@@ -174,6 +178,56 @@ import Testing
             }
         }
         #expect(try await eventually(5) { left().isEmpty }, "\(left())")
+    }
+
+    /// What Galera writes on the last member to leave the primary component cleanly.
+    static let lastToLeave =
+        "# GALERA saved state\nversion: 2.1\nuuid: 8bcf4a34-aedb-11e6-a3e8-5b3cf6a8e4f3\nseqno: 57\nsafe_to_bootstrap: 1\n"
+
+    /// Members that left one by one and cleanly have no saved view to re-form a component from (seen on the lab: two
+    /// members restarting every 40 s with "failed to reach primary view" for 15 minutes). The one Galera marked safe to
+    /// bootstrap does so once every other member's group port answers; the others join it.
+    @Test func theLastMemberToLeaveBootstrapsOnceEveryOtherMemberIsUp() async throws {
+        let peers = try [LoopbackServer(reply: []), LoopbackServer(reply: [])]
+        defer { for peer in peers { peer.stop() } }
+        let m = try Member(
+            own: nil, peers: nil, arguments: ["--wsrep-node-name=n1", "--wsrep-node-address=10.1.0.11"], grastate: Self.lastToLeave,
+            environment: ["HAHA_WATCH_MEMBERS": "10.1.0.11 " + peers.map { "127.0.0.1:\($0.port)" }.joined(separator: " ")])
+        #expect(try await eventually(15) { !m.history.isEmpty }, "\(m.log)")
+        #expect(m.history == "running --wsrep-node-name=n1 --wsrep-node-address=10.1.0.11 --wsrep-new-cluster\n", "\(m.log)")
+        #expect(m.log.contains("safe_to_bootstrap: 1), no peer has one and every other member is up"))
+    }
+
+    /// It does not bootstrap while a member is down (it may have gone on without it), nor without Galera's flag, nor
+    /// beside a primary component; a member later in the list waits and joins the component formed meanwhile.
+    @Test func noBootstrapWithAMemberDownWithoutTheFlagOrBesideAPrimaryComponent() async throws {
+        let up = try LoopbackServer(reply: [])
+        defer { up.stop() }
+        let arguments = ["--wsrep-node-address=10.1.0.12"]
+        let look = ["HAHA_WATCH_LOOK": "4", "HAHA_WATCH_STAGGER": "4"]
+        // Port 1 on loopback: nothing listens there.
+        let memberDown = try Member(
+            own: nil, peers: nil, arguments: arguments, grastate: Self.lastToLeave,
+            environment: look.merging(["HAHA_WATCH_MEMBERS": "127.0.0.1:\(up.port) 10.1.0.12 127.0.0.1:1"]) { $1 })
+        let notSafe = try Member(
+            own: nil, peers: nil, arguments: arguments,
+            grastate: Self.lastToLeave.replacingOccurrences(of: "safe_to_bootstrap: 1", with: "safe_to_bootstrap: 0"),
+            environment: look.merging(["HAHA_WATCH_MEMBERS": "127.0.0.1:\(up.port) 10.1.0.12"]) { $1 })
+        let primary = try Member(
+            own: nil, peers: "Primary/Synced", arguments: arguments, grastate: Self.lastToLeave,
+            environment: look.merging(["HAHA_WATCH_MEMBERS": "127.0.0.1:\(up.port) 10.1.0.12"]) { $1 })
+        // Second in the list: it waits 4 s after seeing everyone up, and in that time the first one's component forms.
+        let second = try Member(
+            own: nil, peers: nil, arguments: arguments, grastate: Self.lastToLeave,
+            environment: look.merging(["HAHA_WATCH_MEMBERS": "127.0.0.1:\(up.port) 10.1.0.12"]) { $1 })
+        try await Task.sleep(for: .milliseconds(1500))
+        #expect(second.history.isEmpty, "\(second.log)")
+        try "Primary/Synced".write(toFile: "\(second.root)/peers", atomically: true, encoding: .utf8)
+        for m in [memberDown, notSafe, primary, second] {
+            #expect(try await eventually(20) { !m.history.isEmpty }, "\(m.log)")
+            #expect(m.history == "running --wsrep-node-address=10.1.0.12\n", "\(m.log)")
+            #expect(!m.log.contains("bootstrapping"), "\(m.log)")
+        }
     }
 
     /// A bootstrapper whose peers already have a primary component joins them (the flag is dropped); without one

@@ -102,6 +102,10 @@ public struct Convergence: Sendable {
                     token: token, broker: Renderer.Names.mosquitto, port: spec.mqtt.port,
                     username: "homeassistant", password: secrets[SecretCatalog.mqttUser("homeassistant")])
             },
+            Step("Every service of the stack runs all its tasks", change: nil) { _ in
+                try await deploy.waitServicesRunning()
+                return false
+            },
         ]
         if spec.sensorAddress == .none { steps.removeAll { $0.change == "sensor address" } }
         self.steps = steps

@@ -196,6 +196,21 @@ public struct Deploy: Sendable {
         return true
     }
 
+    /// Waits until every service of the stack runs as many tasks as it wants. The steps before wait for what they
+    /// change (members synced, Home Assistant answering), not for a global service's task on a node that just joined
+    /// (the proxy of a node `haha node add` brought): without this wait, `haha up` could return while `haha status`
+    /// still says degraded.
+    public func waitServicesRunning(timeout: Double = 300) async throws {
+        try await waitUntil(
+            "every service of the stack \(stack) running all its tasks", timeout: timeout, interval: 2,
+            next:
+                "run `haha status` to see which service is short, and `docker service ps --no-trunc SERVICE` on a manager for why its task does not run; then run `haha up` again"
+        ) { poll in
+            let manager = poll.on(cluster.runner(try await cluster.coordinator()))
+            return Self.converged(try await Self.services(of: stack, on: manager))
+        }
+    }
+
     /// The stack's services with their replicas (`running/wanted`), as a manager lists them; `haha status` shows the same.
     static func services(of stack: String, on manager: any CommandRunner) async throws -> [ClusterStatus.Report.Service] {
         ClusterStatus.parseServices(

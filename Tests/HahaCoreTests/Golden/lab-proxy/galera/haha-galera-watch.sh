@@ -28,6 +28,41 @@ for a in "$@"; do
   fi
   args+=("$a")
 done
+# The last member to leave the primary component cleanly holds every committed write: Galera wrote
+# safe_to_bootstrap: 1 in its grastate.dat (a member that ran since says 0). The others' clean stops took their
+# saved views with them, so Galera's own recovery (pc.recovery) cannot form a component again and no member
+# would ever start. When no peer has a primary component and every other member's group port answered in
+# the last look (they are up, looking for one), this member bootstraps: rule 5 of haha's recovery planner,
+# which `haha up` applies with every member's position at hand. Members later in the list wait longer
+# before they decide, and then join a component formed meanwhile (two flags: only after a forced recovery).
+members=(${HAHA_WATCH_MEMBERS:-172.30.77.11 172.30.77.12 172.30.77.13})
+look=${HAHA_WATCH_LOOK:-90}
+stagger=${HAHA_WATCH_STAGGER:-30}
+# An address answers when something listens on its group port; a test's member may name its own port.
+listening() { local port=${HAHA_WATCH_GROUP_PORT:-4567}; [[ $1 == *:* ]] && port=${1##*:}; timeout 2 bash -c "exec 3<>/dev/tcp/${1%%:*}/$port" 2>/dev/null; }
+address=
+for a in "${args[@]}"; do case "$a" in --wsrep-node-address=*) address=${a#*=} ;; esac; done
+if [[ " ${args[*]} " != *" --wsrep-new-cluster "* ]] && grep -qs '^safe_to_bootstrap: *1' "${HAHA_WATCH_DATADIR:-/var/lib/mysql}/grastate.dat"; then
+  others=(); index=0
+  for m in "${members[@]}"; do
+    if [ "${m%%:*}" = "$address" ]; then index=${#others[@]}; else others+=("$m"); fi
+  done
+  declare -A seen=()
+  for ((waited = 0; waited < look && ${#others[@]} > 0; waited += 2)); do
+    [ -z "$stopping" ] || break
+    if theirs=$(ask -h "$peers") && [ "${theirs%%/*}" = Primary ]; then break; fi
+    for m in "${others[@]}"; do [ -n "${seen[$m]}" ] || ! listening "$m" || seen[$m]=1; done
+    if [ "${#seen[@]}" -ge "${#others[@]}" ]; then
+      sleep $((index * stagger)) & wait $!
+      if [ -z "$stopping" ] && ! { theirs=$(ask -h "$peers") && [ "${theirs%%/*}" = Primary ]; }; then
+        echo "[haha-galera-watch] this member left the primary component last (safe_to_bootstrap: 1), no peer has one and every other member is up (${others[*]}): bootstrapping" >&2
+        args+=(--wsrep-new-cluster)
+      fi
+      break
+    fi
+    sleep 2 & wait $!
+  done
+fi
 if [ -n "$stopping" ]; then exit 143; fi
 # A state transfer's pid file left by a member that died during one: every process of that container ended
 # with it, but MariaDB's SST script would take whatever process has that pid in this new container for a
