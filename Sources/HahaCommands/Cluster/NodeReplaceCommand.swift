@@ -72,7 +72,10 @@ struct NodeReplaceCommand: AsyncParsableCommand {
             case .failure(let refusal): throw HahaError(.invalidState, "not replacing \(node): \(refusal.reason)", next: refusal.next)
             case .success(let planned): steps = planned
             }
-            Console.error("plan for \(node) (\(oldAddress) → \(target.address)):")
+            // A run that stopped after haha.yaml got the new address finds the old one in the volume.
+            let previous = NodeReplacement.resumed(facts).oldAddress
+            report.oldAddress = previous
+            Console.error("plan for \(node) (\(previous) → \(target.address)):")
             for (number, step) in steps.enumerated() { Console.error("  \(number + 1). \(step.summary)") }
             report.steps = steps.map { Report.Step(step: $0.summary, seconds: nil) }
             if change.dryRun { return }

@@ -227,7 +227,7 @@ public enum NodeReplacement {
     /// A run with `--address` that stopped after haha.yaml was rewritten: the spec already names the new address, so
     /// the old one is read from the volume (the one brick on no node of the spec and not on the new address) and the
     /// dead peer is the pool's entry for it, never the new machine.
-    static func resumed(_ facts: Facts) -> Facts {
+    public static func resumed(_ facts: Facts) -> Facts {
         guard facts.oldAddress == facts.newAddress, !facts.otherAddresses.isEmpty else { return facts }
         let strays = facts.bricks.compactMap { brick -> String? in
             let host = String(brick.split(separator: ":").first ?? "")
