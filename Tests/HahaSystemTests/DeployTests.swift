@@ -327,6 +327,17 @@ extension RenderingSteps {
             #expect(phases == ["bootstrap n2\n", "joining n2\n", "steady\n"])
         }
 
+        /// Swarm refuses a mode change in place: a Home Assistant or broker service deployed in the other mode (before
+        /// they ran on every data node) is removed before the deploy, which creates it again (the fixture routes by the mesh).
+        @Test func servicesWhoseModeChangedAreRemovedBeforeTheDeploy() async throws {
+            let (cluster, runners) = Self.stackCluster()
+            try await Deploy(cluster: cluster, secrets: Self.secrets).deploy(.steady)
+            let scripts = runners["n1"]!.commands.compactMap(\.arguments.last).filter { $0.contains("{{if .Spec.Mode.Global}}") }
+            #expect(scripts.count == 2)
+            #expect(scripts.contains { $0.contains("haha_homeassistant") && $0.contains("!= replicated ];") })
+            #expect(scripts.contains { $0.contains("haha_mosquitto") && $0.contains("!= replicated ];") })
+        }
+
         /// `haha up` ends when every service runs all its tasks: a node that just joined gets its proxy task a little
         /// after the steps that wait for the database and Home Assistant (seen on the lab after `haha node add`).
         @Test func upWaitsForAGlobalTaskOnANewNode() async throws {

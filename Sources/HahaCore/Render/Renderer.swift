@@ -61,6 +61,12 @@ public struct Renderer: Sendable {
     /// routing mesh. Swarm cannot change a service's mode: `haha up` removes a service deployed with the other one.
     public static func homeAssistantMode(_ spec: ClusterSpec) -> String { spec.routing == .proxy ? "global" : "replicated" }
 
+    /// With the proxy, the broker is a standby on every data node and runs where the fence holds the lease
+    /// (`BrokerGuard`); with the routing mesh (which would send clients to standbys), one replica Swarm moves.
+    public static func brokerFollowsLease(_ spec: ClusterSpec) -> Bool { spec.routing == .proxy }
+
+    public static func brokerMode(_ spec: ClusterSpec) -> String { brokerFollowsLease(spec) ? "global" : "replicated" }
+
     public func render() throws -> [RenderedFile] {
         var (stack, files) = build()
         for name in omitting { stack.services[name] = nil }
@@ -102,6 +108,9 @@ public struct Renderer: Sendable {
         files.append(RenderedFile(path: "galera/haha-galera-watch.sh", contents: GaleraFiles.watchdog(spec)))
         if spec.routing == .proxy {
             files.append(RenderedFile(path: "haproxy/haproxy.cfg", contents: ProxyFiles.config(spec)))
+        }
+        if Self.brokerFollowsLease(spec) {
+            files.append(RenderedFile(path: "mosquitto/haha-broker.sh", contents: BrokerGuard.script(spec)))
         }
         files += NodeFiles.files(spec, secrets)
         files += GaleraFirewall.files(spec) + SwarmRetry.files(spec)

@@ -322,7 +322,8 @@ enum ProxyFiles {
               timeout connect 3s
               timeout client 1h
               timeout server 1h
-              default-server init-addr last,libc,none resolvers docker check inter 2s fall 2 rise 1
+              # A standby's slot is down and probed every 500 ms: the instance that takes over gets traffic at once.
+              default-server init-addr last,libc,none resolvers docker check inter 2s downinter 500ms fall 2 rise 1
 
             frontend health
               mode http
@@ -341,8 +342,9 @@ enum ProxyFiles {
               bind :\(spec.mqtt.port)
               default_backend mqtt
 
+            # One slot per data node: each runs a broker's standby; only the lease holder's broker answers the checks.
             backend mqtt
-              server-template mqtt 2 tasks.\(names.mosquitto):\(spec.mqtt.port)
+              server-template mqtt \(spec.dataNodes.count + 1) tasks.\(names.mosquitto):\(spec.mqtt.port)
 
             """
     }

@@ -148,19 +148,27 @@ struct StackBuilder {
                 labels: ["org.haha.component": "homeassistant"]),
             stopGracePeriod: "30s", init: true)
 
-        // Mosquitto: one broker, persistence on the Gluster mount, saved on every change.
+        // Mosquitto: one broker, persistence on the Gluster mount, saved on every change. With the proxy, a standby on
+        // every data node and the broker where the fence holds the lease (BrokerGuard); with the mesh, one replica.
         let passwd = secret("mosquitto_passwd", "secrets/mosquitto-passwd")
         let acl = secret("mosquitto_acl", "secrets/mosquitto-acl")
         let health = secret("mqtt_healthcheck_options", "secrets/mosquitto-sub-options")
+        let guarded = Renderer.brokerFollowsLease(spec)
+        let brokerGuard = guarded ? config("haha_broker", "mosquitto/haha-broker.sh") : nil
+        let ask =
+            "XDG_CONFIG_HOME=/run/secrets mosquitto_sub -h 127.0.0.1 -p \(spec.mqtt.port) -t '$$SYS/broker/uptime' -C 1 -W 5 >/dev/null"
         stack.services[Names.mosquitto] = S.Service(
             image: spec.images.mosquitto,
-            command: nil,
+            entrypoint: guarded ? ["sh", BrokerGuard.scriptPath] : nil,
+            command: guarded ? BrokerGuard.brokerCommand : nil,
             environment: nil,
             volumes: [
                 S.Mount(type: "bind", source: "\(mount)/mosquitto/config", target: "/mosquitto/config"),
                 S.Mount(type: "bind", source: "\(mount)/mosquitto/data", target: "/mosquitto/data"),
-            ],
-            configs: nil,
+            ]
+                + (guarded
+                    ? [S.Mount(type: "bind", source: Fence.hostRunDirectory, target: Fence.containerRunDirectory, readOnly: true)] : []),
+            configs: brokerGuard.map { [S.FileReference(source: $0, target: BrokerGuard.scriptPath, mode: readAll)] },
             secrets: [
                 S.FileReference(source: passwd, target: "mosquitto-passwd", uid: "1883", gid: "1883", mode: readOnlyRoot),
                 S.FileReference(source: acl, target: "mosquitto-acl", uid: "1883", gid: "1883", mode: readOnlyRoot),
@@ -169,14 +177,12 @@ struct StackBuilder {
             ],
             networks: [Names.appNetwork: S.ServiceNetwork()],
             ports: proxied ? nil : [S.Port(target: spec.mqtt.port, published: spec.mqtt.port, mode: "ingress")],
+            // A standby is healthy as it waits; the broker it runs must answer.
             healthcheck: S.Healthcheck(
-                test: [
-                    "CMD-SHELL",
-                    "XDG_CONFIG_HOME=/run/secrets mosquitto_sub -h 127.0.0.1 -p \(spec.mqtt.port) -t '$$SYS/broker/uptime' -C 1 -W 5 >/dev/null",
-                ],
+                test: ["CMD-SHELL", guarded ? "[ ! -e \(BrokerGuard.runningMarker) ] || \(ask)" : ask],
                 interval: "10s", timeout: "8s", retries: 3, startPeriod: "30s"),
             deploy: S.Deploy(
-                mode: "replicated", replicas: 1, endpointMode: proxied ? "dnsrr" : "vip",
+                mode: Renderer.brokerMode(spec), replicas: guarded ? nil : 1, endpointMode: proxied ? "dnsrr" : "vip",
                 placement: dataOnly,
                 restartPolicy: S.RestartPolicy(condition: "any", delay: "0s"),
                 updateConfig: singleton,

@@ -97,13 +97,19 @@ public struct Deploy: Sendable {
                 file.contents, to: "\(Self.directory).new/\(file.path)", mode: file.isSecret ? "0600" : "0644", on: primary)
         }
         try await primary.shell("rm -rf \(Self.directory) && mv \(Self.directory).new \(Self.directory)", timeout: 30)
-        // Swarm refuses to change a service's mode in place (a stack deployed before Home Assistant ran on every node).
-        let ha = shellQuote("\(stack)_\(Renderer.Names.homeAssistant)")
-        try await primary.shell(
-            """
-            mode=$(docker service inspect --format '{{if .Spec.Mode.Global}}global{{else}}replicated{{end}}' \(ha) 2>/dev/null) || exit 0
-            if [ "$mode" != \(Renderer.homeAssistantMode(spec)) ]; then docker service rm \(ha) >/dev/null; fi
-            """, timeout: 60)
+        // Swarm refuses to change a service's mode in place (a stack deployed before Home Assistant, or the broker, ran
+        // on every node): such a service is removed first and the deploy creates it again.
+        let modes = [
+            (Renderer.Names.homeAssistant, Renderer.homeAssistantMode(spec)), (Renderer.Names.mosquitto, Renderer.brokerMode(spec)),
+        ]
+        for (name, wanted) in modes {
+            let service = shellQuote("\(stack)_\(name)")
+            try await primary.shell(
+                """
+                mode=$(docker service inspect --format '{{if .Spec.Mode.Global}}global{{else}}replicated{{end}}' \(service) 2>/dev/null) || exit 0
+                if [ "$mode" != \(wanted) ]; then docker service rm \(service) >/dev/null; fi
+                """, timeout: 60)
+        }
         // Swarm keeps the secrets in its encrypted raft log once deployed: the plaintext copies go at once,
         // also when the deploy fails.
         try await primary.shell(

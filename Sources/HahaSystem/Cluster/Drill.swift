@@ -145,6 +145,13 @@ public struct Drill: Sendable {
         return try await label(of: host, manager: manager)
     }
 
+    /// The node whose broker answers: the lease holder's when the broker follows the lease (every data node runs a
+    /// standby task), else the node of the service's one task.
+    func brokerNode(manager: any CommandRunner) async throws -> String? {
+        if Renderer.brokerFollowsLease(cluster.spec) { return try await homeAssistantNode(through: manager) }
+        return try await node(of: brokerService, manager: manager)
+    }
+
     /// The spec name of a Swarm node (host name or id): Swarm reports host names, and the `haha.node` label maps them
     /// to the spec's names, which need not be the host names.
     func label(of swarmNode: String, manager: any CommandRunner) async throws -> String {
@@ -176,7 +183,7 @@ public struct Drill: Sendable {
     func placement(manager: any CommandRunner) async throws -> DrillPlacement {
         var placement = DrillPlacement(
             homeAssistant: try await homeAssistantNode(through: manager),
-            broker: try await node(of: brokerService, manager: manager))
+            broker: try await brokerNode(manager: manager))
         let listing = try await manager.output(["docker", "node", "ls", "--format", "{{.ID}} {{.ManagerStatus}}"])
         if let id = DrillPlacement.leaderID(inNodeList: listing) { placement.leader = try await label(of: id, manager: manager) }
         if let vip = cluster.spec.sensorAddress.vip {
@@ -285,7 +292,7 @@ public struct Drill: Sendable {
                     haSeconds = Self.seconds(since: start)
                     report.homeAssistantNode = now
                 }
-                if brokerMoves, mqttSeconds == nil, let now = try? await node(of: brokerService, manager: observerManager),
+                if brokerMoves, mqttSeconds == nil, let now = try? await brokerNode(manager: observerManager),
                     now != victim.name || back.isSet,
                     await probes.mqttLogin(observer.address, spec.mqtt.port, healthcheckUser, healthcheck) == 0
                 {

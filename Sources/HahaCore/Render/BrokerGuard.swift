@@ -1,0 +1,75 @@
+/// The broker's guard (`routing: proxy`): Mosquitto runs on every data node as a standby, and only the node whose fence
+/// holds Home Assistant's lease runs the broker. The fence keeps `active` in its run directory fresh (every second)
+/// while it holds the lease, and removes it when it lets go or fences itself; the guard starts the broker when the file
+/// is fresh and stops it when it is not. So the broker, Home Assistant and the sensor address move together, and a
+/// takeover waits for no Swarm scheduling: the broker answers as soon as the lease moved. Two brokers never write the
+/// persistence file at once, for the same reason two Home Assistants never run.
+public enum BrokerGuard {
+    /// Where the script is mounted in the broker's container.
+    public static let scriptPath = "/haha/haha-broker.sh"
+    /// Present while the guard runs the broker: the health check asks the broker only then.
+    public static let runningMarker = "/tmp/haha-broker-running"
+    /// A flag older than this (a fence killed without cleaning up) counts as none.
+    public static let freshSeconds = 3
+
+    /// The image's own entrypoint and command, which the guard runs (a service's entrypoint replaces the image's and
+    /// clears its command).
+    public static let brokerCommand = ["/docker-entrypoint.sh", "/usr/sbin/mosquitto", "-c", "/mosquitto/config/mosquitto.conf"]
+
+    /// POSIX sh: the official image (Alpine) has busybox, the lab's (Debian) dash; both have `stat -c` and fractional `sleep`.
+    public static func script(_ spec: ClusterSpec) -> String {
+        """
+        #!/bin/sh
+        # haha's broker guard for the cluster "\(spec.name)", rendered by haha (a Swarm config; edit haha.yaml, not this).
+        # Runs the broker (the arguments) only while this node's fence holds Home Assistant's lease: the fence keeps
+        # $flag fresh every second while it does. Usage: haha-broker.sh COMMAND [ARG...]
+        flag=${HAHA_BROKER_FLAG:-\(Fence.containerRunDirectory)/active}
+        fresh=${HAHA_BROKER_FRESH:-\(freshSeconds)}
+        marker=${HAHA_BROKER_MARKER:-\(runningMarker)}
+        broker=
+        stopping=
+        trap 'stopping=1' TERM INT
+        log() { echo "[haha-broker] $*"; }
+        active() {
+          changed=$(stat -c %Y "$flag" 2>/dev/null) || return 1
+          [ $(($(date +%s) - changed)) -le "$fresh" ]
+        }
+        # Mosquitto saves its retained messages as it stops; one that hangs (a volume without its quorum) is killed after 5 s.
+        stop_broker() {
+          [ -n "$broker" ] || return 0
+          rm -f "$marker"
+          kill -TERM "$broker" 2>/dev/null
+          waited=0
+          while kill -0 "$broker" 2>/dev/null && [ "$waited" -lt 50 ]; do sleep 0.1; waited=$((waited + 1)); done
+          kill -KILL "$broker" 2>/dev/null
+          wait "$broker" 2>/dev/null
+          broker=
+        }
+        rm -f "$marker"
+        log "standing by: the broker runs on the node whose fence holds the lease"
+        while [ -z "$stopping" ]; do
+          if active; then
+            if [ -n "$broker" ] && ! kill -0 "$broker" 2>/dev/null; then
+              wait "$broker"
+              log "the broker exited with $?: starting it again in 1 s"
+              broker=
+              rm -f "$marker"
+              sleep 1
+            elif [ -z "$broker" ]; then
+              log "this node holds the lease: starting the broker"
+              "$@" &
+              broker=$!
+              touch "$marker"
+            fi
+          elif [ -n "$broker" ]; then
+            log "this node no longer holds the lease: stopping the broker"
+            stop_broker
+          fi
+          sleep 0.2
+        done
+        stop_broker
+        exit 0
+
+        """
+    }
+}
