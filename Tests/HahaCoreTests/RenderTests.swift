@@ -282,16 +282,30 @@ extension DeployPhaseTests {
         return rules
     }
 
-    @Test func keepalivedAuthenticatesWithAnEightCharacterPassAndChecksTheUnicastSource() throws {
-        let spec = RenderCase.vipMesh.spec
+    /// Unicast peers: VRRP version 3 with adverts every 250 ms (a dead master is waited out in 0.8 s), no
+    /// authentication (version 3 has none), adverts counted only from the peers.
+    @Test func keepalivedWithUnicastPeersAdvertisesQuicklyAndChecksTheSource() throws {
+        let confs = try render(RenderCase.vipMesh.spec).filter { $0.path.hasPrefix("keepalived/") }
+        #expect(confs.count == 3)
+        for conf in confs {
+            #expect(conf.contents.contains("\n  version 3\n  advert_int 0.25\n"), "\(conf.contents)")
+            #expect(!conf.contents.contains("authentication") && !conf.contents.contains("auth_pass"))
+            #expect(conf.contents.contains("\n  check_unicast_src\n"))
+        }
+    }
+
+    /// Multicast (a node known by host name only): version 2, an advert a second with an eight-character pass.
+    @Test func keepalivedWithMulticastAuthenticatesWithAnEightCharacterPass() throws {
+        var spec = RenderCase.vipMesh.spec
+        spec.nodes[2].address = "n3.home.arpa"
         let secrets = fixedSecrets(spec)
         let confs = try render(spec).filter { $0.path.hasPrefix("keepalived/") }
         #expect(confs.count == 3)
         var passes = Set<String>()
         for conf in confs {
             #expect(conf.isSecret, "\(conf.path) holds the VRRP password: it must be written 0600")
-            #expect(conf.contents.contains("\n  authentication {\n    auth_type PASS\n    auth_pass "))
-            #expect(conf.contents.contains("\n  check_unicast_src\n"))
+            #expect(conf.contents.contains("\n  advert_int 1\n  authentication {\n    auth_type PASS\n    auth_pass "))
+            #expect(!conf.contents.contains("unicast") && !conf.contents.contains("version 3"))
             let line = try #require(conf.contents.split(separator: "\n").first { $0.hasPrefix("    auth_pass ") })
             let pass = String(line.dropFirst("    auth_pass ".count))
             #expect(pass.count == 8 && pass.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) }, "\(pass)")

@@ -43,9 +43,11 @@ enum NodeFiles {
         Int(SHA512.hash(Array("haha vrrp \(spec.name)".utf8))[0]) % 254 + 1
     }
 
-    /// VRRP adverts carry `authPass` (keepalived's plain-text authentication: it keeps a stray or misconfigured
-    /// router on the LAN from joining, not an attacker who can read the LAN); with unicast, `check_unicast_src`
-    /// drops adverts whose source is not one of the peers.
+    /// With unicast (every node has an IPv4 address), VRRP version 3 with an advert every 250 ms: the lease holder's
+    /// keepalived, once its check passes, waits out a dead master in 0.8 s instead of 3.2 s (three adverts and the skew).
+    /// Version 3 has no authentication; `check_unicast_src` drops adverts whose source is not one of the peers. Else
+    /// (multicast), version 2 with an advert a second carrying `authPass` (keepalived's plain-text authentication: it
+    /// keeps a stray or misconfigured router on the LAN from joining, not an attacker who can read the LAN).
     static func keepalived(_ spec: ClusterSpec, _ vip: ClusterSpec.SensorAddress.VIP, node: ClusterSpec.Node, rank: Int, authPass: String)
         -> String
     {
@@ -75,12 +77,12 @@ enum NodeFiles {
             "  interface \(vip.interface)",
             "  virtual_router_id \(routerID(spec))",
             "  priority \(priority)",
-            "  advert_int 1",
-            "  authentication {",
-            "    auth_type PASS",
-            "    auth_pass \(authPass)",
-            "  }",
         ]
+        if unicast {
+            lines += ["  version 3", "  advert_int 0.25"]
+        } else {
+            lines += ["  advert_int 1", "  authentication {", "    auth_type PASS", "    auth_pass \(authPass)", "  }"]
+        }
         if unicast {
             lines.append("  unicast_src_ip \(node.address)")
             lines.append("  unicast_peer {")
