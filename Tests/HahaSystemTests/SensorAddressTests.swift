@@ -78,6 +78,22 @@ extension RenderingSteps {
             }
         }
 
+        /// A configuration of ours that changed (another peer list) is reloaded, not restarted: keepalived keeps the address.
+        @Test func ourChangedConfigurationIsReloadedNotRestarted() async throws {
+            let (cluster, runners) = Self.nodes(
+                Self.vipSpec, existing: "# keepalived on n1, rendered by haha.\nvrrp_instance haha_sensors {\n}\n")
+            #expect(try await SensorAddressSetup(cluster: cluster).converge(files: try Self.files(Self.vipSpec)) == true)
+            for runner in runners.values {
+                let scripts = runner.commands.compactMap(\.arguments.last)
+                let write = try #require(scripts.firstIndex { $0.contains("cat > \(Self.keepalived).haha-tmp") })
+                let reload = try #require(scripts.firstIndex { $0 == SensorAddressSetup.reloadKeepalived })
+                #expect(write < reload)
+                #expect(!scripts.contains(SensorAddressSetup.restart("keepalived")) && !runner.ran("haha-backup"))
+            }
+            let syntax = try await LocalRunner().run(Command(["sh", "-n", "-c", SensorAddressSetup.reloadKeepalived], timeout: 10))
+            #expect(syntax.exitCode == 0, "\(syntax.errorOutput)")
+        }
+
         @Test func mdnsHostnameModeSetsTheHostNameAndTheCronJobOnceEach() async throws {
             let spec = Fixtures.spec { $0.sensorAddress = .mdnsHostname("homeassistant") }
             let files = try Self.files(spec)

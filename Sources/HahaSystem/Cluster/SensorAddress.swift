@@ -20,6 +20,13 @@ public struct SensorAddressSetup: Sendable {
             + "service \(service) start; fi"
     }
 
+    /// Makes a running keepalived read its configuration again (SIGHUP): the address stays where it is. Restarted,
+    /// keepalived drops it first, and sensors lost the address for 1–3 s at each `haha node add` and `node remove`
+    /// (seen on the lab). Without a running keepalived or its pid file: a restart.
+    static let reloadKeepalived =
+        "if pgrep -x keepalived >/dev/null && { if [ -d /run/systemd/system ]; then systemctl reload keepalived; "
+        + "else kill -HUP \"$(cat /run/keepalived.pid 2>/dev/null)\" 2>/dev/null; fi; }; then :; else \(restart("keepalived")); fi"
+
     public func converge(files: [RenderedFile]) async throws -> Bool {
         let spec = cluster.spec
         let changes = try await cluster.onAll { node, runner in
@@ -35,12 +42,14 @@ public struct SensorAddressSetup: Sendable {
                         try await runner.shell("DEBIAN_FRONTEND=noninteractive apt-get install -y keepalived", timeout: 600)
                         try await Marker.set(Marker.installed("keepalived"), on: runner)
                     }
-                    if current.succeeded, !current.output.contains("rendered by haha") {
+                    let ours = current.succeeded && current.output.contains("rendered by haha")
+                    if current.succeeded, !ours {
                         // Someone else's keepalived configuration: keep it beside ours.
                         try await runner.shell("cp -n \(Self.keepalivedConf) \(Self.keepalivedConf).haha-backup", timeout: 30)
                     }
                     try await cluster.write(conf.contents, to: Self.keepalivedConf, mode: conf.isSecret ? "0600" : "0644", on: runner)
-                    try await runner.shell(Self.restart("keepalived"), timeout: 60)
+                    // Ours changed (a node added or removed): reload, so that the holder keeps the address.
+                    try await runner.shell(ours ? Self.reloadKeepalived : Self.restart("keepalived"), timeout: 60)
                     changed = true
                 } else if try await runner.run(Command(["pgrep", "-x", "keepalived"], timeout: 30)).exitCode == 1 {
                     // Configured but not running (a node that booted without starting it): start it.
