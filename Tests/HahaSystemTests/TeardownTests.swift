@@ -102,6 +102,25 @@ import Testing
         #expect(cleanups.allSatisfy { $0 > leaves.min()! })
     }
 
+    /// Swarm removing a task's container as haha does (`removal … is already in progress`, seen in CI) is not an
+    /// error: haha waits until the stack's containers are gone, and goes on.
+    @Test func containersSwarmIsRemovingAreWaitedFor() async throws {
+        let (cluster, runners) = Self.running()
+        let n3 = runners["n3"]!
+        n3.on({ $0.last?.contains("xargs -r docker rm -f") == true }) { _ in
+            n3.commands.filter { $0.arguments.last?.contains("xargs -r docker rm -f") == true }.count == 1
+                ? .scripted(exit: 123, stderr: "Error response from daemon: removal of container 0e4912cbadf9 is already in progress\n")
+                : .scripted()
+        }
+        n3.on({ $0.starts(with: ["docker", "ps", "-aq"]) }) { _ in
+            n3.commands.filter { $0.arguments.starts(with: ["docker", "ps", "-aq"]) }.count == 1
+                ? .scripted(stdout: "0e4912cbadf9\n") : .scripted()
+        }
+        _ = try await Teardown(cluster: cluster).run(purge: false)
+        #expect(n3.commands.filter { $0.arguments.starts(with: ["docker", "ps", "-aq"]) }.count == 2)
+        #expect(n3.commands.filter { $0.arguments == ["docker", "swarm", "leave", "--force"] }.count == 1)
+    }
+
     @Test func purgeRemovesVolumesBricksAndPackagesHahaInstalledAndNothingElse() async throws {
         let (cluster, runners) = Self.running()
         let kept = try await Teardown(cluster: cluster).run(purge: true)

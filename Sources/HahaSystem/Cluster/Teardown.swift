@@ -33,9 +33,20 @@ public struct Teardown: Sendable {
                 try await poll.on(runner).output(["docker", "ps", "-q", "--filter", "label=com.docker.stack.namespace=\(stack)"]).isEmpty
             }
             if stopped == nil { cluster.log("\(node.name): Swarm did not stop the stack's containers; removing them directly") }
-            // Stopped task containers Swarm has not collected yet still hold the volumes.
-            try await runner.shell(
-                "docker ps -aq --filter label=com.docker.stack.namespace=\(stack) | xargs -r docker rm -f >/dev/null", timeout: 120)
+            // Stopped task containers Swarm has not collected yet still hold the volumes. Swarm may be removing some at
+            // the same moment ("removal of container … is already in progress", seen in CI): those are waited for.
+            let label = "label=com.docker.stack.namespace=\(stack)"
+            let remove = Command(["sh", "-c", "docker ps -aq --filter \(label) | xargs -r docker rm -f >/dev/null"], timeout: 120)
+            _ = try await runner.run(remove)
+            try await waitUntil(
+                "the stack's containers on \(node.name) to be removed", timeout: 120, interval: 2,
+                next:
+                    "run `docker ps -a --filter \(label)` on \(node.name), remove what is left with `docker rm -f`, then `haha down` again"
+            ) { poll in
+                if try await poll.on(runner).output(["docker", "ps", "-aq", "--filter", label]).isEmpty { return true }
+                _ = try await runner.run(remove)
+                return false
+            }
         }
 
         // 2. Per node: sensor address, Galera data, mount and fstab line.
