@@ -94,25 +94,6 @@ extension RenderingSteps {
             #expect(syntax.exitCode == 0, "\(syntax.errorOutput)")
         }
 
-        /// keepalived's check passes only while the fence keeps its flag fresh: run for real with sh and find on a
-        /// file of the test's (fresh, 10 s old, missing).
-        @Test func theAddressFollowsOnlyAFreshFlag() async throws {
-            let conf = try #require(try Self.files(Self.vipSpec).first { $0.path == "keepalived/n1.conf" })
-            let line = try #require(conf.contents.split(separator: "\n").first { $0.hasPrefix("  script ") })
-            let quoted = try #require(line.split(separator: "'", omittingEmptySubsequences: false).dropFirst().first)
-            #expect(line.hasPrefix("  script \"/bin/sh -c '"))
-            let flag = FileManager.default.temporaryDirectory.appendingPathComponent("haha-active-\(UUID().uuidString)").path
-            defer { try? FileManager.default.removeItem(atPath: flag) }
-            let check = quoted.replacingOccurrences(of: "\(Fence.hostRunDirectory)/active", with: flag)
-            #expect(check != String(quoted))
-            func passes() async throws -> Bool { try await LocalRunner().run(Command(["sh", "-c", check], timeout: 10)).exitCode == 0 }
-            #expect(try await !passes(), "no flag")
-            _ = FileManager.default.createFile(atPath: flag, contents: Data())
-            #expect(try await passes(), "a fresh flag")
-            try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -10)], ofItemAtPath: flag)
-            #expect(try await !passes(), "a flag 10 s old")
-        }
-
         @Test func mdnsHostnameModeSetsTheHostNameAndTheCronJobOnceEach() async throws {
             let spec = Fixtures.spec { $0.sensorAddress = .mdnsHostname("homeassistant") }
             let files = try Self.files(spec)

@@ -102,15 +102,18 @@ public enum ClusterHealth {
             }
         }
 
-        /// The sensor address in VIP mode: which nodes hold it, and on which nodes that could not be read.
+        /// The sensor address in VIP mode: which nodes hold it, and on which nodes that could not be read; and the
+        /// node whose fence holds Home Assistant's lease (nil: not known), where the address belongs.
         public struct SensorAddress: Sendable, Equatable {
             public var address: String
             public var holders: [String]
             public var unknownOn: [String]
-            public init(address: String, holders: [String], unknownOn: [String]) {
+            public var leaseHolder: String?
+            public init(address: String, holders: [String], unknownOn: [String], leaseHolder: String? = nil) {
                 self.address = address
                 self.holders = holders
                 self.unknownOn = unknownOn
+                self.leaseHolder = leaseHolder
             }
         }
 
@@ -226,7 +229,11 @@ public enum ClusterHealth {
 
         if let sensor = facts.sensorAddress {
             switch sensor.holders.count {
-            case 1: break
+            case 1:
+                // keepalived lets only the lease holder's node hold it: elsewhere, sensors reach no Home Assistant.
+                if let lease = sensor.leaseHolder, sensor.holders[0] != lease {
+                    degraded.append("the sensor address \(sensor.address) is on \(sensor.holders[0]), but the lease holder is \(lease)")
+                }
             case 0: degraded.append("no node holds the sensor address \(sensor.address)")
             default: degraded.append("the sensor address \(sensor.address) is held by \(sensor.holders.joined(separator: " and "))")
             }

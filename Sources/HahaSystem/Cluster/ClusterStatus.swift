@@ -166,6 +166,10 @@ public struct ClusterStatus: Sendable {
         async let broker = answering(addresses, brokerAnswers)
         let (homeAssistantEndpoint, brokerEndpoint) = await (homeAssistant, broker)
 
+        let reachable = nodes.filter(\.reachable).map(\.name)
+        let holder = await leaseHolder(reachable: reachable).map { host in
+            swarm.nodes?.first { $0.hostname == host }?.name ?? host
+        }
         let sensorAddress: Report.SensorAddress
         var sensorFacts: ClusterHealth.Facts.SensorAddress?
         switch spec.sensorAddress {
@@ -178,7 +182,7 @@ public struct ClusterStatus: Sendable {
             sensorAddress = .init(mode: "vip", address: vip.address, holders: holders)
             sensorFacts = .init(
                 address: vip.address, holders: holders,
-                unknownOn: nodes.filter { $0.reachable && $0.holdsSensorAddress == nil }.map(\.name))
+                unknownOn: nodes.filter { $0.reachable && $0.holdsSensorAddress == nil }.map(\.name), leaseHolder: holder)
         }
 
         let facts = ClusterHealth.Facts(
@@ -206,11 +210,7 @@ public struct ClusterStatus: Sendable {
         let assessment = ClusterHealth.assess(facts)
 
         let counted = gluster?.bricks.filter(\.connected).map(\.pendingHeal)
-        let reachable = nodes.filter(\.reachable).map(\.name)
         let lastBackup = await sharedFile(Backup.recordPath(cluster.spec), reachable: reachable)
-        let holder = await leaseHolder(reachable: reachable).map { host in
-            swarm.nodes?.first { $0.hostname == host }?.name ?? host
-        }
         return Report(
             verdict: assessment.verdict, reasons: assessment.reasons,
             active: holder ?? swarm.homeAssistantNodes.flatMap { $0.count == 1 ? $0[0] : nil },
