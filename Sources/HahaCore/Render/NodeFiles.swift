@@ -80,15 +80,13 @@ enum NodeFiles {
         ]
         if unicast {
             lines += ["  version 3", "  advert_int 0.25"]
-        } else {
-            lines += ["  advert_int 1", "  authentication {", "    auth_type PASS", "    auth_pass \(authPass)", "  }"]
-        }
-        if unicast {
             lines.append("  unicast_src_ip \(node.address)")
             lines.append("  unicast_peer {")
             lines += spec.nodes.filter { $0.name != node.name }.map { "    \($0.address)" }
             lines.append("  }")
             lines.append("  check_unicast_src")
+        } else {
+            lines += ["  advert_int 1", "  authentication {", "    auth_type PASS", "    auth_pass \(authPass)", "  }"]
         }
         lines += [
             "  virtual_ipaddress {",

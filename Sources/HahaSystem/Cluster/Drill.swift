@@ -147,8 +147,11 @@ public struct Drill: Sendable {
 
     /// The node whose broker answers: the lease holder's when the broker follows the lease (every data node runs a
     /// standby task), else the node of the service's one task.
-    func brokerNode(manager: any CommandRunner) async throws -> String? {
-        if Renderer.brokerFollowsLease(cluster.spec) { return try await homeAssistantNode(through: manager) }
+    func brokerNode(manager: any CommandRunner, homeAssistant: String? = nil) async throws -> String? {
+        if Renderer.brokerFollowsLease(cluster.spec) {
+            if let homeAssistant { return homeAssistant }
+            return try await homeAssistantNode(through: manager)
+        }
         return try await node(of: brokerService, manager: manager)
     }
 
@@ -181,9 +184,9 @@ public struct Drill: Sendable {
     }
 
     func placement(manager: any CommandRunner) async throws -> DrillPlacement {
+        let homeAssistant = try await homeAssistantNode(through: manager)
         var placement = DrillPlacement(
-            homeAssistant: try await homeAssistantNode(through: manager),
-            broker: try await brokerNode(manager: manager))
+            homeAssistant: homeAssistant, broker: try await brokerNode(manager: manager, homeAssistant: homeAssistant))
         let listing = try await manager.output(["docker", "node", "ls", "--format", "{{.ID}} {{.ManagerStatus}}"])
         if let id = DrillPlacement.leaderID(inNodeList: listing) { placement.leader = try await label(of: id, manager: manager) }
         if let vip = cluster.spec.sensorAddress.vip {

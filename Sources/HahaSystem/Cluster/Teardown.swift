@@ -25,17 +25,17 @@ public struct Teardown: Sendable {
                 try await manager.check(["docker", "stack", "rm", stack], timeout: 120)
             }
         }
+        let label = "label=com.docker.stack.namespace=\(stack)"
         _ = try await cluster.onAll { node, runner in
             let stopped: Void? = try? await waitUntil(
                 "the stack's containers to stop", timeout: 150, interval: 2,
                 next: "haha removes them directly"
             ) { poll in
-                try await poll.on(runner).output(["docker", "ps", "-q", "--filter", "label=com.docker.stack.namespace=\(stack)"]).isEmpty
+                try await poll.on(runner).output(["docker", "ps", "-q", "--filter", label]).isEmpty
             }
             if stopped == nil { cluster.log("\(node.name): Swarm did not stop the stack's containers; removing them directly") }
             // Stopped task containers Swarm has not collected yet still hold the volumes. Swarm may be removing some at
             // the same moment ("removal of container … is already in progress", seen in CI): those are waited for.
-            let label = "label=com.docker.stack.namespace=\(stack)"
             let remove = Command(["sh", "-c", "docker ps -aq --filter \(label) | xargs -r docker rm -f >/dev/null"], timeout: 120)
             _ = try await runner.run(remove)
             try await waitUntil(
