@@ -208,6 +208,18 @@ import Testing
         #expect(world.runners.values.contains { $0.ran("DROP TABLE IF EXISTS `homeassistant`.`haha_drill`") })
     }
 
+    /// A broker still settling after an earlier drill: the retained message is tried again until it is taken.
+    @Test func aBrokerThatRefusesTheMarkerAtFirstIsAskedAgain() async throws {
+        let world = DrillWorld()
+        world.brokerRefusesFirst = 2
+        let seen = Seen()
+        let fault = Drill.Fault(scenario: .powerCut, cut: { node, _ in seen.add(node.name) }, restore: { _, _ in })
+        let report = try await Drill(cluster: world.cluster, probes: world.probes).run(
+            secrets: Self.secrets, .init(fault: fault, timeout: 10))
+        #expect(seen.all == ["n2"])
+        #expect(report.lossChecks.map(\.state) == [.present, .present, .present])
+    }
+
     @Test func aMarkerThatCannotBeWrittenStopsTheDrillBeforeTheCut() async throws {
         let world = DrillWorld()
         world.brokerAcceptsPublish = false

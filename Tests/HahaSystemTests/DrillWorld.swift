@@ -24,6 +24,8 @@ final class DrillWorld: @unchecked Sendable {
     var answersThroughVIP: @Sendable (Double?, Bool) -> Bool = { _, _ in true }
     var answersThroughNodes: @Sendable (Double?, Bool) -> Bool = { _, _ in true }
     var brokerAcceptsPublish = true
+    /// How many retained messages the broker refuses before it takes them (a broker still settling).
+    var brokerRefusesFirst = 0
 
     // What the drill changes.
     private let lock = NSLock()
@@ -168,7 +170,13 @@ final class DrillWorld: @unchecked Sendable {
                 return (host == Self.vip ? answersThroughVIP : answersThroughNodes)(sinceCut, false) ? 0 : nil
             },
             publishRetained: { [self] _, _, _, _, topic, payload in
-                guard brokerAcceptsPublish else { throw HahaError(.failed, "the broker refused homeassistant's login (CONNACK 5)") }
+                let settling = lock.withLock {
+                    brokerRefusesFirst -= 1
+                    return brokerRefusesFirst >= 0
+                }
+                guard brokerAcceptsPublish, !settling else {
+                    throw HahaError(.failed, "the broker refused homeassistant's login (CONNACK 5)")
+                }
                 lock.withLock { retained[topic] = payload.isEmpty ? nil : payload }
             },
             readRetained: { [self] _, _, _, _, topic in

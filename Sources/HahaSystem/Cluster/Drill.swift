@@ -212,8 +212,9 @@ public struct Drill: Sendable {
         cluster.log("waiting until every Galera member is synced before taking a node away")
         try await Deploy(cluster: cluster, secrets: SecretValues([:])).waitSynced()
         let placement = try await placement(manager: manager)
-        let markers = DrillMarkers(
+        var markers = DrillMarkers(
             cluster: cluster, mqttPassword: secrets[SecretCatalog.mqttUser(DrillMarkers.mqttUser)], probes: probes)
+        markers.retainedTimeout = min(60, options.timeout)
         let healthcheck = secrets[SecretCatalog.mqttHealthcheck]
         if options.fault.scenario == .allPowerCut {
             return try await allPowerCut(options, placement: placement, markers: markers, healthcheck: healthcheck)

@@ -10,6 +10,8 @@ struct DrillMarkers: Sendable {
     /// The broker's `homeassistant` user: the health-check user may only read `$SYS` topics (MosquittoFiles.aclFile).
     let mqttPassword: String
     let probes: ServiceProbes
+    /// How long the broker may refuse the retained message before the drill gives up (seconds).
+    var retainedTimeout: Double = 60
     static let mqttUser = "homeassistant"
 
     init(cluster: Cluster, token: String = Self.newToken(), mqttPassword: String, probes: ServiceProbes) {
@@ -45,7 +47,18 @@ struct DrillMarkers: Sendable {
                     "CREATE TABLE IF NOT EXISTS \(table) (token VARCHAR(64) NOT NULL PRIMARY KEY, written_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)) ENGINE=InnoDB; INSERT INTO \(table) (token) VALUES ('\(token)')"
                 ),
             ], timeout: 30)
-        try await probes.publishRetained(brokerHost, spec.mqtt.port, Self.mqttUser, mqttPassword, topic, token)
+        // A drill may follow one whose broker is still settling (seen in CI: right after a healed partition, none
+        // answered at the healed node's address): the retained message is tried again for up to `retainedTimeout`.
+        let deadline = ContinuousClock.now + .seconds(retainedTimeout)
+        while true {
+            do {
+                try await probes.publishRetained(brokerHost, spec.mqtt.port, Self.mqttUser, mqttPassword, topic, token)
+                break
+            } catch {
+                if ContinuousClock.now >= deadline { throw error }
+                try await Task.sleep(for: .seconds(2))
+            }
+        }
         var failures: [String] = []
         for node in fileWriters {
             let result = try await cluster.runner(node).run(
