@@ -92,6 +92,39 @@ import Testing
         #expect(try await eventually(30) { b.childAlive && b.active && Self.lease(root).hasPrefix("held b ") })
     }
 
+    /// A power cut of the holder's node: the standby's reads stall (a dead brick, for a ping-timeout), then answer with
+    /// the lease it saw before. Two fresh reads longer than the takeover wait apart found it unchanged: it takes over
+    /// at once, without waiting the takeover out again from the end of the stall.
+    @Test(.enabled(if: python, "needs /usr/bin/python3 to run the fence script"))
+    func readsThatStalledWhileTheHolderDiedDoNotRestartTheWait() async throws {
+        let (root, script) = try Self.setUp()
+        let a = try FenceProcess("a", script: script, root: root)
+        #expect(try await eventually(20) { a.childAlive && Self.lease(root).hasPrefix("held a ") })
+        let b = try FenceProcess("b", script: script, root: root)
+        #expect(try await eventually(20) { b.output.contains("standing by") })
+
+        // a dies with its node: no clean release, its lock goes with its process.
+        a.process.send(SIGKILL)
+        #expect(try await eventually(10) { !a.running })
+        if let pid = Int32((try? String(contentsOfFile: a.pidFile, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "")
+        {
+            kill(pid, SIGKILL)
+        }
+        try await Task.sleep(for: .seconds(1))  // b reads a's last lease
+        let last = try Data(contentsOf: URL(fileURLWithPath: "\(root)/volume/lease"))
+        try FileManager.default.removeItem(atPath: "\(root)/volume/lease")
+        #expect(mkfifo("\(root)/volume/lease", 0o644) == 0)
+        try await Task.sleep(for: .seconds(6))  // longer than the 4.5 s takeover wait
+        #expect(!b.childAlive, "b took over while its reads hung")
+
+        try FileManager.default.removeItem(atPath: "\(root)/volume/lease")
+        try last.write(to: URL(fileURLWithPath: "\(root)/volume/lease"))
+        let answered = ContinuousClock.now
+        #expect(try await eventually(30) { b.childAlive && Self.lease(root).hasPrefix("held b ") })
+        // Before this rule, the first fresh read restarted the 4.5 s wait.
+        #expect(ContinuousClock.now - answered < .seconds(3.5), "b waited the lease out again after its reads answered")
+    }
+
     @Test(.enabled(if: python, "needs /usr/bin/python3 to run the fence script"))
     func aStandbyWaitsOutALeaseThatStoppedChangingAndACleanStopReleasesItAtOnce() async throws {
         let (root, script) = try Self.setUp()

@@ -8,8 +8,8 @@
 /// The rules, all on each node's own monotonic clock:
 /// - the holder kills Home Assistant (SIGKILL, at once) when no lease write has reached the quorum for `deadline`
 ///   seconds — a node cut off from the others, frozen, or with a dead mount fences itself;
-/// - a standby takes over only after it has watched the lease not change for `takeover` seconds (longer than
-///   `deadline` plus the time a kill takes), then takes the `flock`, then writes its claim through the quorum; only
+/// - a standby takes over only after two fresh reads `takeover` seconds apart (longer than `deadline` plus the time a
+///   kill takes) found the lease unchanged, then takes the `flock`, then writes its claim through the quorum; only
 ///   after that write succeeded does it start Home Assistant;
 /// - a holder that stops cleanly (SIGTERM: an update, `haha down`) writes `released`, so a standby starts at once.
 ///
@@ -189,8 +189,10 @@ public enum Fence {
                             said = True
                     elif isinstance(value, FileNotFoundError):
                         return None
-                    else:
-                        since = now  # a read that failed or hung is no evidence that the holder is gone
+                    # A read that failed or hung tells nothing either way, and only a fresh read can free the lease: it
+                    # must show the value seen TAKEOVER s before. Between two such reads no holder's write reached the
+                    # quorum, so its deadline ran out; the reads in between need not have answered (a dead brick stalls
+                    # them for a ping-timeout, which used to restart the wait).
                     time.sleep(0.25)
                 return None
 

@@ -100,8 +100,10 @@ def stand_by():
                 said = True
         elif isinstance(value, FileNotFoundError):
             return None
-        else:
-            since = now  # a read that failed or hung is no evidence that the holder is gone
+        # A read that failed or hung tells nothing either way, and only a fresh read can free the lease: it
+        # must show the value seen TAKEOVER s before. Between two such reads no holder's write reached the
+        # quorum, so its deadline ran out; the reads in between need not have answered (a dead brick stalls
+        # them for a ping-timeout, which used to restart the wait).
         time.sleep(0.25)
     return None
 
