@@ -13,6 +13,7 @@ enum RenderCase: String, CaseIterable, CustomTestStringConvertible {
     case vipMesh = "vip-mesh"
     case labProxy = "lab-proxy"
     case arbiterMdns = "arbiter-mdns-portainer"
+    case labHostNetwork = "lab-host-network"
 
     var testDescription: String { rawValue }
 
@@ -24,6 +25,10 @@ enum RenderCase: String, CaseIterable, CustomTestStringConvertible {
         case .labProxy:
             // The lab's own spec, exactly as `haha lab up` writes it.
             return LabLayout().spec(images: LabLayout.serviceImages)
+        case .labHostNetwork:
+            var lab = LabLayout().spec(images: LabLayout.serviceImages)
+            lab.homeAssistant.hostNetwork = true
+            return lab
         case .arbiterMdns:
             spec.nodes[2].role = .arbiter
             spec.sensorAddress = .mdnsHostname("hacluster")
@@ -87,6 +92,40 @@ enum RenderCase: String, CaseIterable, CustomTestStringConvertible {
     }
 
     // The original project's defects (CONTEXT.md), checked one by one on the rendered output.
+
+    /// On the host's network Home Assistant keeps the names it uses on the overlay: `galera` is its node's member (3306
+    /// published on the node, behind the firewall) and `mosquitto` its node's proxy; the proxy no longer serves 8123.
+    @Test func homeAssistantOnTheHostNetworkReachesItsNodesDatabaseAndBroker() throws {
+        let spec = RenderCase.labHostNetwork.spec
+        let files = try render(spec)
+        let stack = try stack(spec)
+        let services = try #require(stack["services"] as? [String: [String: Any]])
+        let ha = try #require(services["homeassistant"])
+        #expect((ha["networks"] as? [String: Any]).map { Array($0.keys) } == ["hostnet"])
+        #expect(ha["extra_hosts"] as? [String] == ["galera:127.0.0.1", "mosquitto:127.0.0.1"])
+        #expect(ha["ports"] == nil)
+        let networks = try #require(stack["networks"] as? [String: [String: Any]])
+        #expect(networks["hostnet"]?["external"] as? Bool == true && networks["hostnet"]?["name"] as? String == "host")
+        #expect(networks["hostnet"]?["driver"] == nil)
+        for node in spec.dataNodes {
+            let ports = try #require(services["galera-\(node.name)"]?["ports"] as? [[String: Any]])
+            #expect(ports.compactMap { $0["published"] as? Int }.contains(3306))
+        }
+        let proxyPorts = try #require(services["proxy"]?["ports"] as? [[String: Any]]).compactMap { $0["published"] as? Int }
+        #expect(proxyPorts == [spec.mqtt.port])
+        let haproxy = try #require(files.first { $0.path == "haproxy/haproxy.cfg" }?.contents)
+        #expect(!haproxy.contains("bind :8123") && haproxy.contains("backend mqtt"))
+        let firewall = try #require(files.first { $0.path == GaleraFirewall.scriptFile }?.contents)
+        #expect(firewall.contains("for port in 4567 4568 4444 3306; do"))
+        let configuration = try #require(files.first { $0.path == "homeassistant/configuration.yaml" }?.contents)
+        #expect(configuration.contains("\nzeroconf:\nssdp:\ndhcp:\n"))
+
+        // The overlay (the default) has none of it.
+        let overlay = try render(RenderCase.labProxy.spec)
+        #expect(overlay.first { $0.path == "homeassistant/configuration.yaml" }?.contents.contains("zeroconf") == false)
+        #expect(overlay.first { $0.path == GaleraFirewall.scriptFile }?.contents.contains("3306") == false)
+        #expect(GaleraFirewall.removal.contains("for port in 4567 4568 4444 3306; do"))
+    }
 
     @Test func galeraIsOneServicePerDataNodeWithNodeLocalVolumes() throws {
         let spec = RenderCase.arbiterMdns.spec

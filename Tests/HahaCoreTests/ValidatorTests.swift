@@ -6,7 +6,7 @@ import Testing
 /// One test per validation rule: each changes one thing in a valid spec and expects exactly that problem.
 /// The rules of `Validator.validate` and where each is tested — here unless named:
 /// names, node names, addresses, users, identity files (grammar), images, interface, mdnsName, hostname, sizes, identifiers,
-/// time zone, system directories, normalized paths, ports and pingTimeout in range → HostileInputTests; empty identityFile;
+/// time zone, host networking (proxy, VIP, port 8123), system directories, normalized paths, ports and pingTimeout in range → HostileInputTests; empty identityFile;
 /// knownHostsFile without spaces; duplicate names / addresses; fewer than 2 data nodes; more than one arbiter; warnings for
 /// 2 data nodes (with or without arbiter) and an even count; mount and brick apart; MQTT user reserved, duplicate, must
 /// include homeassistant; ACL user and topic; Home Assistant name length; recorder scheme; port clashes (Portainer only when
@@ -149,6 +149,17 @@ import Testing
     @Test func mqttUsersMustIncludeHomeAssistant() {
         let found = diagnostics(baseYAML + "\nmqtt:\n  users: [esp]\n").errors
         #expect(found.map(\.path) == ["mqtt.users"])
+    }
+
+    @Test func hostNetworkNeedsTheProxyTheVIPAndPort8123() {
+        let proxied = baseYAML + "\nrouting: proxy\nhomeAssistant:\n  hostNetwork: true\n"
+        #expect(diagnostics(proxied).isEmpty)
+        expectOnly(diagnostics(baseYAML + "\nhomeAssistant:\n  hostNetwork: true\n").errors, "homeAssistant.hostNetwork", "routing: proxy")
+        expectOnly(diagnostics(proxied + "  port: 8124\n").errors, "homeAssistant.port", "8123")
+        let noVIP = edited([("  mode: vip\n  address: 10.1.0.50/24\n  interface: eth0", "  mode: none")])
+        expectOnly(
+            diagnostics(noVIP + "\nrouting: proxy\nhomeAssistant:\n  hostNetwork: true\n").errors, "homeAssistant.hostNetwork",
+            "sensorAddress.mode: vip")
     }
 
     @Test func conflictingPortsAreAnError() {

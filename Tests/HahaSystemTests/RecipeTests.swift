@@ -14,7 +14,7 @@ import Testing
     /// (commit 8de3c45). A recipe edit changes its key on purpose; update the value here in the same commit.
     @Test(arguments: [
         ("node", "24f81ce0acb6", 2), ("mariadb", "e98e1554c0ef", 4), ("mosquitto", "1b5fdeab831d", 3),
-        ("haproxy", "76c4916df12c", 2), ("homeassistant", "5624c9b2a74c", 10),
+        ("haproxy", "76c4916df12c", 2), ("homeassistant", "4270307db009", 10),
     ])
     func cacheKeysAreThoseOfTheEmbeddedRecipes(name: String, key: String, files: Int) throws {
         let recipe = try Recipe.named(name)

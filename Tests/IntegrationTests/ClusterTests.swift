@@ -255,6 +255,7 @@ struct ClusterTests {
         try await backupDownPurgeUpRestore(haha: haha, specPath: specPath, ssh: ssh, scratch: scratch)
         try await replaceADeadNode(haha: haha, lab: lab, specPath: specPath, scratch: scratch)
         try await upgradeAndBackAndABrokenImage(haha: haha, specPath: specPath, scratch: scratch)
+        try await hostNetworkSeesTheLAN(haha: haha, lab: lab, specPath: specPath, scratch: scratch)
 
         budget.step("haha down")
         // haha down leaves the nodes as they were.
@@ -476,6 +477,135 @@ struct ClusterTests {
             #expect(try await sql(recorded, node: node.name, on: runner) == "1", "\(node.name): the recorder's row is gone")
         }
     }
+
+    /// `homeAssistant.hostNetwork: true` on the running cluster: Home Assistant moves to its node's network, still
+    /// reaches the recorder and the broker, sees a service that another node announces over mDNS (its zeroconf browser,
+    /// the websocket command `zeroconf/subscribe_discovery`), and fails over on a power cut. The cluster stays so for
+    /// `haha down`, whose removal of the firewall's extra port the node-state check then covers.
+    func hostNetworkSeesTheLAN(haha: String, lab: [String], specPath: String, scratch: Scratch) async throws {
+        budget.step("homeAssistant.hostNetwork: true; haha up; recorder, MQTT, zeroconf; a power cut")
+        let text = try String(contentsOfFile: specPath, encoding: .utf8)
+        try #require(text.contains("  hostNetwork: false\n"), "the lab's haha.yaml has no hostNetwork line")
+        try text.replacingOccurrences(of: "  hostNetwork: false\n", with: "  hostNetwork: true\n")
+            .write(toFile: specPath, atomically: true, encoding: .utf8)
+        let workspace = try Workspace.load(specPath: specPath)
+        let spec = workspace.spec, secrets = try workspace.readSecrets()
+        let ssh = Dictionary(uniqueKeysWithValues: spec.nodes.map { ($0.name, workspace.runner(for: $0)) })
+        let vip = try #require(spec.sensorAddress.vip?.address)
+        let up = try await run([haha, "up", "--config", specPath], in: scratch.path, timeout: budget.timeout(1800))
+        try #require(up.exitCode == 0, "haha up with hostNetwork failed:\n\(up.errorOutput)")
+
+        let ha = HomeAssistantSetup(baseURL: URL(string: "http://\(vip):8123/")!)
+        try await ha.waitUntilUp(timeout: budget.timeout(300))
+        let token = try await login(ha, password: secrets[SecretCatalog.homeAssistantOwner])
+        // This cluster's configuration.yaml was written without discovery (haha never rewrites it): added as the README
+        // says, then Home Assistant restarted through its API (exit 100: the fence restarts it in place).
+        let configuration = "\(spec.storage.mountPath)/homeassistant/configuration.yaml"
+        try await ssh["n1"]!.shell("printf '\\nzeroconf:\\nssdp:\\ndhcp:\\n' >> \(configuration)", timeout: 30)
+        let restart = try await ha.request("POST", "api/services/homeassistant/restart", json: [:], token: token)
+        #expect(restart.status == 200, "\(restart.summary)")
+        try await Task.sleep(for: .seconds(10))
+        try await ha.waitUntilUp(timeout: budget.timeout(300))
+        let leaseText = try await ssh["n1"]!.output(["cat", FenceLease.path(spec)], timeout: 30)
+        guard case .held(let holderHost) = FenceLease(parsing: leaseText) else {
+            Issue.record("no lease holder after haha up: \(leaseText)")
+            return
+        }
+        let holderName = try await ssh["n1"]!.output(
+            ["docker", "node", "inspect", holderHost, "--format", "{{index .Spec.Labels \"\(Renderer.Names.nodeLabel)\"}}"], timeout: 30)
+        let holder = try #require(spec.nodes.first { $0.name == holderName }, "the lease holder \(holderHost) is labelled \(holderName)")
+        let holderSSH = try #require(ssh[holder.name])
+        // On its node's network: the node itself listens on 8123 (no proxy publishes it any more).
+        let listening = try await holderSSH.shell("ss -Hltn 'sport = :8123' | wc -l", timeout: 30).output
+        #expect(Int(listening.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0 > 0, "nothing listens on \(holder.name):8123")
+
+        // The published 3306 answers the nodes, not this machine (on the lab's network, but no node of the cluster).
+        let dial = ["timeout", "5", "bash", "-c", "exec 3<>/dev/tcp/\(holder.address)/3306"]
+        #expect(!(try await LocalRunner().run(Command(dial, timeout: 15))).succeeded, "3306 on \(holder.name) answered this machine")
+
+        // The recorder (its node's member, through the published 3306) and the broker (through its node's proxy).
+        let set = try await ha.request("POST", "api/states/sensor.haha_host_network", json: ["state": "on the host"], token: token)
+        #expect(set.status == 200 || set.status == 201, "\(set.summary)")
+        let recorded = "SELECT COUNT(*) FROM homeassistant.states_meta WHERE entity_id = 'sensor.haha_host_network'"
+        try await waitUntil("the recorder to write sensor.haha_host_network", timeout: budget.timeout(90), next: "read the test log above")
+        {
+            _ in try await sql(recorded, node: holder.name, on: holderSSH) == "1"
+        }
+        let devices = secrets[SecretCatalog.mqttUser("devices")]
+        try await waitUntil(
+            "the MQTT sensor to show 43 through the host network", timeout: budget.timeout(90), next: "read the test log above"
+        ) {
+            _ in
+            try await publish(broker: vip, user: "devices", password: devices, topic: "haha/e2e/state", message: "43")
+            let state = try await ha.request("GET", "api/states/sensor.haha_e2e", token: token)
+            return (state.json as? [String: Any])?["state"] as? String == "43"
+        }
+
+        // Another node announces a service over mDNS (avahi, as a printer or an ESPHome device would); Home Assistant's
+        // zeroconf browser lists it with that node's address.
+        let other = try #require(spec.dataNodes.first { $0.name != holder.name })
+        let service = "haha-e2e-probe-\(Int.random(in: 1000...9999))"
+        try await ssh[other.name]!.shell(
+            """
+            cat > /etc/avahi/services/haha-e2e-probe.service <<'EOF'
+            <?xml version="1.0" standalone='no'?>
+            <!DOCTYPE service-group SYSTEM "avahi-service.dtd">
+            <service-group><name>\(service)</name><service><type>_http._tcp</type><port>8080</port></service></service-group>
+            EOF
+            avahi-daemon --reload
+            """, timeout: 30)
+        let browse = try await holderSSH.shell(
+            "c=$(docker ps -q --filter label=com.docker.swarm.service.name=haha_homeassistant | head -n1); "
+                + "docker exec -i \"$c\" python3 -c \(shellQuote(Self.zeroconfBrowser)) \(service) 90",
+            input: Data((token + "\n").utf8), timeout: 150)
+        try await ssh[other.name]!.shell("rm -f /etc/avahi/services/haha-e2e-probe.service; avahi-daemon --reload", timeout: 30)
+        print("[haha-e2e] zeroconf browser on \(holder.name): \(browse.output.trimmingCharacters(in: .whitespacesAndNewlines))")
+        #expect(browse.succeeded, "Home Assistant's zeroconf browser did not list \(service):\n\(browse.output)\n\(browse.errorOutput)")
+        #expect(browse.output.contains(other.address), "the service is not listed with \(other.name)'s address: \(browse.output)")
+
+        // A power cut of the node running it: back through the VIP, never two, nothing lost.
+        let labName = try #require(lab.firstIndex(of: "--name").map { lab[$0 + 1] })
+        let drill = try await run([haha, "drill", "--config", specPath, "--lab", labName, "--json"], in: scratch.path, timeout: 1200)
+        let report = try? JSONSerialization.jsonObject(with: drill.stdout) as? [String: Any]
+        print("[haha-e2e] host-network drill: Home Assistant back through the VIP after \(report?["vipHTTPSeconds"] ?? "?") s")
+        #expect(drill.exitCode == 0 && report?["passed"] as? Bool == true, "host-network drill:\n\(drill.output)\n\(drill.errorOutput)")
+        #expect(report?["mostHomeAssistants"] as? Int == 1, "host-network drill: two Home Assistants at once?\n\(drill.output)")
+    }
+
+    /// Runs in Home Assistant's container (its Python has aiohttp): logs in to the websocket API with the token on stdin,
+    /// subscribes to the zeroconf browser and prints the first service named argv[1] within argv[2] seconds (exit 0), or
+    /// exits 1.
+    static let zeroconfBrowser = """
+        import asyncio, json, sys
+        import aiohttp
+
+        async def main():
+            token, name, wait = sys.stdin.readline().strip(), sys.argv[1], float(sys.argv[2])
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + wait
+            async with aiohttp.ClientSession() as session:
+                async with session.ws_connect("http://127.0.0.1:8123/api/websocket") as ws:
+                    await ws.receive_json(timeout=10)
+                    await ws.send_json({"type": "auth", "access_token": token})
+                    answer = await ws.receive_json(timeout=10)
+                    if answer.get("type") != "auth_ok":
+                        sys.exit("not logged in: %s" % answer)
+                    await ws.send_json({"id": 1, "type": "zeroconf/subscribe_discovery"})
+                    while loop.time() < deadline:
+                        try:
+                            message = await ws.receive_json(timeout=deadline - loop.time())
+                        except asyncio.TimeoutError:
+                            break
+                        if message.get("type") == "result" and not message.get("success"):
+                            sys.exit("zeroconf/subscribe_discovery refused: %s" % message)
+                        for found in (message.get("event") or {}).get("add", []):
+                            if found.get("name", "").startswith(name + "."):
+                                print(json.dumps(found))
+                                return
+            sys.exit("%s not listed within %s s" % (name, wait))
+
+        asyncio.run(main())
+        """
 
     /// Starts lab nodes after a power cut (`haha lab start`) and waits until each one's Docker engine answers over ssh.
     func start(_ names: [String], of nodes: [String: any CommandRunner], haha: String, lab: [String], in scratch: Scratch) async throws {

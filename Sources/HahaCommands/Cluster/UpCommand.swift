@@ -49,9 +49,12 @@ struct UpCommand: AsyncParsableCommand {
                 ? "no changes: the cluster already matches \(spec.path) (\(elapsed))"
                 : "changed: \(changes.joined(separator: ", ")) (\(elapsed))")
         let secrets = convergence.cluster.workspace.secretsDirectory
+        // On the host's network only the active node serves Home Assistant (and the VIP follows it).
+        let alsoAt =
+            convergence.cluster.spec.homeAssistant.hostNetwork ? "the active node's address works too" : "any node's address works too"
         Console.error(
             """
-            Home Assistant: \(convergence.homeAssistantURL)  (any node's address works too)
+            Home Assistant: \(convergence.homeAssistantURL)  (\(alsoAt))
               user \(HomeAssistantSetup.ownerUsername), password in \(secrets)/\(SecretCatalog.homeAssistantOwner)
             MQTT for sensors: \(convergence.mqttAddress), users and passwords in \(secrets)/mqtt-*-password
             """)

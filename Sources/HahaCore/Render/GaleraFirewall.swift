@@ -15,14 +15,17 @@ public enum GaleraFirewall {
     public static let scriptFile = "firewall/haha-galera-firewall"
     public static let cronFile = "firewall/haha-galera-firewall.cron"
 
-    /// Galera's published ports, as the script and the removal loop over them.
-    static let ports = GaleraFiles.ports.map(String.init).joined(separator: " ")
+    /// Galera's published ports, as the script loops over them.
+    static func ports(_ spec: ClusterSpec) -> String { GaleraFiles.publishedPorts(spec).map(String.init).joined(separator: " ") }
+    /// Every port a rendering may have guarded, as the removal loops over them.
+    static let everyPort = (GaleraFiles.ports + [GaleraFiles.clientPort]).map(String.init).joined(separator: " ")
 
     /// The script: resolves the data nodes' addresses (a host name to its IPv4 address), rebuilds the chain when it
     /// differs (closed while it does: DROP first), adds the jumps that are missing, prints `changed` when it changed a
     /// rule. A name that does not resolve leaves the rules as they are and fails.
     public static func script(_ spec: ClusterSpec) -> String {
         // An address stays as it is; a host name is resolved on the node, each time (it may move).
+        let ports = Self.ports(spec)
         let hosts = spec.dataNodes.map { IPv4Address($0.address) == nil ? "name:\($0.address)" : $0.address }.joined(separator: " ")
         return """
             #!/bin/sh
@@ -77,7 +80,7 @@ public enum GaleraFirewall {
     /// Shell that takes it all away again (`haha down`, `haha node remove`); harmless where it was never installed.
     public static let removal = """
         rm -f \(cronPath)
-        for port in \(ports); do
+        for port in \(everyPort); do
           while iptables -D DOCKER-USER -p tcp --dport "$port" -m conntrack --ctstate DNAT -j \(chain) 2>/dev/null; do :; done
         done
         iptables -F \(chain) 2>/dev/null || true

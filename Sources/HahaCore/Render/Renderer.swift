@@ -51,6 +51,8 @@ public struct Renderer: Sendable {
         public static let databaseNetwork = "db"
         public static let appNetwork = "app"
         public static let portainerNetwork = "portainer"
+        /// The stack's name for Docker's `host` network (`homeAssistant.hostNetwork`).
+        public static let hostNetwork = "hostnet"
         public static func galera(_ node: String) -> String { "galera-\(node)" }
         public static func galeraVolume(_ node: String) -> String { "galera-\(node)-data" }
         public static let nodeLabel = "haha.node"

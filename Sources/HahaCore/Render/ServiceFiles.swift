@@ -244,6 +244,12 @@ public enum GaleraFiles {
 
     /// Group communication, incremental and full state transfer: published on each member's node (host mode).
     static let ports = [4567, 4568, 4444]
+    /// The client port, published on each data node when Home Assistant runs on the host's network and reaches its
+    /// node's member there.
+    public static let clientPort = 3306
+
+    /// The ports each member publishes on its node (guarded by `GaleraFirewall`).
+    static func publishedPorts(_ spec: ClusterSpec) -> [Int] { ports + (spec.homeAssistant.hostNetwork ? [clientPort] : []) }
 
     static func sstOptions(_ spec: ClusterSpec, _ secrets: SecretValues) -> String {
         "[mariadb]\nwsrep_sst_auth = haha_sst:\(secrets[SecretCatalog.galeraSST])\n"
@@ -281,9 +287,19 @@ enum HomeAssistantFiles {
         recorder:
           db_url: !secret recorder_db_url
           purge_keep_days: 10
-
+        \(spec.homeAssistant.hostNetwork ? discovery : "")
         """
     }
+
+    /// On the host's network Home Assistant sees the LAN: what `default_config:` would start for discovery.
+    static let discovery = """
+
+        # Discovery on the LAN (homeAssistant.hostNetwork: Home Assistant runs on its node's network).
+        zeroconf:
+        ssdp:
+        dhcp:
+
+        """
 
     static func secrets(_ spec: ClusterSpec, _ secrets: SecretValues) -> String {
         let url =
@@ -300,9 +316,20 @@ enum HomeAssistantFiles {
 enum ProxyFiles {
     static func config(_ spec: ClusterSpec) -> String {
         let names = Renderer.Names.self
+        let homeAssistant = """
+            frontend homeassistant
+              bind :8123
+              default_backend homeassistant
+
+            # One slot per data node: each runs a fence (standby or active); only the active one answers the checks.
+            backend homeassistant
+              server-template ha \(spec.dataNodes.count + 1) tasks.\(names.homeAssistant):8123
+
+
+            """
         return """
             # HAProxy on every node of the haha cluster (routing: proxy), rendered by haha.
-            # Any node's ports \(spec.homeAssistant.port) and \(spec.mqtt.port) reach Home Assistant and Mosquitto wherever Swarm runs them.
+            # \(spec.homeAssistant.hostNetwork ? "Any node's port \(spec.mqtt.port) reaches Mosquitto wherever it runs (Home Assistant, on the host's network, serves its own port)." : "Any node's ports \(spec.homeAssistant.port) and \(spec.mqtt.port) reach Home Assistant and Mosquitto wherever Swarm runs them.")
             global
               log stdout format raw local0 notice
               maxconn 1024
@@ -330,15 +357,7 @@ enum ProxyFiles {
               bind 127.0.0.1:8405
               monitor-uri /healthz
 
-            frontend homeassistant
-              bind :8123
-              default_backend homeassistant
-
-            # One slot per data node: each runs a fence (standby or active); only the active one answers the checks.
-            backend homeassistant
-              server-template ha \(spec.dataNodes.count + 1) tasks.\(names.homeAssistant):8123
-
-            frontend mqtt
+            \(spec.homeAssistant.hostNetwork ? "" : homeAssistant)frontend mqtt
               bind :\(spec.mqtt.port)
               default_backend mqtt
 

@@ -79,7 +79,7 @@ struct StackBuilder {
                         mode: readOnlyRoot),
                 ],
                 networks: [Names.databaseNetwork: S.ServiceNetwork(aliases: [Names.databaseAlias])],
-                ports: GaleraFiles.ports.map { S.Port(target: $0, published: $0, mode: "host") },
+                ports: GaleraFiles.publishedPorts(spec).map { S.Port(target: $0, published: $0, mode: "host") },
                 // wsrep_ready, not Synced: a donor serving a state transfer is Desynced for a while and must not be
                 // killed as unhealthy mid-transfer; a member outside the Primary Component is not ready.
                 healthcheck: S.Healthcheck(
@@ -118,6 +118,9 @@ struct StackBuilder {
         // Home Assistant: run by haha's fence (see Fence), which starts it only on the node that holds the lease on the
         // shared volume. With the proxy, every data node runs a standby (global) and takes over without waiting for
         // Swarm; with the routing mesh, one replica (the mesh would send clients to standbys).
+        // On the host's network (`homeAssistant.hostNetwork`) it reaches its node's own Galera member (port 3306,
+        // published on the node) and the broker through its node's proxy, under the names it uses on the overlay.
+        let hostNetwork = spec.homeAssistant.hostNetwork
         let haSecrets = secret("homeassistant_secrets", "secrets/homeassistant-secrets.yaml")
         let fence = config("haha_fence", "fence/haha-fence.py")
         stack.services[Names.homeAssistant] = S.Service(
@@ -131,7 +134,10 @@ struct StackBuilder {
             ],
             configs: [S.FileReference(source: fence, target: Fence.scriptPath, mode: readAll)],
             secrets: [S.FileReference(source: haSecrets, target: "/config/secrets.yaml", uid: "0", gid: "0", mode: readOnlyRoot)],
-            networks: [Names.appNetwork: S.ServiceNetwork(), Names.databaseNetwork: S.ServiceNetwork()],
+            networks: hostNetwork
+                ? [Names.hostNetwork: S.ServiceNetwork()]
+                : [Names.appNetwork: S.ServiceNetwork(), Names.databaseNetwork: S.ServiceNetwork()],
+            extraHosts: hostNetwork ? ["\(Names.databaseAlias):127.0.0.1", "\(Names.mosquitto):127.0.0.1"] : nil,
             ports: proxied ? nil : [S.Port(target: 8123, published: spec.homeAssistant.port, mode: "ingress")],
             // The fence keeps /tmp/haha-health while it works (standing by, or Home Assistant answering within 5 minutes).
             healthcheck: S.Healthcheck(
@@ -196,10 +202,9 @@ struct StackBuilder {
                 image: spec.images.haproxy,
                 configs: [S.FileReference(source: proxyConfig, target: "/usr/local/etc/haproxy/haproxy.cfg", mode: readAll)],
                 networks: [Names.appNetwork: S.ServiceNetwork()],
-                ports: [
-                    S.Port(target: 8123, published: spec.homeAssistant.port, mode: "host"),
-                    S.Port(target: spec.mqtt.port, published: spec.mqtt.port, mode: "host"),
-                ],
+                // Home Assistant on the host's network serves its own port, on the node where it runs.
+                ports: (hostNetwork ? [] : [S.Port(target: 8123, published: spec.homeAssistant.port, mode: "host")])
+                    + [S.Port(target: spec.mqtt.port, published: spec.mqtt.port, mode: "host")],
                 healthcheck: S.Healthcheck(
                     test: ["CMD", "bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/8405"],
                     interval: "10s", timeout: "3s", retries: 3, startPeriod: "10s"),
@@ -220,6 +225,7 @@ struct StackBuilder {
         if spec.database.encryptedNetwork { dbNetwork.driverOpts = ["encrypted": "true"] }
         stack.networks = [Names.databaseNetwork: dbNetwork, Names.appNetwork: S.Network(attachable: false)]
         if spec.portainer.enabled { stack.networks[Names.portainerNetwork] = S.Network(attachable: false) }
+        if hostNetwork { stack.networks[Names.hostNetwork] = .existing("host") }
         stack.configs = configs
         stack.secrets = secrets
         return stack

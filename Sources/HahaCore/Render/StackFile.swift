@@ -17,6 +17,8 @@ public struct StackFile: Codable, Sendable, Equatable {
         public var configs: [FileReference]?
         public var secrets: [FileReference]?
         public var networks: [String: ServiceNetwork]?
+        /// `NAME:ADDRESS` lines for the container's /etc/hosts.
+        public var extraHosts: [String]?
         public var ports: [Port]?
         public var healthcheck: Healthcheck?
         public var deploy: Deploy
@@ -28,7 +30,7 @@ public struct StackFile: Codable, Sendable, Equatable {
 
         enum CodingKeys: String, CodingKey {
             case image, entrypoint, command, environment, volumes, configs, secrets, networks, ports, healthcheck, deploy, `init`, labels
-            case stopGracePeriod = "stop_grace_period"
+            case stopGracePeriod = "stop_grace_period", extraHosts = "extra_hosts"
         }
     }
 
@@ -107,10 +109,27 @@ public struct StackFile: Codable, Sendable, Equatable {
     }
 
     public struct Network: Codable, Sendable, Equatable {
-        public var driver = "overlay"
+        public var driver: String? = "overlay"
         public var driverOpts: [String: String]?
         public var attachable: Bool?
-        enum CodingKeys: String, CodingKey { case driver, attachable, driverOpts = "driver_opts" }
+        /// An existing network of Docker's (`host`) under `name`, not one the stack creates.
+        public var external: Bool?
+        public var name: String?
+        enum CodingKeys: String, CodingKey { case driver, attachable, external, name, driverOpts = "driver_opts" }
+
+        public init(driverOpts: [String: String]? = nil, attachable: Bool? = nil) {
+            self.driverOpts = driverOpts
+            self.attachable = attachable
+        }
+
+        /// Docker's own network `name` (e.g. `host`).
+        public static func existing(_ name: String) -> Network {
+            var network = Network()
+            network.driver = nil
+            network.external = true
+            network.name = name
+            return network
+        }
     }
 
     public struct Volume: Codable, Sendable, Equatable {

@@ -107,6 +107,9 @@ public struct ClusterSpec: Sendable, Equatable, Codable {
         public var recorderScheme: String = "mysql"
         /// Start Home Assistant with `--skip-pip` (the lab's offline image has every requirement installed).
         public var skipPip: Bool = false
+        /// Run Home Assistant on its node's own network (host networking, as an official container install), so that
+        /// discovery (mDNS/zeroconf, SSDP, DHCP) sees the LAN. Needs `routing: proxy`.
+        public var hostNetwork: Bool = false
         public init() {}
     }
 

@@ -216,6 +216,10 @@ public enum SpecSchema {
         .init(
             "homeAssistant.skipPip", .flag(\.homeAssistant.skipPip),
             "start Home Assistant with `--skip-pip` (an image with every requirement installed, offline: the lab's)"),
+        .init(
+            "homeAssistant.hostNetwork", .flag(\.homeAssistant.hostNetwork),
+            "run Home Assistant on its node's network (discovery sees the LAN); needs routing: proxy and port 8123, served by the active node only"
+        ),
         .init("images.homeAssistant", .text(\.images.homeAssistant), grammar: image, "Home Assistant's image"),
         .init("images.mariadb", .text(\.images.mariadb), grammar: image, "MariaDB's image"),
         .init("images.mosquitto", .text(\.images.mosquitto), grammar: image, "Mosquitto's image"),

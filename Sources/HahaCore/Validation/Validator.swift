@@ -160,6 +160,25 @@ public enum Validator {
         if !["mysql", "mysql+pymysql"].contains(spec.homeAssistant.recorderScheme) {
             error("homeAssistant.recorderScheme", "\"\(spec.homeAssistant.recorderScheme)\" is not one of: mysql, mysql+pymysql")
         }
+        if spec.homeAssistant.hostNetwork {
+            if spec.routing != .proxy {
+                error(
+                    "homeAssistant.hostNetwork",
+                    "host networking needs routing: proxy (Swarm's routing mesh does not reach a container on the host's network)")
+            }
+            if spec.sensorAddress.vip == nil {
+                error(
+                    "homeAssistant.hostNetwork",
+                    "on the host's network Home Assistant answers only on the node that runs it: it needs sensorAddress.mode: vip, which follows it"
+                )
+            }
+            if spec.homeAssistant.port != 8123 {
+                error(
+                    "homeAssistant.port",
+                    "with homeAssistant.hostNetwork, Home Assistant itself listens on the node's port 8123 (its http: server_port); set 8123"
+                )
+            }
+        }
         var ports: [Int: String] = [:]
         for (path, port) in [("mqtt.port", spec.mqtt.port), ("homeAssistant.port", spec.homeAssistant.port)]
             + (spec.portainer.enabled ? [("portainer.port", spec.portainer.port)] : [])

@@ -39,9 +39,11 @@ public struct Convergence: Sendable {
         let secrets = try workspace.readSecrets()
         let files = try Renderer(spec: spec, secrets: secrets).render()
         let primary = cluster.primary
-        guard let url = URL(string: "http://\(primary.address):\(spec.homeAssistant.port)/") else {
+        // Through the proxy on the first node; on the host's network Home Assistant answers only where it runs: the VIP.
+        let setupAddress = spec.homeAssistant.hostNetwork ? (spec.sensorAddress.vip?.address ?? primary.address) : primary.address
+        guard let url = URL(string: "http://\(setupAddress):\(spec.homeAssistant.port)/") else {
             throw HahaError.invalidArgument(
-                "\(primary.address) does not make a URL", next: "check nodes[].address in \(workspace.specPath)")
+                "\(setupAddress) does not make a URL", next: "check nodes[].address in \(workspace.specPath)")
         }
         let address = spec.sensorAddress.vip?.address ?? primary.address
         homeAssistantURL = "http://\(address):\(spec.homeAssistant.port)/"

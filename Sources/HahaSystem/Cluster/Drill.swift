@@ -183,6 +183,13 @@ public struct Drill: Sendable {
         return try await label(of: host, manager: runner)
     }
 
+    /// Where to ask Home Assistant when it runs on `node`: through `observer`'s proxy, or, on the host's network (no
+    /// proxy in front of it), at that node's own address.
+    func homeAssistantAddress(running node: String, through observer: ClusterSpec.Node) -> String {
+        guard cluster.spec.homeAssistant.hostNetwork else { return observer.address }
+        return cluster.spec.nodes.first { $0.name == node }?.address ?? observer.address
+    }
+
     func placement(manager: any CommandRunner) async throws -> DrillPlacement {
         let homeAssistant = try await homeAssistantNode(through: manager)
         var placement = DrillPlacement(
@@ -291,7 +298,8 @@ public struct Drill: Sendable {
             let brokerMoves = placement.broker == victim.name
             while ContinuousClock.now < deadline, haSeconds == nil || (brokerMoves && mqttSeconds == nil) {
                 if haSeconds == nil, let now = try? await homeAssistantNode(through: observerManager),
-                    now != victim.name || back.isSet, await probes.homeAssistantStatus(observer.address, spec.homeAssistant.port) == 401
+                    now != victim.name || back.isSet,
+                    await probes.homeAssistantStatus(homeAssistantAddress(running: now, through: observer), spec.homeAssistant.port) == 401
                 {
                     haSeconds = Self.seconds(since: start)
                     report.homeAssistantNode = now

@@ -104,7 +104,9 @@ public struct Preflight: Sendable {
                     hasGluster: values["gluster"] == "yes", hasSystemd: values["systemd"] == "yes",
                     listening: ports.sorted(), swarmState: values["swarm"] ?? "")
                 if !stackRunning {
-                    for port in [cluster.spec.homeAssistant.port, cluster.spec.mqtt.port] where ports.contains(port) {
+                    // On the host's network, Home Assistant reaches its node's Galera member at the node's port 3306.
+                    let database = cluster.spec.homeAssistant.hostNetwork && node.role == .data ? [GaleraFiles.clientPort] : []
+                    for port in [cluster.spec.homeAssistant.port, cluster.spec.mqtt.port] + database where ports.contains(port) {
                         problems.append(
                             "\(node.name): port \(port) is already in use → stop what listens there (`ss -ltnp | grep :\(port)` on \(node.address))"
                         )

@@ -27,7 +27,8 @@ import urllib.request
 BASE = "http://127.0.0.1:8123"
 CLIENT_ID = "http://haha.local/"
 
-# Exactly what haha renders, plus `logger:` (loaded in every setup anyway, no
+# Exactly what haha renders (with homeAssistant.hostNetwork, which adds the LAN's
+# discovery: zeroconf, ssdp, dhcp), plus `logger:` (loaded in every setup anyway, no
 # requirements) so the install attempts appear in the log at INFO level.
 CONFIGURATION = """\
 homeassistant:
@@ -44,6 +45,9 @@ mqtt:
   sensor:
     - name: warmup
       state_topic: warmup/state
+zeroconf:
+ssdp:
+dhcp:
 logger:
   default: info
 """
