@@ -29,13 +29,26 @@ import Testing
             stdout: "  101 python3 -m homeassistant --config /config\n  202 python3 -m homeassistant --config /config\n  303 sleep 9\n")
         runner.on(
             { $0.first == "sh" && $0.last?.contains("/proc/$p/cgroup") == true },
-            stdout: "101 S 12:pids:/docker/aaa111/docker/x 0::/\n202 R 12:pids:/docker/ccc333/docker/y 0::/\n")
+            stdout: "101 S 50 12:pids:/docker/aaa111/docker/x 0::/\n202 R 60 12:pids:/docker/ccc333/docker/y 0::/\n")
         let driver = LabDriver(layout: LabLayout(), directory: URL(fileURLWithPath: "/tmp/lab"), runner: runner)
         #expect(await driver.homeAssistantProcesses(inContainers: [("n1", "aaa111"), ("n2", "bbb222")])?.count == 1)
         let both = await driver.homeAssistantProcesses(inContainers: [("n1", "aaa111"), ("n3", "ccc333")])
         #expect(both?.processes == ["pid 101 on n1 (S)", "pid 202 on n3 (R)"])
         let script = try #require(runner.history.last?.command.arguments.last)
         #expect(script.contains("for p in 101 202;"))
+    }
+
+    /// Home Assistant forks (a subprocess between fork and exec shows its parent's command line): the child is named
+    /// with its parent, not counted as a second instance. Two with other parents are two.
+    @Test func aProcessForkedByHomeAssistantIsNotASecondOne() {
+        let nodes = [(name: "n1", id: "aaa111"), (name: "n2", id: "bbb222")]
+        let forked = LabDriver.instances(
+            "10684 S 10600 0::/docker/aaa111/docker/x\n11374 R 10684 0::/docker/aaa111/docker/x\n", nodes: nodes)
+        #expect(forked.processes == ["pid 10684 on n1 (S; forked 11374)"])
+        let two = LabDriver.instances(
+            "10684 S 10600 0::/docker/aaa111/docker/x\n11374 S 11300 0::/docker/bbb222/docker/y\n", nodes: nodes)
+        #expect(two.count == 2)
+        #expect(LabDriver.instances("10684  \n", nodes: nodes).count == 0)  // gone before its stat was read
     }
 
     @Test func theSamplerKeepsTheHighestCountSkipsFailedSamplesAndNamesTheFirstTwo() async throws {

@@ -8,7 +8,7 @@ enum StatusText {
         sections.append(
             [
                 report.verdictLine,
-                "Home Assistant: \(endpoint(report.homeAssistant, runsOn: report.homeAssistantTasks ?? []))",
+                "Home Assistant: \(endpoint(report.homeAssistant, runsOn: report.homeAssistantTasks ?? [], active: report.leaseHolder))",
                 "broker:         \(endpoint(report.broker, runsOn: report.brokerNode.map { [$0] } ?? []))",
                 "sensor address: \(sensorAddress(report))",
                 "Swarm leader:   \(report.leader ?? "not known")",
@@ -52,13 +52,19 @@ enum StatusText {
         return sections.joined(separator: "\n\n")
     }
 
-    /// "answers through 172.30.77.100, runs on n3"; with several tasks (standbys) which one is active is not said.
-    static func endpoint(_ endpoint: ClusterStatus.Report.Endpoint, runsOn nodes: [String]) -> String {
+    /// "answers through 172.30.77.100, runs on n3"; with several tasks (standbys), the active one is the lease holder's
+    /// when that is known.
+    static func endpoint(_ endpoint: ClusterStatus.Report.Endpoint, runsOn nodes: [String], active: String? = nil) -> String {
         let answer = endpoint.address.map { "answers through \($0)" } ?? "does not answer"
         switch nodes.count {
         case 0: return answer + ", no running task known"
         case 1: return answer + ", runs on \(nodes[0])"
-        default: return answer + ", tasks on \(nodes.joined(separator: ", ")) (which one is active is not known)"
+        default:
+            if let active, nodes.contains(active) {
+                return answer
+                    + ", active on \(active) (the lease holder), standbys on \(nodes.filter { $0 != active }.joined(separator: ", "))"
+            }
+            return answer + ", tasks on \(nodes.joined(separator: ", ")) (which one is active is not known)"
         }
     }
 

@@ -261,16 +261,34 @@ public struct LabDriver: Sendable {
         guard let listed = try? await runner.run(Command(["ps", "-eo", "pid=,args="], timeout: 10)), listed.succeeded else { return nil }
         let pids = Self.homeAssistantPIDs(in: listed.output)
         if pids.isEmpty { return Drill.Instances(processes: []) }
-        // Each pid with its state (/proc/PID/stat's third field: R, S, D, Z…) and its cgroups.
+        // Each pid with its state and parent (/proc/PID/stat's third and fourth fields: R, S, D, Z…; ppid) and its cgroups.
         let script =
-            "for p in \(pids.joined(separator: " ")); do echo \"$p $(cut -d ' ' -f 3 /proc/$p/stat 2>/dev/null) $(tr '\\n' ' ' < /proc/$p/cgroup 2>/dev/null)\"; done"
+            "for p in \(pids.joined(separator: " ")); do echo \"$p $(cut -d ' ' -f 3,4 /proc/$p/stat 2>/dev/null) $(tr '\\n' ' ' < /proc/$p/cgroup 2>/dev/null)\"; done"
         guard let cgroups = try? await runner.run(Command(["sh", "-c", script], timeout: 10)), cgroups.succeeded else { return nil }
+        return Self.instances(cgroups.output, nodes: nodes)
+    }
+
+    /// The sample's Home Assistants from lines `PID STATE PPID CGROUPS…`: those in one of the lab's node containers.
+    /// A process whose parent is another of them is not a second Home Assistant but one it forked (until the child
+    /// calls exec it shows its parent's command line): it is named with its parent, not counted.
+    static func instances(_ lines: String, nodes: [(name: String, id: String)]) -> Drill.Instances {
+        struct Found {
+            let pid: String, parent: String, node: String, state: String
+        }
+        let found: [Found] = lines.split(separator: "\n").compactMap { line in
+            guard let node = nodes.first(where: { line.contains($0.id) }) else { return nil }
+            let words = line.split(separator: " ").map(String.init)
+            let state = words.count > 1 && words[1].count == 1 ? words[1] : ""
+            let parent = words.count > 2 && words[2].allSatisfy(\.isNumber) ? words[2] : ""
+            return Found(pid: words.first ?? "?", parent: parent, node: node.name, state: state)
+        }
+        let pids = Set(found.map(\.pid))
         return Drill.Instances(
-            processes: cgroups.output.split(separator: "\n").compactMap { line in
-                guard let node = nodes.first(where: { line.contains($0.id) }) else { return nil }
-                let words = line.split(separator: " ")
-                let state = words.count > 1 && words[1].count == 1 ? " (\(words[1]))" : ""
-                return "pid \(words.first ?? "?") on \(node.name)\(state)"
+            processes: found.filter { !pids.contains($0.parent) }.map { process in
+                let children = found.filter { $0.parent == process.pid }.map(\.pid)
+                let detail = [process.state] + (children.isEmpty ? [] : ["forked \(children.joined(separator: ", "))"])
+                let shown = detail.filter { !$0.isEmpty }.joined(separator: "; ")
+                return "pid \(process.pid) on \(process.node)" + (shown.isEmpty ? "" : " (\(shown))")
             })
     }
 
