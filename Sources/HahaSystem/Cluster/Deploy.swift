@@ -77,6 +77,7 @@ public struct Deploy: Sendable {
                 try await waitMember(member, running: wanted[member] ?? "", size: members.count, manager: primary)
             }
             if let last = changed.last {
+                cluster.log("restarting Galera member \(last) with its new definition (the last one, with the rest of the stack)")
                 try await apply(files, prune: true, on: primary)
                 try await waitMember(last, running: wanted[last] ?? "", size: members.count, manager: primary)
             }
