@@ -14,7 +14,8 @@ import Testing
 
         init(
             own: String?, peers: String?, quietGrace: Int = 180, arguments: [String] = ["--wsrep-node-name=n1"], slowAsk: Bool = false,
-            staleTransferPid: Bool = false, grastate: String? = nil, environment: [String: String] = [:]
+            staleTransferPid: Bool = false, grastate: String? = nil, environment: [String: String] = [:],
+            beforeStart: (String) throws -> Void = { _ in }
         ) throws {
             root = FileManager.default.temporaryDirectory.appendingPathComponent("haha-watch-\(UUID().uuidString)").path
             let bin = "\(root)/bin"
@@ -35,7 +36,7 @@ import Testing
                 "docker-entrypoint.sh",
                 """
                 #!/bin/bash
-                trap 'echo stopped >> \(root)/member; exit 0' TERM
+                trap 'if [ -f \(root)/stubborn ]; then echo ignored >> \(root)/member; else echo stopped >> \(root)/member; exit 0; fi' TERM
                 echo "running $*" >> \(root)/member
                 while :; do sleep 0.1; done
                 """)
@@ -52,6 +53,7 @@ import Testing
             if slowAsk { try "".write(toFile: "\(root)/slow", atomically: true, encoding: .utf8) }
             if let own { try own.write(toFile: "\(root)/own", atomically: true, encoding: .utf8) }
             if let peers { try peers.write(toFile: "\(root)/peers", atomically: true, encoding: .utf8) }
+            try beforeStart(root)
             let script = "\(root)/watch.sh"
             try GaleraFiles.watchdog(Fixtures.spec(), grace: 3, quietGrace: quietGrace, interval: 1).write(
                 toFile: script, atomically: true, encoding: .utf8)
@@ -178,6 +180,18 @@ import Testing
             }
         }
         #expect(try await eventually(5) { left().isEmpty }, "\(left())")
+    }
+
+    /// Seen on the lab: a member whose join failed after a state transfer ignored the watchdog's stop for 9 minutes.
+    /// A stop that has not ended the member after `HAHA_WATCH_KILL_AFTER` s is followed by SIGKILL.
+    @Test func aMemberThatIgnoresTheStopIsKilled() async throws {
+        let m = try Member(
+            own: nil, peers: "Primary/Synced", quietGrace: 2, environment: ["HAHA_WATCH_KILL_AFTER": "3"],
+            beforeStart: { root in try "".write(toFile: "\(root)/stubborn", atomically: true, encoding: .utf8) })
+        #expect(try await eventually(30) { m.process.status != nil }, "\(m.log)")
+        #expect(m.history.hasSuffix("ignored\n"), "\(m.history)")
+        #expect(m.log.contains("the member ignored the stop for"), "\(m.log)")
+        #expect(m.process.status == 137, "\(m.log)")
     }
 
     /// What Galera writes on the last member to leave the primary component cleanly.

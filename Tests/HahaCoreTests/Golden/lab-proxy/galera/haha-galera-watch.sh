@@ -76,10 +76,20 @@ if [ -n "$stopping" ]; then kill -TERM "$member" 2>/dev/null; fi
 transferring() { grep -qs 'wsrep_ss[t]_' "${HAHA_WATCH_PROC:-/proc}"/[0-9]*/cmdline; }
 outside=0
 quiet=0
+stopped_at=
+kill_after=${HAHA_WATCH_KILL_AFTER:-60}
 while kill -0 "$member" 2>/dev/null; do
   sleep "$every" & wait $!
   [ -z "$stopping" ] || break
   kill -0 "$member" 2>/dev/null || break
+  if [ -n "$stopped_at" ]; then
+    # Stopped, and still running: a server whose join failed after a state transfer can hang in its shutdown.
+    if [ $((SECONDS - stopped_at)) -ge "$kill_after" ]; then
+      echo "[haha-galera-watch] the member ignored the stop for $((SECONDS - stopped_at)) s: killing it" >&2
+      kill -KILL "$member" 2>/dev/null
+    fi
+    continue
+  fi
   if mine=$(ask --protocol=socket); then
     quiet=0
     case "$mine" in
@@ -100,7 +110,7 @@ while kill -0 "$member" 2>/dev/null; do
   if [ "$waited" -ge "$limit" ]; then
     echo "[haha-galera-watch] stopping this member; Swarm starts it again and it rejoins" >&2
     kill -TERM "$member" 2>/dev/null
-    outside=0; quiet=0
+    stopped_at=$SECONDS
   fi
 done
 # A wait that a signal interrupts returns early: wait again until the member has really ended.
