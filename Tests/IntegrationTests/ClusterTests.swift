@@ -213,10 +213,27 @@ struct ClusterTests {
         var homeAssistantLog = ""
         if recovered.exitCode != 0 {
             // What Home Assistant and its fences said, for the report (the lab is gone after the test).
+            // The fences' decisions and Home Assistant's storage and auth lines (the tail is mostly ffmpeg's traces),
+            // then each brick's copy of the files the owner step depends on.
             homeAssistantLog =
                 (try? await ssh[0].run(
-                    Command(["sh", "-c", "docker service logs --tail 80 haha_homeassistant 2>&1 | grep -v 'DEBUG'"], timeout: 60)
+                    Command(
+                        [
+                            "sh", "-c",
+                            "docker service logs --timestamps haha_homeassistant 2>&1 | grep -E 'haha-fence|auth|onboarding|storage|corrupt|ERROR|Starting Home Assistant' | grep -v DEBUG | tail -60",
+                        ], timeout: 60)
                 ).output) ?? ""
+            for (node, runner) in zip(spec.nodes, ssh) {
+                let files =
+                    (try? await runner.run(
+                        Command(
+                            [
+                                "sh", "-c",
+                                "cd \(spec.storage.brickPath)/homeassistant/.storage 2>/dev/null && ls -la --time-style=+%T auth auth_provider.homeassistant onboarding 2>&1; md5sum auth auth_provider.homeassistant onboarding 2>&1; grep -c is_owner auth 2>&1",
+                            ], timeout: 30)
+                    ).output) ?? "(no answer)"
+                homeAssistantLog += "\n\(node.name)'s brick:\n\(files)"
+            }
         }
         #expect(recovered.exitCode == 0, "haha up after the power cut failed:\n\(recovered.errorOutput)\n\(homeAssistantLog)")
         for (node, runner) in zip(spec.nodes, ssh) {
