@@ -95,7 +95,15 @@ public struct Convergence: Sendable {
                     ha, password: secrets[SecretCatalog.homeAssistantOwner],
                     passwordFile: "\(workspace.secretsDirectory)/\(SecretCatalog.homeAssistantOwner)",
                     tokens: workspace.refreshTokenFile,
-                    configDirectory: "\(spec.storage.mountPath)/homeassistant") == .created
+                    configDirectory: "\(spec.storage.mountPath)/homeassistant",
+                    ownerOnVolume: { try await deploy.ownerOnVolume() },
+                    restartHomeAssistant: {
+                        cluster.log(
+                            "Home Assistant asks for an owner, but .storage/auth on the volume holds one: it read its storage wrong; restarting it"
+                        )
+                        try await deploy.restartHomeAssistant()
+                        try await ha.waitUntilUp(timeout: homeAssistantTimeout)
+                    }) == .created
             },
             Step("MQTT integration connected to the cluster's broker", change: "mqtt") { _ in
                 let token = try await OwnerAccount.accessToken(

@@ -182,6 +182,24 @@ public struct Deploy: Sendable {
         }
     }
 
+    /// Whether Home Assistant's `.storage/auth` on the shared volume (read through a node's mount, not through Home
+    /// Assistant) holds an owner. A missing file means no owner; a file that cannot be read is a doubt, never a "no".
+    func ownerOnVolume() async throws -> Bool {
+        let node = try await cluster.coordinator()
+        let file = "\(spec.storage.mountPath)/homeassistant/.storage/auth"
+        let script = "[ -e \(shellQuote(file)) ] || exit 1; grep -q '\"is_owner\": *true' \(shellQuote(file))"
+        return try await cluster.runner(node).decide(
+            ["sh", "-c", script], question: "whether \(file) on \(node.name) holds Home Assistant's owner",
+            isNo: { $0.exitCode == 1 }, check: "run `ls -l \(file)` on \(node.name)") != nil
+    }
+
+    /// Restarts every Home Assistant task and returns when Swarm has replaced them all (each fence stops its instance,
+    /// and the one that takes the lease again reads /config afresh).
+    func restartHomeAssistant() async throws {
+        let manager = cluster.runner(try await cluster.coordinator())
+        try await manager.check(["docker", "service", "update", "--force", service(Renderer.Names.homeAssistant)], timeout: 900)
+    }
+
     /// Task states on their way to running (`docker service ps` CurrentState's first word).
     static let startingStates: Set<String> = ["New", "Pending", "Assigned", "Accepted", "Preparing", "Ready", "Starting"]
 

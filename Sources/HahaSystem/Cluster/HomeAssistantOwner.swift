@@ -52,11 +52,34 @@ public enum OwnerAccount {
         case loggedIn
     }
 
+    /// `ownerOnVolume` reads `.storage/auth` on the shared volume itself: whether it holds an owner. When Home
+    /// Assistant asks for an owner though the file holds one, it read its storage wrong (seen in CI right after a staged
+    /// power cut of every node: it started without its owner and refused a new one, "Credential is already linked to a
+    /// user"). Creating an owner then could replace the real one for good, so haha restarts Home Assistant once
+    /// (`restartHomeAssistant`, which returns when it answers again) and asks again; it never onboards over an owner.
     public static func ensure(
         _ ha: some HomeAssistantOnboarding, password: String, passwordFile: String, tokens: RefreshTokenFile,
-        configDirectory: String
+        configDirectory: String, ownerOnVolume: () async throws -> Bool = { false },
+        restartHomeAssistant: () async throws -> Void = {}
     ) async throws -> Outcome {
-        if try await ha.needsOwner() {
+        var needsOwner = try await ha.needsOwner()
+        if needsOwner, try await ownerOnVolume() {
+            try await restartHomeAssistant()
+            needsOwner = try await ha.needsOwner()
+            if needsOwner {
+                throw HahaError(
+                    .invalidState,
+                    """
+                    Home Assistant asks for an owner, but \(configDirectory)/.storage/auth on the shared volume holds one, also after \
+                    a restart: it does not read its own storage; haha does not create a second owner over the first
+                    """,
+                    next: """
+                        check the volume (`gluster volume heal <volume> info` on a node) and Home Assistant's log, then run `haha up` \
+                        again; if .storage/auth is damaged, `haha restore` puts back the last backup's
+                        """)
+            }
+        }
+        if needsOwner {
             do {
                 try tokens.store(try await ha.createOwner(name: "Administrator", password: password))
                 return .created
