@@ -220,6 +220,17 @@ import Testing
         #expect(report.lossChecks.map(\.state) == [.present, .present, .present])
     }
 
+    /// CI caught it after a partition: when the drill looked for the row, no member was Synced for a moment (the healed
+    /// node's rejoin), and the check said "unknown". It asks again until one is, within the same minute as the message.
+    @Test func noSyncedMemberForAMomentAfterTheRecoveryIsWaitedFor() async throws {
+        let world = DrillWorld()
+        world.galeraSynced = { since in since.map { $0 > 12 } ?? true }
+        let fault = Drill.Fault(scenario: .powerCut, cut: { _, _ in world.markCut() }, restore: { _, _ in })
+        let report = try await Drill(cluster: world.cluster, probes: world.probes).run(
+            secrets: Self.secrets, .init(fault: fault, timeout: 10))
+        #expect(report.lossChecks.map(\.state) == [.present, .present, .present], "\(report.lossChecks)")
+    }
+
     @Test func aMarkerThatCannotBeWrittenStopsTheDrillBeforeTheCut() async throws {
         let world = DrillWorld()
         world.brokerAcceptsPublish = false

@@ -10,7 +10,8 @@ struct DrillMarkers: Sendable {
     /// The broker's `homeassistant` user: the health-check user may only read `$SYS` topics (MosquittoFiles.aclFile).
     let mqttPassword: String
     let probes: ServiceProbes
-    /// How long the broker may refuse the retained message before the drill gives up (seconds).
+    /// How long the broker may refuse the retained message, and no Galera member be Synced to read the row, before the
+    /// drill gives up (seconds).
     var retainedTimeout: Double = 60
     static let mqttUser = "homeassistant"
 
@@ -94,8 +95,16 @@ struct DrillMarkers: Sendable {
     }
 
     func readRow(readers: [ClusterSpec.Node]) async -> LossCheck.Observation {
-        guard let (runner, container) = await syncedMember(among: readers.filter { $0.role == .data }) else {
-            return .unreadable("no Synced Galera member answered")
+        // Right after a fault the healed node's rejoin may leave no member Synced for a moment (its donor desyncs; CI
+        // saw it after a partition): asked again for up to `retainedTimeout`, as the message is.
+        let deadline = ContinuousClock.now + .seconds(retainedTimeout)
+        var member = await syncedMember(among: readers.filter { $0.role == .data })
+        while member == nil, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .seconds(2))
+            member = await syncedMember(among: readers.filter { $0.role == .data })
+        }
+        guard let (runner, container) = member else {
+            return .unreadable("no Synced Galera member answered within \(Int(retainedTimeout)) s")
         }
         // wsrep_sync_wait: the read waits until this member applied everything the cluster committed before it.
         let sql = "SET SESSION wsrep_sync_wait=1; SELECT token FROM \(table) WHERE token='\(token)'"
