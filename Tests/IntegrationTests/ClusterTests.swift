@@ -213,14 +213,14 @@ struct ClusterTests {
         var homeAssistantLog = ""
         if recovered.exitCode != 0 {
             // What Home Assistant and its fences said, for the report (the lab is gone after the test).
-            // The fences' decisions and Home Assistant's storage and auth lines (the tail is mostly ffmpeg's traces),
-            // then each brick's copy of the files the owner step depends on.
+            // The fences' decisions and Home Assistant's storage lines, in time order (a store it found corrupt is renamed
+            // `NAME.corrupt.TIME`: the listing of each brick's .storage shows those), then each brick's copy of the files.
             homeAssistantLog =
                 (try? await ssh[0].run(
                     Command(
                         [
                             "sh", "-c",
-                            "docker service logs --timestamps haha_homeassistant 2>&1 | grep -E 'haha-fence|auth|onboarding|storage|corrupt|ERROR|Starting Home Assistant' | grep -v DEBUG | tail -60",
+                            "docker service logs --timestamps haha_homeassistant 2>&1 | grep -E 'haha-fence|onboarding|storage|corrupt|decoding|ERROR|Starting Home Assistant' | grep -v -e DEBUG -e 'invalid authentication' | sort -k1,1 | tail -80",
                         ], timeout: 60)
                 ).output) ?? ""
             for (node, runner) in zip(spec.nodes, ssh) {
@@ -229,7 +229,7 @@ struct ClusterTests {
                         Command(
                             [
                                 "sh", "-c",
-                                "cd \(spec.storage.brickPath)/homeassistant/.storage 2>/dev/null && ls -la --time-style=+%T auth auth_provider.homeassistant onboarding 2>&1; md5sum auth auth_provider.homeassistant onboarding 2>&1; grep -c is_owner auth 2>&1",
+                                "cd \(spec.storage.brickPath)/homeassistant/.storage 2>/dev/null && ls -la --time-style=+%T 2>&1; md5sum auth auth_provider.homeassistant onboarding 2>&1; grep -o '\"is_owner\": *[a-z]*' auth 2>&1",
                             ], timeout: 30)
                     ).output) ?? "(no answer)"
                 homeAssistantLog += "\n\(node.name)'s brick:\n\(files)"
