@@ -99,7 +99,7 @@ public struct Convergence: Sendable {
                     ownerOnVolume: { try await deploy.ownerOnVolume() },
                     restartHomeAssistant: {
                         cluster.log(
-                            "Home Assistant asks for an owner, but .storage/auth on the volume holds one: it read its storage wrong; restarting it"
+                            "Home Assistant's owner is half there (onboarding asks for it, but the volume's .storage/auth or its login provider has it): restarting Home Assistant and asking again"
                         )
                         try await deploy.restartHomeAssistant()
                         try await ha.waitUntilUp(timeout: homeAssistantTimeout)

@@ -84,8 +84,29 @@ public enum OwnerAccount {
                 try tokens.store(try await ha.createOwner(name: "Administrator", password: password))
                 return .created
             } catch let error as HahaError where error.code == .alreadyExists {
-                // An `up` cut off while Home Assistant created the owner: the account exists, though onboarding still
-                // asks for it. Whose it is is decided below, by the stored password, as for any existing owner.
+                // An `up` cut off while Home Assistant created the owner: its login provider knows `admin`, but
+                // onboarding still asks for the owner, so the owner account may not exist. A login now would make
+                // Home Assistant create `admin` as an ordinary user (seen on the lab: no owner, no onboarding on disk,
+                // and every later `up` refused with "Credential is already linked to a user"). Restarted, Home
+                // Assistant drops what it did not save: it then either sees its owner or takes the create again.
+                try await restartHomeAssistant()
+                if try await ha.needsOwner() {
+                    do {
+                        try tokens.store(try await ha.createOwner(name: "Administrator", password: password))
+                        return .created
+                    } catch let again as HahaError where again.code == .alreadyExists {
+                        throw HahaError(
+                            .invalidState,
+                            """
+                            Home Assistant knows the user \(HomeAssistantSetup.ownerUsername) but has no owner, also after a restart \
+                            (\(again.message)); haha does not log in, which would make \(HomeAssistantSetup.ownerUsername) an ordinary user
+                            """,
+                            next: """
+                                start Home Assistant's onboarding afresh: remove .storage/onboarding, .storage/auth and \
+                                .storage/auth_provider.homeassistant from \(configDirectory) on the Gluster volume and run `haha up` again
+                                """)
+                    }
+                }
             }
         }
         if try tokens.read() != nil { return .tokenStored }
