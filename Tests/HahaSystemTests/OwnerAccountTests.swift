@@ -57,10 +57,13 @@ final class FakeOnboarding: HomeAssistantOnboarding, @unchecked Sendable {
 
     var tokens: RefreshTokenFile { RefreshTokenFile(path: "\(directory)/homeassistant-refresh-token") }
 
-    func ensure(_ ha: FakeOnboarding) async throws -> OwnerAccount.Outcome {
+    func ensure(
+        _ ha: FakeOnboarding, ownerOnVolume: () async throws -> Bool = { false }, restart: () async throws -> Void = {}
+    ) async throws -> OwnerAccount.Outcome {
         try await OwnerAccount.ensure(
             ha, password: "stored-pw", passwordFile: "\(directory)/homeassistant-owner-password",
-            tokens: tokens, configDirectory: "/mnt/haha/homeassistant")
+            tokens: tokens, configDirectory: "/mnt/haha/homeassistant", ownerOnVolume: ownerOnVolume,
+            restartHomeAssistant: restart)
     }
 
     /// The lab caught it: `haha up` killed while Home Assistant created the owner left `admin` in the login provider but
@@ -71,20 +74,14 @@ final class FakeOnboarding: HomeAssistantOnboarding, @unchecked Sendable {
     @Test func anOwnerHalfCreatedByAnInterruptedRunIsNeverLoggedIntoBeforeARestart() async throws {
         let healed = FakeOnboarding(ownerMissing: true, ownerPassword: "stored-pw")
         healed.ownerHalfCreated = true
-        #expect(
-            try await OwnerAccount.ensure(
-                healed, password: "stored-pw", passwordFile: "\(directory)/homeassistant-owner-password", tokens: tokens,
-                configDirectory: "/mnt/haha/homeassistant", restartHomeAssistant: { healed.ownerMissing = false }) == .loggedIn)
+        #expect(try await ensure(healed, restart: { healed.ownerMissing = false }) == .loggedIn)
         #expect(healed.calls == ["needsOwner", "createOwner stored-pw", "needsOwner", "logIn stored-pw"])
         #expect(try tokens.read() == "refresh-login")
         try FileManager.default.removeItem(atPath: tokens.path)
 
         let retaken = FakeOnboarding(ownerMissing: true)
         retaken.ownerHalfCreated = true
-        #expect(
-            try await OwnerAccount.ensure(
-                retaken, password: "stored-pw", passwordFile: "\(directory)/homeassistant-owner-password", tokens: tokens,
-                configDirectory: "/mnt/haha/homeassistant", restartHomeAssistant: { retaken.ownerHalfCreated = false }) == .created)
+        #expect(try await ensure(retaken, restart: { retaken.ownerHalfCreated = false }) == .created)
         #expect(retaken.calls == ["needsOwner", "createOwner stored-pw", "needsOwner", "createOwner stored-pw"])
         try FileManager.default.removeItem(atPath: tokens.path)
 
@@ -103,10 +100,9 @@ final class FakeOnboarding: HomeAssistantOnboarding, @unchecked Sendable {
         let healed = FakeOnboarding(ownerMissing: true)
         var restarts = 0
         #expect(
-            try await OwnerAccount.ensure(
-                healed, password: "stored-pw", passwordFile: "\(directory)/homeassistant-owner-password", tokens: tokens,
-                configDirectory: "/mnt/haha/homeassistant", ownerOnVolume: { true },
-                restartHomeAssistant: {
+            try await ensure(
+                healed, ownerOnVolume: { true },
+                restart: {
                     restarts += 1
                     healed.ownerMissing = false
                 }) == .tokenStored)
@@ -115,9 +111,7 @@ final class FakeOnboarding: HomeAssistantOnboarding, @unchecked Sendable {
 
         let stillBlind = FakeOnboarding(ownerMissing: true)
         do {
-            _ = try await OwnerAccount.ensure(
-                stillBlind, password: "stored-pw", passwordFile: "\(directory)/homeassistant-owner-password", tokens: tokens,
-                configDirectory: "/mnt/haha/homeassistant", ownerOnVolume: { true }, restartHomeAssistant: {})
+            _ = try await ensure(stillBlind, ownerOnVolume: { true })
             Issue.record("an owner was created over the one on the volume")
         } catch let error as HahaError {
             #expect(error.code == .invalidState)

@@ -98,10 +98,11 @@ struct DrillMarkers: Sendable {
         // Right after a fault the healed node's rejoin may leave no member Synced for a moment (its donor desyncs; CI
         // saw it after a partition): asked again for up to `retainedTimeout`, as the message is.
         let deadline = ContinuousClock.now + .seconds(retainedTimeout)
-        var member = await syncedMember(among: readers.filter { $0.role == .data })
+        let members = readers.filter { $0.role == .data }
+        var member = await syncedMember(among: members)
         while member == nil, ContinuousClock.now < deadline {
             try? await Task.sleep(for: .seconds(2))
-            member = await syncedMember(among: readers.filter { $0.role == .data })
+            member = await syncedMember(among: members)
         }
         guard let (runner, container) = member else {
             return .unreadable("no Synced Galera member answered within \(Int(retainedTimeout)) s")

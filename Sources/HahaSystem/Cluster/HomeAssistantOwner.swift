@@ -62,6 +62,10 @@ public enum OwnerAccount {
         configDirectory: String, ownerOnVolume: () async throws -> Bool = { false },
         restartHomeAssistant: () async throws -> Void = {}
     ) async throws -> Outcome {
+        func create() async throws -> Outcome {
+            try tokens.store(try await ha.createOwner(name: "Administrator", password: password))
+            return .created
+        }
         var needsOwner = try await ha.needsOwner()
         if needsOwner, try await ownerOnVolume() {
             try await restartHomeAssistant()
@@ -81,8 +85,7 @@ public enum OwnerAccount {
         }
         if needsOwner {
             do {
-                try tokens.store(try await ha.createOwner(name: "Administrator", password: password))
-                return .created
+                return try await create()
             } catch let error as HahaError where error.code == .alreadyExists {
                 // An `up` cut off while Home Assistant created the owner: its login provider knows `admin`, but
                 // onboarding still asks for the owner, so the owner account may not exist. A login now would make
@@ -92,8 +95,7 @@ public enum OwnerAccount {
                 try await restartHomeAssistant()
                 if try await ha.needsOwner() {
                     do {
-                        try tokens.store(try await ha.createOwner(name: "Administrator", password: password))
-                        return .created
+                        return try await create()
                     } catch let again as HahaError where again.code == .alreadyExists {
                         throw HahaError(
                             .invalidState,
