@@ -116,7 +116,7 @@ enum RenderCase: String, CaseIterable, CustomTestStringConvertible {
         let haproxy = try #require(files.first { $0.path == "haproxy/haproxy.cfg" }?.contents)
         #expect(!haproxy.contains("bind :8123") && haproxy.contains("backend mqtt"))
         let firewall = try #require(files.first { $0.path == GaleraFirewall.scriptFile }?.contents)
-        #expect(firewall.contains("for port in 4567 4568 4444 3306; do"))
+        #expect(firewall.contains("for port in 4567 4568 4444 4569 3306; do"))
         let configuration = try #require(files.first { $0.path == "homeassistant/configuration.yaml" }?.contents)
         #expect(configuration.contains("\nzeroconf:\nssdp:\ndhcp:\n"))
 
@@ -124,7 +124,7 @@ enum RenderCase: String, CaseIterable, CustomTestStringConvertible {
         let overlay = try render(RenderCase.labProxy.spec)
         #expect(overlay.first { $0.path == "homeassistant/configuration.yaml" }?.contents.contains("zeroconf") == false)
         #expect(overlay.first { $0.path == GaleraFirewall.scriptFile }?.contents.contains("3306") == false)
-        #expect(GaleraFirewall.removal.contains("for port in 4567 4568 4444 3306; do"))
+        #expect(GaleraFirewall.removal.contains("for port in 4567 4568 4444 4569 3306; do"))
     }
 
     @Test func galeraIsOneServicePerDataNodeWithNodeLocalVolumes() throws {
@@ -280,7 +280,7 @@ extension DeployPhaseTests {
             let service = s["galera-\(node.name)"]
             #expect(command(service).contains("--wsrep-node-address=\(node.address)"))
             let ports = (service?["ports"] as? [[String: Any]] ?? []).map { "\($0["published"] ?? "")/\($0["mode"] ?? "")" }
-            #expect(ports == ["4567/host", "4568/host", "4444/host"])
+            #expect(ports == ["4567/host", "4568/host", "4444/host", "4569/host"])
         }
     }
 

@@ -58,7 +58,7 @@ struct FirewallScriptTests {
             ])
         #expect(
             lines.filter { $0.hasPrefix("-A DOCKER-USER") }.sorted()
-                == [4444, 4567, 4568].map {
+                == [4444, 4567, 4568, 4569].map {
                     "-A DOCKER-USER -p tcp -m tcp --dport \($0) -m conntrack --ctstate DNAT -j HAHA-GALERA"
                 })
     }

@@ -45,10 +45,32 @@ import Testing
                 """
                 #!/bin/bash
                 [ -f \(root)/slow ] && sleep 2
-                case " $* " in *" --protocol=socket "*) f=\(root)/own ;; *" -h galera "*) f=\(root)/peers ;; *) exit 2 ;; esac
+                host=; statement=; previous=
+                for a; do
+                  case "$previous" in -h) host=$a ;; -e) statement=$a ;; esac
+                  previous=$a
+                done
+                case " $* " in *" --protocol=socket "*) f=\(root)/own ;; *) [ -n "$host" ] || exit 2; f=\(root)/host-$host ;; esac
+                [ "$host" = galera ] && f=\(root)/peers
                 [ -f "$f" ] || { echo "ERROR 2002: cannot connect" >&2; exit 1; }
+                case "$statement" in *pc.bootstrap=YES*) echo "asked: $statement" >> \(root)/member; exit 0 ;; esac
                 IFS=/ read -r status state < "$f"
                 printf 'wsrep_cluster_status\\t%s\\nwsrep_local_state_comment\\t%s\\n' "$status" "$state"
+                # A server always has a position: none unless the file names one.
+                printf 'wsrep_local_state_uuid\\t\(GaleraRecovery.nilUUID)\\nwsrep_last_committed\\t-1\\n'
+                tail -n +2 "$f"
+                """)
+            // `--wsrep-recover`: the position in the file `recovered`, written to the log it is given; it also
+            // removes the saved view, which the watchdog puts back.
+            try write(
+                "mariadbd",
+                """
+                #!/bin/bash
+                for a; do case "$a" in --log-error=*) log=${a#*=} ;; esac; done
+                echo "recover $*" >> \(root)/recoveries
+                rm -f \(root)/data/gvwstate.dat
+                [ -f \(root)/recovered ] && echo "2026-12-05 21:00:00 0 [Note] WSREP: Recovered position: $(cat \(root)/recovered)" >> "$log"
+                exit 0
                 """)
             if slowAsk { try "".write(toFile: "\(root)/slow", atomically: true, encoding: .utf8) }
             if let own { try own.write(toFile: "\(root)/own", atomically: true, encoding: .utf8) }
@@ -65,6 +87,8 @@ import Testing
                     // The container's own processes, not this machine's (a lab may run real state transfers).
                     "HAHA_WATCH_PROC": "\(root)/proc",
                     "HAHA_WATCH_DATADIR": "\(root)/data",
+                    // No state service of its own unless a test asks (the port is the node's in a cluster).
+                    "HAHA_WATCH_STATE_PORT": "",
                 ].merging(environment) { _, given in given }, stdout: .file("\(root)/watch.log"), stderr: .file("\(root)/watch.log"),
                 ownGroup: true)
         }
@@ -255,5 +279,163 @@ import Testing
         #expect(try await eventually(10) { bootstraps.history.hasPrefix("running --wsrep-node-name=n1 --wsrep-new-cluster\n") })
         let waiting = try Member(own: nil, peers: "non-Primary/Initialized", arguments: ["--wsrep-new-cluster"])
         #expect(try await eventually(10) { waiting.history.hasPrefix("running --wsrep-new-cluster\n") })
+    }
+
+    static let history = "efe860f5-d1a2-11f0-8a5b-2b4ad1e0c0de"
+    static func crashed(_ uuid: String) -> String { "# GALERA saved state\nversion: 2.1\nuuid: \(uuid)\nseqno: -1\nsafe_to_bootstrap: 0\n" }
+
+    /// Seen on the lab after a power cut of every node: members started from no position (the image runs no
+    /// `--wsrep-recover`), the component Galera re-formed had group UUID 0, and no member could join it by state
+    /// transfer again. A crashed member now starts from the position its data holds; its saved view stays.
+    @Test func aCrashedMemberStartsFromThePositionItsDataHolds() async throws {
+        let m = try Member(
+            own: "Primary/Synced", peers: nil, grastate: Self.crashed(Self.history),
+            beforeStart: { root in
+                try "\(Self.history):42".write(toFile: "\(root)/recovered", atomically: true, encoding: .utf8)
+                try "my_uuid: 1\n".write(toFile: "\(root)/data/gvwstate.dat", atomically: true, encoding: .utf8)
+            })
+        #expect(try await eventually(10) { !m.history.isEmpty }, "\(m.log)")
+        #expect(m.history == "running --wsrep-node-name=n1 --wsrep-start-position=\(Self.history):42\n", "\(m.log)")
+        #expect(m.log.contains("this member crashed (seqno: -1); its data holds \(Self.history):42"))
+        #expect((try? String(contentsOfFile: "\(m.root)/data/gvwstate.dat", encoding: .utf8)) == "my_uuid: 1\n")
+        let recoveries = (try? String(contentsOfFile: "\(m.root)/recoveries", encoding: .utf8)) ?? ""
+        #expect(recoveries.hasPrefix("recover --user=mysql --wsrep-recover --log-error="), "\(recoveries)")
+
+        // Without a position found, it starts as before and says so; a member without history or a clean stop is
+        // not recovered at all.
+        let unknown = try Member(own: "Primary/Synced", peers: nil, grastate: Self.crashed(Self.history))
+        let fresh = try Member(own: "Primary/Synced", peers: nil, grastate: Self.crashed(GaleraRecovery.nilUUID))
+        let clean = try Member(
+            own: "Primary/Synced", peers: nil,
+            grastate: Self.lastToLeave.replacingOccurrences(of: "safe_to_bootstrap: 1", with: "safe_to_bootstrap: 0"))
+        for other in [unknown, fresh, clean] {
+            #expect(try await eventually(10) { !other.history.isEmpty }, "\(other.log)")
+            #expect(other.history == "running --wsrep-node-name=n1\n", "\(other.log)")
+        }
+        #expect(unknown.log.contains("--wsrep-recover found no position: starting without one"), "\(unknown.log)")
+        for other in [fresh, clean] { #expect(!FileManager.default.fileExists(atPath: "\(other.root)/recoveries")) }
+    }
+
+    /// A fake watchdog of another member: answers the state line it is given.
+    static func peer(_ line: String) throws -> LoopbackServer { try LoopbackServer(reply: Array("\(line)\n".utf8)) }
+
+    /// Seen on the lab after staged power cuts (n3, then n1 and n2): all three members came up at once, n3 with an
+    /// older saved view, and Galera's own recovery formed no component ("No nodes coming from primary view") for as
+    /// long as anyone watched; no server answers SQL then. Once every other member's watchdog answers, none in a
+    /// primary component, the member with the most committed writes (the first in the list on a tie) restarts with
+    /// --wsrep-new-cluster from its position; nobody does while a member is silent, primary, about to bootstrap as
+    /// the last to leave, of another history, or when its own position is unknown.
+    @Test func withNoPrimaryComponentAnywhereTheMostAdvancedMemberBootstraps() async throws {
+        let h = Self.history
+        var servers: [LoopbackServer] = []
+        defer { for server in servers { server.stop() } }
+        /// A member at `address` (n1 to n3 are 10.1.0.11 to .13) whose peers' watchdogs answer `peers` (nil: silent).
+        func member(_ address: String, recovered: String?, peers: [String: String?], stubborn: Bool = false) throws -> Member {
+            var addresses: [String] = []
+            for host in ["10.1.0.11", "10.1.0.12", "10.1.0.13"] {
+                if host == address {
+                    addresses.append("-")
+                } else if let line = peers[host] ?? nil {
+                    let server = try Self.peer(line)
+                    servers.append(server)
+                    addresses.append("127.0.0.1:\(server.port)")
+                } else {
+                    addresses.append("127.0.0.1:1")
+                }
+            }
+            return try Member(
+                own: nil, peers: nil, arguments: ["--wsrep-node-address=\(address)"], grastate: Self.crashed(h),
+                environment: [
+                    "HAHA_WATCH_MEMBERS": "10.1.0.11 10.1.0.12 10.1.0.13", "HAHA_WATCH_STATE_ADDRESSES": addresses.joined(separator: " "),
+                    "HAHA_WATCH_NO_PRIMARY_GRACE": "2", "HAHA_WATCH_RESTART_KILL_AFTER": "2",
+                ],
+                beforeStart: { root in
+                    if let recovered { try recovered.write(toFile: "\(root)/recovered", atomically: true, encoding: .utf8) }
+                    if stubborn { try "".write(toFile: "\(root)/stubborn", atomically: true, encoding: .utf8) }
+                    try "my_uuid: 1\n".write(toFile: "\(root)/data/gvwstate.dat", atomically: true, encoding: .utf8)
+                })
+        }
+        let first = try member(
+            "10.1.0.11", recovered: "\(h):18", peers: ["10.1.0.12": "\(h):18 starting", "10.1.0.13": "\(h):15 starting"])
+        let ahead = try member(
+            "10.1.0.13", recovered: "\(h):19",
+            peers: ["10.1.0.11": "\(h):18 outside", "10.1.0.12": "\(GaleraRecovery.nilUUID):-1 starting"], stubborn: true)
+        let waiting: [(Member, String)] = [
+            (
+                try member("10.1.0.12", recovered: "\(h):18", peers: ["10.1.0.11": "\(h):18 starting", "10.1.0.13": "\(h):15 starting"]),
+                "the member at 10.1.0.11 (\(h):18) bootstraps, not this one (\(h):18)"
+            ),
+            (
+                try member("10.1.0.11", recovered: "\(h):15", peers: ["10.1.0.12": "\(h):16 starting", "10.1.0.13": "\(h):15 starting"]),
+                "the member at 10.1.0.12 (\(h):16) bootstraps"
+            ),
+            (
+                try member("10.1.0.11", recovered: "\(h):18", peers: ["10.1.0.12": "\(h):18 starting"]),
+                "the watchdog of the member at 10.1.0.13 does not answer"
+            ),
+            (
+                try member("10.1.0.11", recovered: "\(h):18", peers: ["10.1.0.12": "\(h):30 primary", "10.1.0.13": "\(h):15 starting"]),
+                "the member at 10.1.0.12 is in a primary component"
+            ),
+            (
+                try member("10.1.0.11", recovered: "\(h):18", peers: ["10.1.0.12": "\(h):18 last", "10.1.0.13": "\(h):15 starting"]),
+                "the member at 10.1.0.12 left the primary component last and bootstraps"
+            ),
+            (
+                try member(
+                    "10.1.0.11", recovered: "\(h):18",
+                    peers: ["10.1.0.12": "1\(h.dropFirst()):30 starting", "10.1.0.13": "\(h):15 starting"]),
+                "leaving it to haha up"
+            ),
+            (
+                try member("10.1.0.11", recovered: nil, peers: ["10.1.0.12": "\(h):18 starting", "10.1.0.13": "\(h):15 starting"]),
+                "this member's position is unknown"
+            ),
+        ]
+        for (m, position) in [(first, "\(h):18"), (ahead, "\(h):19")] {
+            #expect(try await eventually(20) { m.history.contains("--wsrep-new-cluster") }, "\(m.log)")
+            // The second one ignores the stop and is killed 2 s later.
+            let (address, stop) = m === first ? ("10.1.0.11", "stopped") : ("10.1.0.13", "ignored")
+            #expect(
+                m.history
+                    == "running --wsrep-node-address=\(address) --wsrep-start-position=\(position)\n\(stop)\n"
+                    + "running --wsrep-node-address=\(address) --wsrep-start-position=\(position) --wsrep-new-cluster\n", "\(m.log)")
+            #expect(m.log.contains("this one holds the most committed writes (\(position)): restarting it to bootstrap"), "\(m.log)")
+            let grastate = try String(contentsOfFile: "\(m.root)/data/grastate.dat", encoding: .utf8)
+            #expect(grastate.contains("safe_to_bootstrap: 1\n"), "\(grastate)")
+            #expect(!FileManager.default.fileExists(atPath: "\(m.root)/data/gvwstate.dat"))
+        }
+        for (m, reason) in waiting {
+            #expect(try await eventually(20) { m.log.contains(reason) }, "\(m.log)")
+            #expect(!m.history.contains("--wsrep-new-cluster"), "\(m.log)")
+            #expect(m.process.status == nil)
+        }
+    }
+
+    /// The state service itself, with socat as in the images: one line, the position and the phase.
+    @Test(
+        .enabled(
+            if: FileManager.default.isExecutableFile(atPath: "/usr/bin/socat"), "socat is not installed (scripts/host-setup installs it)"))
+    func theWatchdogPublishesItsPositionAndPhase() async throws {
+        let port = Int.random(in: 20_000..<40_000)
+        let m = try Member(
+            own: nil, peers: nil, grastate: Self.lastToLeave.replacingOccurrences(of: "safe_to_bootstrap: 1", with: "safe_to_bootstrap: 0"),
+            environment: ["HAHA_WATCH_STATE_PORT": "\(port)"])
+        /// Asks until the answer is `line` or 10 s passed; the last answer.
+        func answer(_ line: String) async throws -> String {
+            var last = ""
+            for _ in 0..<20 {
+                let command = "exec 3<>/dev/tcp/127.0.0.1/\(port) && printf 'state\\n' >&3 && head -n 1 <&3"
+                last = (try? await LocalRunner().run(Command(["bash", "-c", command], timeout: 5)))?.output ?? ""
+                if last == line { break }
+                try await Task.sleep(for: .milliseconds(500))
+            }
+            return last
+        }
+        let history = "8bcf4a34-aedb-11e6-a3e8-5b3cf6a8e4f3"
+        #expect(try await answer("\(history):57 starting\n") == "\(history):57 starting\n", "\(m.log)")
+        try "Primary/Synced\nwsrep_local_state_uuid\t\(history)\nwsrep_last_committed\t60\n".write(
+            toFile: "\(m.root)/own", atomically: true, encoding: .utf8)
+        #expect(try await answer("\(history):60 primary\n") == "\(history):60 primary\n", "\(m.log)")
     }
 }

@@ -18,7 +18,7 @@ public enum GaleraFirewall {
     /// Galera's published ports, as the script loops over them.
     static func ports(_ spec: ClusterSpec) -> String { GaleraFiles.publishedPorts(spec).map(String.init).joined(separator: " ") }
     /// Every port a rendering may have guarded, as the removal loops over them.
-    static let everyPort = (GaleraFiles.ports + [GaleraFiles.clientPort]).map(String.init).joined(separator: " ")
+    static let everyPort = (GaleraFiles.ports + [GaleraFiles.statePort, GaleraFiles.clientPort]).map(String.init).joined(separator: " ")
 
     /// The script: resolves the data nodes' addresses (a host name to its IPv4 address), rebuilds the chain when it
     /// differs (closed while it does: DROP first), adds the jumps that are missing, prints `changed` when it changed a

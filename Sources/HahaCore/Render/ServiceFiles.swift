@@ -121,12 +121,17 @@ public enum GaleraFiles {
     /// and, for `grace` s in a row, this member's server answered that it is outside one and not in a state transfer;
     /// or, for `quietGrace` s in a row, did not answer at all while no state transfer script ran (a joiner whose IST
     /// failed after an SST hangs so: "node restart required"). Without a primary anywhere (every node was cut)
-    /// Galera's own recovery (`pc.recovery`) re-forms the cluster and the watchdog does nothing, except for the one
-    /// case Galera leaves to the operator: the members left one by one and cleanly (their saved views gone with the
+    /// Galera's own recovery (`pc.recovery`) re-forms the cluster, and the watchdog steps in only in the cases Galera
+    /// leaves to the operator. First, the members left one by one and cleanly (their saved views gone with the
     /// stops), and the last of them, which says `safe_to_bootstrap: 1`, bootstraps once it sees every other member up
-    /// within `lookForPeers` s (members later in the list wait `staggerBootstrap` s more each).
+    /// within `lookForPeers` s (members later in the list wait `staggerBootstrap` s more each). A member that crashed
+    /// starts from the position `--wsrep-recover` reads from its data. When no member is in a primary component for
+    /// `noPrimaryGrace` s (Galera's recovery did not form one), every member is up and every position is known, the
+    /// member with the most committed writes restarts to bootstrap. The watchdogs learn each other's positions on
+    /// `statePort` (no server answers before a primary component forms).
     public static func watchdog(
-        _ spec: ClusterSpec, grace: Int = 60, quietGrace: Int = 180, interval: Int = 5, lookForPeers: Int = 90, staggerBootstrap: Int = 30
+        _ spec: ClusterSpec, grace: Int = 60, quietGrace: Int = 180, interval: Int = 5, lookForPeers: Int = 90, staggerBootstrap: Int = 30,
+        noPrimaryGrace: Int = 30
     ) -> String {
         """
         #!/bin/bash
@@ -141,14 +146,23 @@ public enum GaleraFiles {
         member=
         stopping=
         trap 'stopping=1; [ -n "$member" ] && kill -TERM "$member" 2>/dev/null' TERM INT
-        # Prints "<cluster status>/<local state>" of the server reached with the given options, or fails.
-        ask() {
+        # Runs one statement as root on the server reached with the options that follow it.
+        sql() {
+          local statement=$1; shift
           # The password reaches the client through an option file on a pipe (printf is a builtin): never an argument.
           mariadb --defaults-extra-file=<(printf '[client]\\nuser=root\\npassword="%s"\\n' "$(cat "$MARIADB_ROOT_PASSWORD_FILE" 2>/dev/null)") \\
-            --connect-timeout=3 -N -B "$@" \\
-            -e "SHOW STATUS WHERE Variable_name IN ('wsrep_cluster_status','wsrep_local_state_comment')" 2>/dev/null |
-            awk -F'\\t' '{ v[$1] = $2 } END { if (!("wsrep_cluster_status" in v)) exit 1; print v["wsrep_cluster_status"] "/" v["wsrep_local_state_comment"] }'
+            --connect-timeout=3 -N -B "$@" -e "$statement" 2>/dev/null
         }
+        # Prints the values of the named status variables, "/" between them, of the server reached with the options
+        # that follow the names; fails when it does not answer or lacks one of them.
+        show() {
+          local names=$1 list=; shift
+          for n in $names; do list+="${list:+,}'$n'"; done
+          sql "SHOW STATUS WHERE Variable_name IN ($list)" "$@" |
+            awk -F'\\t' -v names="$names" '{ v[$1] = $2 } END { n = split(names, k, " "); for (i = 1; i <= n; i++) { if (!(k[i] in v)) exit 1; out = out (i > 1 ? "/" : "") v[k[i]] } print out }'
+        }
+        # "<cluster status>/<local state>".
+        ask() { show "wsrep_cluster_status wsrep_local_state_comment" "$@"; }
         # Never a second primary component: a member told to bootstrap (--wsrep-new-cluster) whose peers already
         # have one joins them instead (a bootstrapper that restarted after the others went on without it).
         args=()
@@ -159,6 +173,22 @@ public enum GaleraFiles {
           fi
           args+=("$a")
         done
+        datadir=${HAHA_WATCH_DATADIR:-/var/lib/mysql}
+        # This member's position, `<uuid>:<seqno>`, as far as the watchdog knows it: from grastate.dat after a clean
+        # stop, from its data after a crash (below), and from the server once it answers.
+        position=$(awk '/^uuid:/ { u = $2 } /^seqno:/ { s = $2 } END { if (u != "" && s ~ /^[0-9]+$/) print u ":" s }' "$datadir/grastate.dat" 2>/dev/null)
+        # The watchdog tells the other members' watchdogs this member's position and phase (`starting`: its server
+        # does not answer yet; `last`: it left the primary component last and will bootstrap; `outside`; `primary`),
+        # one line to whoever connects to its node's port \(statePort). After a power cut of every node no server answers
+        # SQL until a primary component forms, and the bootstrap below needs every member's position.
+        state=$(mktemp)
+        phase=starting
+        publish() { phase=${1:-$phase}; printf '%s %s\\n' "${position:-unknown}" "$phase" > "$state.new" && mv -f "$state.new" "$state"; }
+        publish
+        state_port=${HAHA_WATCH_STATE_PORT-\(statePort)}
+        if [ -n "$state_port" ]; then socat -T 2 "TCP-LISTEN:$state_port,reuseaddr,fork" "SYSTEM:cat $state" & fi
+        # The line the watchdog of the member at <host>:<port> publishes, or nothing.
+        state_of() { timeout 3 bash -c 'exec 3<>"/dev/tcp/$1/$2" && printf "state\\n" >&3 && head -n 1 <&3' _ "${1%:*}" "${1##*:}" 2>/dev/null; }
         # The last member to leave the primary component cleanly holds every committed write: Galera wrote
         # safe_to_bootstrap: 1 in its grastate.dat (a member that ran since says 0). The others' clean stops took their
         # saved views with them, so Galera's own recovery (pc.recovery) cannot form a component again and no member
@@ -167,13 +197,16 @@ public enum GaleraFiles {
         # which `haha up` applies with every member's position at hand. Members later in the list wait longer
         # before they decide, and then join a component formed meanwhile (two flags: only after a forced recovery).
         members=(${HAHA_WATCH_MEMBERS:-\(spec.dataNodes.map(\.address).joined(separator: " "))})
+        # Where each member's watchdog publishes its state (a test names its own; else each member's node address).
+        state_addresses=(${HAHA_WATCH_STATE_ADDRESSES:-})
         look=${HAHA_WATCH_LOOK:-\(lookForPeers)}
         stagger=${HAHA_WATCH_STAGGER:-\(staggerBootstrap)}
         # An address answers when something listens on its group port; a test's member may name its own port.
         listening() { local port=${HAHA_WATCH_GROUP_PORT:-4567}; [[ $1 == *:* ]] && port=${1##*:}; timeout 2 bash -c "exec 3<>/dev/tcp/${1%%:*}/$port" 2>/dev/null; }
         address=
         for a in "${args[@]}"; do case "$a" in --wsrep-node-address=*) address=${a#*=} ;; esac; done
-        if [[ " ${args[*]} " != *" --wsrep-new-cluster "* ]] && grep -qs '^safe_to_bootstrap: *1' "${HAHA_WATCH_DATADIR:-/var/lib/mysql}/grastate.dat"; then
+        if [[ " ${args[*]} " != *" --wsrep-new-cluster "* ]] && grep -qs '^safe_to_bootstrap: *1' "$datadir/grastate.dat"; then
+          publish last
           others=(); index=0
           for m in "${members[@]}"; do
             if [ "${m%%:*}" = "$address" ]; then index=${#others[@]}; else others+=("$m"); fi
@@ -193,22 +226,85 @@ public enum GaleraFiles {
             fi
             sleep 2 & wait $!
           done
+          publish starting
         fi
         if [ -n "$stopping" ]; then exit 143; fi
         # A state transfer's pid file left by a member that died during one: every process of that container ended
         # with it, but MariaDB's SST script would take whatever process has that pid in this new container for a
         # transfer still running and refuse to start one ("previous SST script still running"), at every restart.
-        rm -f "${HAHA_WATCH_DATADIR:-/var/lib/mysql}/wsrep_sst.pid"
+        rm -f "$datadir/wsrep_sst.pid"
+        # A member that crashed (a power cut) left `seqno: -1`, and the image starts it from no position at all: the
+        # component Galera's own recovery then re-forms has no history (group UUID 0) and no member can ever join it
+        # by state transfer. As MariaDB's galera_recovery does under systemd, the position is read from the data
+        # (--wsrep-recover) and given to the member. The saved view (gvwstate.dat) stays as it was.
+        if grep -qs '^seqno: *-1' "$datadir/grastate.dat" && ! grep -qs '^uuid: *\(GaleraRecovery.nilUUID)' "$datadir/grastate.dat"; then
+          log=$(mktemp) && chmod 666 "$log"
+          [ -f "$datadir/gvwstate.dat" ] && cp -p "$datadir/gvwstate.dat" "$log.view"
+          mariadbd --user=mysql --wsrep-recover --log-error="$log" >/dev/null 2>&1
+          [ -f "$log.view" ] && [ ! -f "$datadir/gvwstate.dat" ] && cp -p "$log.view" "$datadir/gvwstate.dat"
+          position=$(sed -n 's/.*WSREP: Recovered position: *\\([0-9a-f-]*:[0-9][0-9]*\\).*/\\1/p' "$log" | tail -n 1)
+          rm -f "$log" "$log.view"
+          if [ -n "$position" ]; then
+            echo "[haha-galera-watch] this member crashed (seqno: -1); its data holds $position: starting from there" >&2
+            args+=("--wsrep-start-position=$position")
+          else
+            echo "[haha-galera-watch] this member crashed (seqno: -1) and --wsrep-recover found no position: starting without one" >&2
+          fi
+          publish
+        fi
         docker-entrypoint.sh "${args[@]}" &
         member=$!
         if [ -n "$stopping" ]; then kill -TERM "$member" 2>/dev/null; fi
         # A full state transfer runs as a script (wsrep_sst_*) beside the server (the brackets keep grep from
         # finding its own command line).
         transferring() { grep -qs 'wsrep_ss[t]_' "${HAHA_WATCH_PROC:-/proc}"/[0-9]*/cmdline; }
+        # Stops the member before it starts again: TERM, and KILL when it is still running the given seconds later.
+        # A server waiting for a primary component (it has not opened its data for writes) ignored a TERM for a
+        # minute on the lab.
+        kill_after=${HAHA_WATCH_KILL_AFTER:-60}
+        stop_member() {
+          kill -TERM "$member" 2>/dev/null
+          for ((w = 0; w < $1; w++)); do kill -0 "$member" 2>/dev/null || break; sleep 1 & wait $!; done
+          if kill -0 "$member" 2>/dev/null; then
+            echo "[haha-galera-watch] the member ignored the stop for $1 s: killing it" >&2
+            kill -KILL "$member" 2>/dev/null
+          fi
+          wait "$member" 2>/dev/null
+        }
+        # No member in a primary component for `nowhere_grace` s: Galera's own recovery (pc.recovery) did not form
+        # one. It re-forms the last component only when exactly its members meet; after staged power cuts a member
+        # cut earlier brings an older saved view, and when it comes up at the same time nothing forms. Whether this
+        # member is the one to bootstrap, as rule 5 of haha's recovery planner says: every other member's watchdog
+        # answers, none is in a primary component or about to bootstrap, every position is known and of one history
+        # (a member with none, which a full transfer will fill, aside), and no member holds more committed writes
+        # (the first in the list goes on a tie). Prints why not.
+        nowhere_grace=${HAHA_WATCH_NO_PRIMARY_GRACE:-\(noPrimaryGrace)}
+        most_advanced() {
+          local uuid=${position%:*} seqno=${position##*:} earlier=1 ahead= i host theirs p state u q
+          if ! [[ $seqno =~ ^[0-9]+$ ]]; then echo "this member's position is unknown: leaving it to haha up"; return 1; fi
+          for i in "${!members[@]}"; do
+            host=${members[$i]%%:*}
+            if [ "$host" = "$address" ]; then earlier=; continue; fi
+            theirs=$(state_of "${state_addresses[$i]:-$host:$state_port}")
+            if [ -z "$theirs" ]; then echo "the watchdog of the member at $host does not answer: waiting for it"; return 1; fi
+            read -r p state <<< "$theirs"
+            case "$state" in
+              primary) echo "the member at $host is in a primary component"; return 1 ;;
+              last) echo "the member at $host left the primary component last and bootstraps"; return 1 ;;
+            esac
+            u=${p%:*}; q=${p##*:}
+            [ "$u" != \(GaleraRecovery.nilUUID) ] || continue
+            if [ "$u" != "$uuid" ] || ! [[ $q =~ ^[0-9]+$ ]]; then
+              echo "the member at $host is at $p, this one at $position: leaving it to haha up"; return 1
+            fi
+            if [ "$q" -gt "$seqno" ] || { [ -n "$earlier" ] && [ "$q" -eq "$seqno" ]; }; then ahead="$host ($p)"; fi
+          done
+          if [ -n "$ahead" ]; then echo "the member at $ahead bootstraps, not this one ($position)"; return 1; fi
+        }
         outside=0
         quiet=0
+        nowhere=0
         stopped_at=
-        kill_after=${HAHA_WATCH_KILL_AFTER:-60}
         while kill -0 "$member" 2>/dev/null; do
           sleep "$every" & wait $!
           [ -z "$stopping" ] || break
@@ -221,17 +317,46 @@ public enum GaleraFiles {
             fi
             continue
           fi
-          if mine=$(ask --protocol=socket); then
+          if own=$(show "wsrep_local_state_uuid wsrep_last_committed wsrep_cluster_status wsrep_local_state_comment" --protocol=socket); then
             quiet=0
+            IFS=/ read -r uuid committed mine <<< "$own"
+            if [[ $committed =~ ^[0-9]+$ ]] && [ "$uuid" != \(GaleraRecovery.nilUUID) ]; then position=$uuid:$committed; fi
             case "$mine" in
-              Primary/*|*/Join*|*/Donor*) outside=0; continue ;;
+              Primary/*) publish primary; outside=0; nowhere=0; continue ;;
+              */Join*|*/Donor*) publish outside; outside=0; nowhere=0; continue ;;
             esac
+            publish outside
           else
+            mine=
             outside=0
-            if transferring; then quiet=0; continue; fi
+            publish starting
+            if transferring; then quiet=0; nowhere=0; continue; fi
           fi
-          theirs=$(ask -h "$peers") || { outside=0; quiet=0; continue; }
-          case "$theirs" in Primary/*) ;; *) outside=0; quiet=0; continue ;; esac
+          if ! theirs=$(ask -h "$peers") || [[ $theirs != Primary/* ]]; then
+            outside=0; quiet=0
+            nowhere=$((nowhere + every))
+            if [ "$nowhere" -ge "$nowhere_grace" ]; then
+              nowhere=0
+              if why=$(most_advanced); then
+                echo "[haha-galera-watch] no primary component anywhere for $nowhere_grace s, every member is up, and this one holds the most committed writes ($position): restarting it to bootstrap" >&2
+                stop_member "${HAHA_WATCH_RESTART_KILL_AFTER:-10}"
+                [ -z "$stopping" ] || break
+                # Galera bootstraps only a member marked safe; the saved view goes (a member killed keeps it, and
+                # would come back under its old identity, which the others have not evicted yet: on the lab they then
+                # failed to merge with it, "failed to form singleton view").
+                sed -i 's/^safe_to_bootstrap: *0/safe_to_bootstrap: 1/' "$datadir/grastate.dat"
+                rm -f "$datadir/gvwstate.dat"
+                next=()
+                for a in "${args[@]}"; do case "$a" in --wsrep-start-position=*|--wsrep-new-cluster) ;; *) next+=("$a") ;; esac; done
+                docker-entrypoint.sh "${next[@]}" "--wsrep-start-position=$position" --wsrep-new-cluster &
+                member=$!
+              else
+                echo "[haha-galera-watch] no primary component anywhere for $nowhere_grace s; $why" >&2
+              fi
+            fi
+            continue
+          fi
+          nowhere=0
           if [ -n "$mine" ]; then
             outside=$((outside + every)); waited=$outside; limit=$grace; what="outside the primary component ($mine)"
           else
@@ -257,9 +382,12 @@ public enum GaleraFiles {
     /// The client port, published on each data node when Home Assistant runs on the host's network and reaches its
     /// node's member there.
     public static let clientPort = 3306
+    /// Where each member's watchdog tells the others its position and whether it is in a primary component (one
+    /// line, `<uuid>:<seqno> <phase>`), for the bootstrap after a power cut of every node.
+    public static let statePort = 4569
 
     /// The ports each member publishes on its node (guarded by `GaleraFirewall`).
-    static func publishedPorts(_ spec: ClusterSpec) -> [Int] { ports + (spec.homeAssistant.hostNetwork ? [clientPort] : []) }
+    static func publishedPorts(_ spec: ClusterSpec) -> [Int] { ports + [statePort] + (spec.homeAssistant.hostNetwork ? [clientPort] : []) }
 
     static func sstOptions(_ spec: ClusterSpec, _ secrets: SecretValues) -> String {
         "[mariadb]\nwsrep_sst_auth = haha_sst:\(secrets[SecretCatalog.galeraSST])\n"
