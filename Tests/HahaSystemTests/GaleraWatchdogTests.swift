@@ -379,7 +379,13 @@ import Testing
             ),
             (
                 try member("10.1.0.11", recovered: "\(h):18", peers: ["10.1.0.12": "\(h):18 last", "10.1.0.13": "\(h):15 starting"]),
-                "the member at 10.1.0.12 left the primary component last and bootstraps"
+                "the member at 10.1.0.12 is about to bootstrap"
+            ),
+            (
+                // haha up's bootstrap (a member started with --wsrep-new-cluster), even from a member behind this one.
+                try member(
+                    "10.1.0.11", recovered: "\(h):18", peers: ["10.1.0.12": "\(h):18 starting", "10.1.0.13": "\(h):15 bootstrapping"]),
+                "the member at 10.1.0.13 is about to bootstrap"
             ),
             (
                 try member(

@@ -42,7 +42,8 @@ datadir=${HAHA_WATCH_DATADIR:-/var/lib/mysql}
 # stop, from its data after a crash (below), and from the server once it answers.
 position=$(awk '/^uuid:/ { u = $2 } /^seqno:/ { s = $2 } END { if (u != "" && s ~ /^[0-9]+$/) print u ":" s }' "$datadir/grastate.dat" 2>/dev/null)
 # The watchdog tells the other members' watchdogs this member's position and phase (`starting`: its server
-# does not answer yet; `last`: it left the primary component last and will bootstrap; `outside`; `primary`),
+# does not answer yet; `last`: it left the primary component last and may bootstrap; `bootstrapping`: it
+# starts a new primary component, haha up's choice or its own; `outside`; `primary`),
 # one line to whoever connects to its node's port 4569. After a power cut of every node no server answers
 # SQL until a primary component forms, and the bootstrap below needs every member's position.
 state=$(mktemp)
@@ -90,8 +91,8 @@ if [[ " ${args[*]} " != *" --wsrep-new-cluster "* ]] && grep -qs '^safe_to_boots
     fi
     sleep 2 & wait $!
   done
-  publish starting
 fi
+if [[ " ${args[*]} " == *" --wsrep-new-cluster "* ]]; then publish bootstrapping; else publish starting; fi
 if [ -n "$stopping" ]; then exit 143; fi
 # A state transfer's pid file left by a member that died during one: every process of that container ended
 # with it, but MariaDB's SST script would take whatever process has that pid in this new container for a
@@ -154,7 +155,7 @@ most_advanced() {
     read -r p state <<< "$theirs"
     case "$state" in
       primary) echo "the member at $host is in a primary component"; return 1 ;;
-      last) echo "the member at $host left the primary component last and bootstraps"; return 1 ;;
+      last|bootstrapping) echo "the member at $host is about to bootstrap"; return 1 ;;
     esac
     u=${p%:*}; q=${p##*:}
     [ "$u" != 00000000-0000-0000-0000-000000000000 ] || continue
@@ -203,6 +204,7 @@ while kill -0 "$member" 2>/dev/null; do
       nowhere=0
       if why=$(most_advanced); then
         echo "[haha-galera-watch] no primary component anywhere for $nowhere_grace s, every member is up, and this one holds the most committed writes ($position): restarting it to bootstrap" >&2
+        publish bootstrapping
         stop_member "${HAHA_WATCH_RESTART_KILL_AFTER:-10}"
         [ -z "$stopping" ] || break
         # Galera bootstraps only a member marked safe; the saved view goes (a member killed keeps it, and
