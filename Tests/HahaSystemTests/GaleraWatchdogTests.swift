@@ -36,7 +36,7 @@ import Testing
                 "docker-entrypoint.sh",
                 """
                 #!/bin/bash
-                trap 'if [ -f \(root)/stubborn ]; then echo ignored >> \(root)/member; else echo stopped >> \(root)/member; exit 0; fi' TERM
+                trap 'if [ -f \(root)/stubborn ]; then echo ignored >> \(root)/member; else [ -f \(root)/primary-on-stop ] && echo Primary/Synced > \(root)/peers; echo stopped >> \(root)/member; exit 0; fi' TERM
                 echo "running $*" >> \(root)/member
                 while :; do sleep 0.1; done
                 """)
@@ -330,7 +330,9 @@ import Testing
         var servers: [LoopbackServer] = []
         defer { for server in servers { server.stop() } }
         /// A member at `address` (n1 to n3 are 10.1.0.11 to .13) whose peers' watchdogs answer `peers` (nil: silent).
-        func member(_ address: String, recovered: String?, peers: [String: String?], stubborn: Bool = false) throws -> Member {
+        func member(
+            _ address: String, recovered: String?, peers: [String: String?], stubborn: Bool = false, primaryOnStop: Bool = false
+        ) throws -> Member {
             var addresses: [String] = []
             for host in ["10.1.0.11", "10.1.0.12", "10.1.0.13"] {
                 if host == address {
@@ -352,6 +354,7 @@ import Testing
                 beforeStart: { root in
                     if let recovered { try recovered.write(toFile: "\(root)/recovered", atomically: true, encoding: .utf8) }
                     if stubborn { try "".write(toFile: "\(root)/stubborn", atomically: true, encoding: .utf8) }
+                    if primaryOnStop { try "".write(toFile: "\(root)/primary-on-stop", atomically: true, encoding: .utf8) }
                     try "my_uuid: 1\n".write(toFile: "\(root)/data/gvwstate.dat", atomically: true, encoding: .utf8)
                 })
         }
@@ -411,6 +414,16 @@ import Testing
             #expect(grastate.contains("safe_to_bootstrap: 1\n"), "\(grastate)")
             #expect(!FileManager.default.fileExists(atPath: "\(m.root)/data/gvwstate.dat"))
         }
+        // A primary component that formed while the member stopped is joined: it starts again without the flag.
+        let late = try member(
+            "10.1.0.11", recovered: "\(h):18", peers: ["10.1.0.12": "\(h):18 starting", "10.1.0.13": "\(h):15 starting"],
+            primaryOnStop: true)
+        #expect(try await eventually(20) { late.history.split(separator: "\n").count == 3 }, "\(late.log)")
+        #expect(
+            late.history
+                == "running --wsrep-node-address=10.1.0.11 --wsrep-start-position=\(h):18\nstopped\nrunning --wsrep-node-address=10.1.0.11 --wsrep-start-position=\(h):18\n",
+            "\(late.log)")
+        #expect(late.log.contains("not bootstrapping: galera has a primary component now (Primary/Synced); joining it"), "\(late.log)")
         for (m, reason) in waiting {
             #expect(try await eventually(20) { m.log.contains(reason) }, "\(m.log)")
             #expect(!m.history.contains("--wsrep-new-cluster"), "\(m.log)")

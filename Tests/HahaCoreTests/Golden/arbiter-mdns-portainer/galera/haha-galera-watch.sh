@@ -214,7 +214,15 @@ while kill -0 "$member" 2>/dev/null; do
         rm -f "$datadir/gvwstate.dat"
         next=()
         for a in "${args[@]}"; do case "$a" in --wsrep-start-position=*|--wsrep-new-cluster) ;; *) next+=("$a") ;; esac; done
-        docker-entrypoint.sh "${next[@]}" "--wsrep-start-position=$position" --wsrep-new-cluster &
+        next+=("--wsrep-start-position=$position")
+        # A component that formed during the stop is joined, never a second one started beside it.
+        if theirs=$(ask -h "$peers") && [ "${theirs%%/*}" = Primary ]; then
+          echo "[haha-galera-watch] not bootstrapping: $peers has a primary component now ($theirs); joining it" >&2
+          publish starting
+        else
+          next+=(--wsrep-new-cluster)
+        fi
+        docker-entrypoint.sh "${next[@]}" &
         member=$!
       else
         echo "[haha-galera-watch] no primary component anywhere for $nowhere_grace s; $why" >&2
