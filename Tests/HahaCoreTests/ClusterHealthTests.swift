@@ -151,6 +151,19 @@ import Testing
         #expect(assessment == .init(verdict: .degraded, reasons: ["Galera cluster size 2, 3 data nodes"]))
     }
 
+    /// Seen on the lab after a power cut of every node, before the watchdog passed recovered positions: a primary
+    /// component of three Synced members whose cluster UUID was 0. It served, but no member could rejoin it.
+    @Test func aPrimaryComponentWithoutHistoryIsDegraded() {
+        let history = "a0496087-f0ed-11f1-8a99-f60904895d8a"
+        #expect(assess { facts in for index in facts.galera!.indices { facts.galera?[index].clusterUUID = history } }.verdict == .healthy)
+        let historyless = assess { facts in
+            for index in facts.galera!.indices { facts.galera?[index].clusterUUID = GaleraRecovery.nilUUID }
+        }
+        #expect(historyless.verdict == .degraded)
+        #expect(historyless.reasons.count == 1)
+        #expect(historyless.reasons.first?.hasPrefix("Galera's primary component on n1, n2, n3 has no history (cluster UUID 0)") == true)
+    }
+
     @Test func aStoppedGlusterVolumeIsDegraded() {
         #expect(assess { $0.gluster?.started = false } == .init(verdict: .degraded, reasons: ["Gluster volume haha not started"]))
         #expect(assess { $0.gluster?.bricks = [] } == .init(verdict: .degraded, reasons: ["Gluster volume haha has no bricks"]))

@@ -69,12 +69,15 @@ public enum ClusterHealth {
             public var primary: Bool
             public var synced: Bool
             public var clusterSize: Int?
-            public init(node: String, running: Bool, primary: Bool, synced: Bool, clusterSize: Int?) {
+            /// `wsrep_cluster_state_uuid`: the history the component carries.
+            public var clusterUUID: String?
+            public init(node: String, running: Bool, primary: Bool, synced: Bool, clusterSize: Int?, clusterUUID: String? = nil) {
                 self.node = node
                 self.running = running
                 self.primary = primary
                 self.synced = synced
                 self.clusterSize = clusterSize
+                self.clusterUUID = clusterUUID
             }
         }
 
@@ -204,6 +207,15 @@ public enum ClusterHealth {
             }
             for member in members where !member.synced {
                 degraded.append("Galera member \(member.node) \(member.running ? "not Synced" : "not answering")")
+            }
+            // A component re-formed from members that started without a position has no history (seen on the lab
+            // after a power cut of every node, before the watchdog recovered positions): it serves, but no member can
+            // join it by state transfer.
+            let historyless = members.filter { $0.primary && $0.clusterUUID == GaleraRecovery.nilUUID }.map(\.node)
+            if !historyless.isEmpty {
+                degraded.append(
+                    "Galera's primary component on \(historyless.joined(separator: ", ")) has no history (cluster UUID 0): "
+                        + "a member that needs a state transfer cannot join it; `haha up` starts it again from the most advanced member")
             }
             let sizes = Set(answered.compactMap(\.clusterSize))
             if let size = sizes.min(), size != facts.dataNodes || sizes.count > 1 {

@@ -33,6 +33,8 @@ public struct ClusterStatus: Sendable {
             public var clusterStatus: String?
             public var clusterSize: Int?
             public var synced: Bool
+            /// `wsrep_cluster_state_uuid` of a running member.
+            public var clusterUUID: String? = nil
         }
         public struct Brick: Codable, Sendable, Equatable {
             /// `host:/path`, as Gluster names it.
@@ -151,7 +153,7 @@ public struct ClusterStatus: Sendable {
             galera = members.map {
                 .init(
                     node: $0.node, running: $0.running, clusterStatus: $0.clusterStatus, clusterSize: $0.clusterSize,
-                    synced: $0.localState == GaleraMember.syncedState)
+                    synced: $0.localState == GaleraMember.syncedState, clusterUUID: $0.running ? $0.recoveredUUID : nil)
             }
             galeraKnown = true
         } catch {
@@ -199,7 +201,7 @@ public struct ClusterStatus: Sendable {
                 ? galera.map {
                     .init(
                         node: $0.node, running: $0.running, primary: $0.clusterStatus == "Primary", synced: $0.synced,
-                        clusterSize: $0.clusterSize)
+                        clusterSize: $0.clusterSize, clusterUUID: $0.clusterUUID)
                 } : nil,
             gluster: gluster.map {
                 .init(

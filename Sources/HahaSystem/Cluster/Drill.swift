@@ -453,7 +453,9 @@ public struct Drill: Sendable {
         return problems
     }
 
-    /// Every data node's member runs, is Synced, and sees all of them; false on any doubt (a node still booting).
+    /// Every data node's member runs, is Synced, and sees all of them in a component with a history (a component
+    /// re-formed with cluster UUID 0 serves, but no member can join it again); false on any doubt (a node still
+    /// booting).
     func galeraSynced() async -> Bool {
         let deploy = Deploy(cluster: cluster, secrets: SecretValues([:]))
         let nodes = cluster.spec.dataNodes
@@ -461,7 +463,8 @@ public struct Drill: Sendable {
             let runner = cluster.runner(node)
             guard let id = try? await deploy.container(deploy.service(Renderer.Names.galera(node.name)), on: runner),
                 let status = try? await deploy.wsrepStatus(id, on: runner), status["wsrep_local_state"] == "4",
-                let size = status["wsrep_cluster_size"].flatMap(Int.init), size >= nodes.count
+                let size = status["wsrep_cluster_size"].flatMap(Int.init), size >= nodes.count,
+                status["wsrep_cluster_state_uuid"] != GaleraRecovery.nilUUID
             else { return false }
         }
         return true
