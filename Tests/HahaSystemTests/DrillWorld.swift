@@ -26,6 +26,8 @@ final class DrillWorld: @unchecked Sendable {
     var brokerAcceptsPublish = true
     /// How many retained messages the broker refuses before it takes them (a broker still settling).
     var brokerRefusesFirst = 0
+    /// Home Assistant asks for an owner after the cut (it lost its own).
+    var ownerLostAtCut = false
 
     // What the drill changes.
     private let lock = NSLock()
@@ -181,6 +183,9 @@ final class DrillWorld: @unchecked Sendable {
             },
             readRetained: { [self] _, _, _, _, topic in
                 lock.withLock { retained[topic].map { .found($0) } ?? .absent }
+            },
+            homeAssistantOwner: { [self] _, _ in
+                ownerLostAtCut && sinceCut != nil ? .absent : .found(DrillMarkers.ownerPresent)
             })
     }
 }

@@ -34,12 +34,16 @@ public struct LossCheck: Sendable, Codable, Equatable {
         case retainedMessage
         /// A file in Home Assistant's `/config` on the shared volume.
         case configFile
+        /// Home Assistant still has its owner: onboarding's `user` step done (CI once found the owner gone after staged
+        /// power cuts, only at the next `haha up`).
+        case homeAssistantOwner
 
         public var title: String {
             switch self {
             case .recorderRow: return "recorder row"
             case .retainedMessage: return "retained message"
             case .configFile: return "/config file"
+            case .homeAssistantOwner: return "Home Assistant's owner"
             }
         }
     }

@@ -335,7 +335,10 @@ public struct Drill: Sendable {
                 report.problems.append("the broker does not accept logins through \(observer.name) after the drill")
             }
             cluster.log("looking for the loss-check markers")
-            report.lossChecks = await markers.check(readers: observers + [victim], brokerHosts: observers.map(\.address))
+            report.lossChecks = await markers.check(
+                readers: observers + [victim], brokerHosts: observers.map(\.address),
+                homeAssistantHosts: (spec.sensorAddress.vip.map { [$0.address] } ?? []) + [observer.address]
+                    + observers.map(\.address).filter { $0 != observer.address })
             await markers.remove(nodes: observers + [victim], brokerHosts: observers.map(\.address))
             report.judge()
             return report
@@ -410,7 +413,9 @@ public struct Drill: Sendable {
             }
             report.problems += vipTimeouts(report, after: "every node was started again")
             cluster.log("looking for the loss-check markers")
-            report.lossChecks = await markers.check(readers: spec.nodes, brokerHosts: addresses)
+            report.lossChecks = await markers.check(
+                readers: spec.nodes, brokerHosts: addresses,
+                homeAssistantHosts: (spec.sensorAddress.vip.map { [$0.address] } ?? []) + addresses)
             await markers.remove(nodes: spec.nodes, brokerHosts: addresses)
             report.judge()
             return report

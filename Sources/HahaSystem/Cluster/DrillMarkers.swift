@@ -29,8 +29,13 @@ struct DrillMarkers: Sendable {
     var topic: String { "haha/drill/\(token)" }
     var file: String { "\(spec.storage.mountPath)/homeassistant/.haha-drill-\(token)" }
     var locations: [LossCheck.Kind: String] {
-        [.recorderRow: "\(spec.database.name).haha_drill", .retainedMessage: topic, .configFile: file]
+        [
+            .recorderRow: "\(spec.database.name).haha_drill", .retainedMessage: topic, .configFile: file,
+            .homeAssistantOwner: "GET /api/onboarding, step user",
+        ]
     }
+    /// What the owner check expects to find: onboarding's `user` step done.
+    static let ownerPresent = "done"
 
     // MARK: Before the fault
 
@@ -82,16 +87,32 @@ struct DrillMarkers: Sendable {
     // MARK: After the recovery
 
     /// Looks for each marker: the row through a Synced member of `readers`, the message through the first broker
-    /// address that answers, the file on the first reader whose shared volume is mounted.
-    func check(readers: [ClusterSpec.Node], brokerHosts: [String]) async -> [LossCheck] {
-        func judge(_ kind: LossCheck.Kind, _ observed: LossCheck.Observation) -> LossCheck {
-            LossCheck.judge(kind, location: locations[kind] ?? "", expected: token, observed: observed)
+    /// address that answers, the file on the first reader whose shared volume is mounted; and for Home Assistant's
+    /// owner through the first of `homeAssistantHosts` that answers.
+    func check(readers: [ClusterSpec.Node], brokerHosts: [String], homeAssistantHosts: [String]) async -> [LossCheck] {
+        func judge(_ kind: LossCheck.Kind, _ observed: LossCheck.Observation, expected: String? = nil) -> LossCheck {
+            LossCheck.judge(kind, location: locations[kind] ?? "", expected: expected ?? token, observed: observed)
         }
         return [
             judge(.recorderRow, await readRow(readers: readers)),
             judge(.retainedMessage, await readMessage(brokerHosts: brokerHosts)),
             judge(.configFile, await readFile(readers: readers)),
+            judge(.homeAssistantOwner, await readOwner(hosts: homeAssistantHosts), expected: Self.ownerPresent),
         ]
+    }
+
+    /// Onboarding's `user` step, through the first of `hosts` that answers: done while Home Assistant has its owner.
+    func readOwner(hosts: [String]) async -> LossCheck.Observation {
+        var why = "no Home Assistant address to ask"
+        for host in hosts {
+            let observed = await probes.homeAssistantOwner(host, spec.homeAssistant.port)
+            if case .unreadable(let reason) = observed {
+                why = reason
+                continue
+            }
+            return observed
+        }
+        return .unreadable(why)
     }
 
     func readRow(readers: [ClusterSpec.Node]) async -> LossCheck.Observation {

@@ -1,4 +1,5 @@
 import Foundation
+import HahaCore
 
 /// The network side of a drill: Home Assistant's HTTP API and the broker, asked directly from this machine (not through
 /// a node's shell). Tests replace them with fakes; `network` is the real thing.
@@ -12,17 +13,22 @@ public struct ServiceProbes: Sendable {
         @Sendable (_ host: String, _ port: Int, _ user: String, _ password: String, _ topic: String, _ payload: String) async throws -> Void
     public var readRetained:
         @Sendable (_ host: String, _ port: Int, _ user: String, _ password: String, _ topic: String) async -> MQTTProbe.RetainedRead
+    /// Whether onboarding's `user` step is done (`GET /api/onboarding`, no login): `.found("done")` while Home
+    /// Assistant has its owner, `.absent` when it asks for one, `.unreadable` when nothing answered.
+    public var homeAssistantOwner: @Sendable (_ host: String, _ port: Int) async -> LossCheck.Observation
 
     public init(
         homeAssistantStatus: @escaping @Sendable (String, Int) async -> Int?,
         mqttLogin: @escaping @Sendable (String, Int, String, String) async -> Int?,
         publishRetained: @escaping @Sendable (String, Int, String, String, String, String) async throws -> Void,
-        readRetained: @escaping @Sendable (String, Int, String, String, String) async -> MQTTProbe.RetainedRead
+        readRetained: @escaping @Sendable (String, Int, String, String, String) async -> MQTTProbe.RetainedRead,
+        homeAssistantOwner: @escaping @Sendable (String, Int) async -> LossCheck.Observation
     ) {
         self.homeAssistantStatus = homeAssistantStatus
         self.mqttLogin = mqttLogin
         self.publishRetained = publishRetained
         self.readRetained = readRetained
+        self.homeAssistantOwner = homeAssistantOwner
     }
 
     /// Short timeouts (1 s): a drill samples often, and an address that does not answer within a second is down.
@@ -39,5 +45,15 @@ public struct ServiceProbes: Sendable {
         },
         readRetained: { host, port, user, password, topic in
             await MQTTProbe.readRetained(host: host, port: port, username: user, password: password, topic: topic)
+        },
+        homeAssistantOwner: { host, port in
+            guard let url = URL(string: "http://\(host):\(port)/") else { return .unreadable("\(host) is not an address") }
+            guard let response = try? await HomeAssistantSetup(baseURL: url).request("GET", "api/onboarding", timeout: 10) else {
+                return .unreadable("\(host) did not answer")
+            }
+            guard response.status == 200, let steps = response.json as? [[String: Any]],
+                let user = steps.first(where: { $0["step"] as? String == "user" })
+            else { return .unreadable("\(host): \(response.summary)") }
+            return user["done"] as? Bool == true ? .found(DrillMarkers.ownerPresent) : .absent
         })
 }
