@@ -378,17 +378,17 @@ import Testing
             ),
             (
                 try member("10.1.0.11", recovered: "\(h):18", peers: ["10.1.0.12": "\(h):30 primary", "10.1.0.13": "\(h):15 starting"]),
-                "the member at 10.1.0.12 is in a primary component"
+                "the member at 10.1.0.12 is primary"
             ),
             (
                 try member("10.1.0.11", recovered: "\(h):18", peers: ["10.1.0.12": "\(h):18 last", "10.1.0.13": "\(h):15 starting"]),
-                "the member at 10.1.0.12 is about to bootstrap"
+                "the member at 10.1.0.12 is last"
             ),
             (
                 // haha up's bootstrap (a member started with --wsrep-new-cluster), even from a member behind this one.
                 try member(
                     "10.1.0.11", recovered: "\(h):18", peers: ["10.1.0.12": "\(h):18 starting", "10.1.0.13": "\(h):15 bootstrapping"]),
-                "the member at 10.1.0.13 is about to bootstrap"
+                "the member at 10.1.0.13 is bootstrapping"
             ),
             (
                 try member(

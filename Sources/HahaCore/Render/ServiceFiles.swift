@@ -280,6 +280,18 @@ public enum GaleraFiles {
         # (a member with none, which a full transfer will fill, aside), and no member holds more committed writes
         # (the first in the list goes on a tie). Prints why not.
         nowhere_grace=${HAHA_WATCH_NO_PRIMARY_GRACE:-\(noPrimaryGrace)}
+        # Whether every other member's watchdog answers and none is in, or starting, a primary component; prints why not.
+        all_waiting() {
+          local i host theirs state
+          for i in "${!members[@]}"; do
+            host=${members[$i]%%:*}
+            [ "$host" != "$address" ] || continue
+            theirs=$(state_of "${state_addresses[$i]:-$host:$state_port}")
+            if [ -z "$theirs" ]; then echo "the watchdog of the member at $host does not answer"; return 1; fi
+            state=${theirs##* }
+            case "$state" in primary | last | bootstrapping) echo "the member at $host is $state"; return 1 ;; esac
+          done
+        }
         most_advanced() {
           local uuid=${position%:*} seqno=${position##*:} earlier=1 ahead= i host theirs p state u q
           if ! [[ $seqno =~ ^[0-9]+$ ]]; then echo "this member's position is unknown: leaving it to haha up"; return 1; fi
@@ -305,6 +317,7 @@ public enum GaleraFiles {
         outside=0
         quiet=0
         nowhere=0
+        waiting_why=
         stopped_at=
         while kill -0 "$member" 2>/dev/null; do
           sleep "$every" & wait $!
@@ -335,7 +348,16 @@ public enum GaleraFiles {
           fi
           if ! theirs=$(ask -h "$peers") || [[ $theirs != Primary/* ]]; then
             outside=0; quiet=0
-            nowhere=$((nowhere + every))
+            # Counted only while every other member's watchdog answers and none is in a primary component: when the
+            # last member arrives, Galera's own recovery may still form one within seconds (seen on the lab and in CI
+            # after a power cut of every node, when a bootstrap 2 s after the last arrival made a second component).
+            if why=$(all_waiting); then
+              nowhere=$((nowhere + every)); waiting_why=
+            else
+              nowhere=0
+              [ "$why" = "$waiting_why" ] || echo "[haha-galera-watch] no primary component here; not counting: $why" >&2
+              waiting_why=$why
+            fi
             if [ "$nowhere" -ge "$nowhere_grace" ]; then
               nowhere=0
               if why=$(most_advanced); then
@@ -351,9 +373,15 @@ public enum GaleraFiles {
                 next=()
                 for a in "${args[@]}"; do case "$a" in --wsrep-start-position=*|--wsrep-new-cluster) ;; *) next+=("$a") ;; esac; done
                 next+=("--wsrep-start-position=$position")
-                # A component that formed during the stop is joined, never a second one started beside it.
+                # A component that formed during the stop is joined, never a second one started beside it: asked
+                # through the alias and, once their phases are fresh, of every watchdog (the alias lists a member
+                # only once its health check passed).
+                sleep $((every + 1)) & wait $!
                 if theirs=$(ask -h "$peers") && [ "${theirs%%/*}" = Primary ]; then
                   echo "[haha-galera-watch] not bootstrapping: $peers has a primary component now ($theirs); joining it" >&2
+                  publish starting
+                elif ! why=$(all_waiting); then
+                  echo "[haha-galera-watch] not bootstrapping: $why; joining" >&2
                   publish starting
                 else
                   next+=(--wsrep-new-cluster)
