@@ -11,6 +11,7 @@ public final class LoopbackServer: @unchecked Sendable {
     private let socketFD: Int32
     private let lock = NSLock()
     private var heard: [[UInt8]] = []
+    private var replies: [[UInt8]]
 
     /// Every chunk a client sent, in order (for a conversation).
     public var received: [[UInt8]] { lock.withLock { heard } }
@@ -39,7 +40,13 @@ public final class LoopbackServer: @unchecked Sendable {
         }
         socketFD = fd
         port = Int(UInt16(bigEndian: address.sin_port))
-        Thread.detachNewThread { [self] in serve(fd, replies) }
+        self.replies = replies
+        Thread.detachNewThread { [self] in serve(fd) }
+    }
+
+    /// What the next clients are answered (a peer that changes its mind).
+    public func answer(_ replies: [[UInt8]]) {
+        lock.withLock { self.replies = replies }
     }
 
     /// HTTP `401 Unauthorized`: what Home Assistant's `/api/` answers without a token.
@@ -52,11 +59,11 @@ public final class LoopbackServer: @unchecked Sendable {
         try LoopbackServer(reply: [0x20, 0x02, 0x00, 0x00])
     }
 
-    private func serve(_ socketFD: Int32, _ replies: [[UInt8]]) {
+    private func serve(_ socketFD: Int32) {
         while true {
             let client = accept(socketFD, nil, nil)
             if client < 0 { return }
-            for reply in replies {
+            for reply in lock.withLock({ replies }) {
                 var buffer = [UInt8](repeating: 0, count: 8192)
                 let count = recv(client, &buffer, buffer.count, 0)
                 if count <= 0 { break }

@@ -259,10 +259,11 @@ public enum GaleraFiles {
         # A full state transfer runs as a script (wsrep_sst_*) beside the server (the brackets keep grep from
         # finding its own command line).
         transferring() { grep -qs 'wsrep_ss[t]_' "${HAHA_WATCH_PROC:-/proc}"/[0-9]*/cmdline; }
-        # Stops the member before it starts again: TERM, and KILL when it is still running the given seconds later.
-        # A server waiting for a primary component (it has not opened its data for writes) ignored a TERM for a
-        # minute on the lab.
+        # Stops the member: TERM, and KILL when it is still running the given seconds later; `status` is how it
+        # ended. A server waiting for a primary component (it has not opened its data for writes) ignored a TERM for
+        # a minute on the lab, and one whose join failed after a state transfer hung in its shutdown for 9 minutes.
         kill_after=${HAHA_WATCH_KILL_AFTER:-60}
+        status=
         stop_member() {
           kill -TERM "$member" 2>/dev/null
           for ((w = 0; w < $1; w++)); do kill -0 "$member" 2>/dev/null || break; sleep 1 & wait $!; done
@@ -270,7 +271,8 @@ public enum GaleraFiles {
             echo "[haha-galera-watch] the member ignored the stop for $1 s: killing it" >&2
             kill -KILL "$member" 2>/dev/null
           fi
-          wait "$member" 2>/dev/null
+          wait "$member" 2>/dev/null; status=$?
+          while kill -0 "$member" 2>/dev/null; do wait "$member" 2>/dev/null; status=$?; done
         }
         # No member in a primary component for `nowhere_grace` s: Galera's own recovery (pc.recovery) did not form
         # one. It re-forms the last component only when exactly its members meet; after staged power cuts a member
@@ -280,31 +282,37 @@ public enum GaleraFiles {
         # (a member with none, which a full transfer will fill, aside), and no member holds more committed writes
         # (the first in the list goes on a tie). Prints why not.
         nowhere_grace=${HAHA_WATCH_NO_PRIMARY_GRACE:-\(noPrimaryGrace)}
-        # Whether every other member's watchdog answers and none is in, or starting, a primary component; prints why not.
-        all_waiting() {
-          local i host theirs state
+        # Every other member's published line by its place in the list (empty: its watchdog did not answer), read once
+        # per look and judged by all_waiting, then by most_advanced.
+        peer_line=()
+        read_peers() {
+          local i host
+          peer_line=()
           for i in "${!members[@]}"; do
             host=${members[$i]%%:*}
             [ "$host" != "$address" ] || continue
-            theirs=$(state_of "${state_addresses[$i]:-$host:$state_port}")
-            if [ -z "$theirs" ]; then echo "the watchdog of the member at $host does not answer"; return 1; fi
-            state=${theirs##* }
+            peer_line[$i]=$(state_of "${state_addresses[$i]:-$host:$state_port}")
+          done
+        }
+        # Whether every other member's watchdog answered and none is in, or starting, a primary component; prints why not.
+        all_waiting() {
+          local i host state
+          for i in "${!members[@]}"; do
+            host=${members[$i]%%:*}
+            [ "$host" != "$address" ] || continue
+            if [ -z "${peer_line[$i]}" ]; then echo "the watchdog of the member at $host does not answer"; return 1; fi
+            state=${peer_line[$i]##* }
             case "$state" in primary | last | bootstrapping) echo "the member at $host is $state"; return 1 ;; esac
           done
         }
+        # Whether this member, among members all_waiting found waiting, holds the most committed writes; prints why not.
         most_advanced() {
-          local uuid=${position%:*} seqno=${position##*:} earlier=1 ahead= i host theirs p state u q
+          local uuid=${position%:*} seqno=${position##*:} earlier=1 ahead= i host p u q
           if ! [[ $seqno =~ ^[0-9]+$ ]]; then echo "this member's position is unknown: leaving it to haha up"; return 1; fi
           for i in "${!members[@]}"; do
             host=${members[$i]%%:*}
             if [ "$host" = "$address" ]; then earlier=; continue; fi
-            theirs=$(state_of "${state_addresses[$i]:-$host:$state_port}")
-            if [ -z "$theirs" ]; then echo "the watchdog of the member at $host does not answer: waiting for it"; return 1; fi
-            read -r p state <<< "$theirs"
-            case "$state" in
-              primary) echo "the member at $host is in a primary component"; return 1 ;;
-              last|bootstrapping) echo "the member at $host is about to bootstrap"; return 1 ;;
-            esac
+            p=${peer_line[$i]%% *}
             u=${p%:*}; q=${p##*:}
             [ "$u" != \(GaleraRecovery.nilUUID) ] || continue
             if [ "$u" != "$uuid" ] || ! [[ $q =~ ^[0-9]+$ ]]; then
@@ -318,19 +326,10 @@ public enum GaleraFiles {
         quiet=0
         nowhere=0
         waiting_why=
-        stopped_at=
         while kill -0 "$member" 2>/dev/null; do
           sleep "$every" & wait $!
           [ -z "$stopping" ] || break
           kill -0 "$member" 2>/dev/null || break
-          if [ -n "$stopped_at" ]; then
-            # Stopped, and still running: a server whose join failed after a state transfer can hang in its shutdown.
-            if [ $((SECONDS - stopped_at)) -ge "$kill_after" ]; then
-              echo "[haha-galera-watch] the member ignored the stop for $((SECONDS - stopped_at)) s: killing it" >&2
-              kill -KILL "$member" 2>/dev/null
-            fi
-            continue
-          fi
           if own=$(show "wsrep_local_state_uuid wsrep_last_committed wsrep_cluster_status wsrep_local_state_comment" --protocol=socket); then
             quiet=0
             IFS=/ read -r uuid committed mine <<< "$own"
@@ -351,6 +350,7 @@ public enum GaleraFiles {
             # Counted only while every other member's watchdog answers and none is in a primary component: when the
             # last member arrives, Galera's own recovery may still form one within seconds (seen on the lab and in CI
             # after a power cut of every node, when a bootstrap 2 s after the last arrival made a second component).
+            read_peers
             if why=$(all_waiting); then
               nowhere=$((nowhere + every)); waiting_why=
             else
@@ -364,7 +364,7 @@ public enum GaleraFiles {
                 echo "[haha-galera-watch] no primary component anywhere for $nowhere_grace s, every member is up, and this one holds the most committed writes ($position): restarting it to bootstrap" >&2
                 publish bootstrapping
                 stop_member "${HAHA_WATCH_RESTART_KILL_AFTER:-10}"
-                [ -z "$stopping" ] || break
+                [ -z "$stopping" ] || exit "$status"
                 # Galera bootstraps only a member marked safe; the saved view goes (a member killed keeps it, and
                 # would come back under its old identity, which the others have not evicted yet: on the lab they then
                 # failed to merge with it, "failed to form singleton view").
@@ -377,6 +377,7 @@ public enum GaleraFiles {
                 # through the alias and, once their phases are fresh, of every watchdog (the alias lists a member
                 # only once its health check passed).
                 sleep $((every + 1)) & wait $!
+                read_peers
                 if theirs=$(ask -h "$peers") && [ "${theirs%%/*}" = Primary ]; then
                   echo "[haha-galera-watch] not bootstrapping: $peers has a primary component now ($theirs); joining it" >&2
                   publish starting
@@ -403,8 +404,8 @@ public enum GaleraFiles {
           echo "[haha-galera-watch] $what for $waited s while $peers has one ($theirs)" >&2
           if [ "$waited" -ge "$limit" ]; then
             echo "[haha-galera-watch] stopping this member; Swarm starts it again and it rejoins" >&2
-            kill -TERM "$member" 2>/dev/null
-            stopped_at=$SECONDS
+            stop_member "$kill_after"
+            exit "$status"
           fi
         done
         # A wait that a signal interrupts returns early: wait again until the member has really ended.
