@@ -103,14 +103,20 @@ struct DrillMarkers: Sendable {
 
     /// Onboarding's `user` step, through the first of `hosts` that answers: done while Home Assistant has its owner.
     func readOwner(hosts: [String]) async -> LossCheck.Observation {
-        var why = "no Home Assistant address to ask"
+        await Self.firstAnswer(hosts, none: "no Home Assistant address to ask") { host in
+            await probes.homeAssistantOwner(host, spec.homeAssistant.port)
+        }
+    }
+
+    /// What the first of `hosts` that answers observed; when none does, why the last one did not (`none` without hosts).
+    static func firstAnswer(
+        _ hosts: [String], none: String, _ ask: (String) async -> LossCheck.Observation
+    ) async -> LossCheck.Observation {
+        var why = none
         for host in hosts {
-            let observed = await probes.homeAssistantOwner(host, spec.homeAssistant.port)
-            if case .unreadable(let reason) = observed {
-                why = reason
-                continue
-            }
-            return observed
+            let observed = await ask(host)
+            guard case .unreadable(let reason) = observed else { return observed }
+            why = reason
         }
         return .unreadable(why)
     }
@@ -143,15 +149,13 @@ struct DrillMarkers: Sendable {
     }
 
     func readMessage(brokerHosts: [String]) async -> LossCheck.Observation {
-        var why = "no broker address to ask"
-        for host in brokerHosts {
+        await Self.firstAnswer(brokerHosts, none: "no broker address to ask") { host in
             switch await probes.readRetained(host, spec.mqtt.port, Self.mqttUser, mqttPassword, topic) {
             case .found(let payload): return .found(payload)
             case .absent: return .absent
-            case .unreadable(let reason): why = reason
+            case .unreadable(let reason): return .unreadable(reason)
             }
         }
-        return .unreadable(why)
     }
 
     func readFile(readers: [ClusterSpec.Node]) async -> LossCheck.Observation {

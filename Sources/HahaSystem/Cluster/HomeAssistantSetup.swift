@@ -70,9 +70,17 @@ public struct HomeAssistantSetup: Sendable {
 
     /// Whether the owner account still has to be created.
     public func needsOwner() async throws -> Bool {
-        let response = try await request("GET", "api/onboarding")
-        guard response.status == 200, let steps = response.json as? [[String: Any]] else { return false }
-        return steps.contains { $0["step"] as? String == "user" && $0["done"] as? Bool == false }
+        try await ownerStep().done == false
+    }
+
+    /// Onboarding's `user` step (`GET /api/onboarding`, no login): done while Home Assistant has its owner; nil, with
+    /// a summary of the response, when it answered without that step.
+    public func ownerStep(timeout: Double = 15) async throws -> (done: Bool?, response: String) {
+        let response = try await request("GET", "api/onboarding", timeout: timeout)
+        guard response.status == 200, let steps = response.json as? [[String: Any]],
+            let user = steps.first(where: { $0["step"] as? String == "user" })
+        else { return (nil, response.summary) }
+        return (user["done"] as? Bool, response.summary)
     }
 
     /// Creates the owner and returns a refresh token (it does not expire; access tokens are minted from it).

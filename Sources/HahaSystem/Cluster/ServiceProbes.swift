@@ -48,12 +48,10 @@ public struct ServiceProbes: Sendable {
         },
         homeAssistantOwner: { host, port in
             guard let url = URL(string: "http://\(host):\(port)/") else { return .unreadable("\(host) is not an address") }
-            guard let response = try? await HomeAssistantSetup(baseURL: url).request("GET", "api/onboarding", timeout: 10) else {
+            guard let step = try? await HomeAssistantSetup(baseURL: url).ownerStep(timeout: 10) else {
                 return .unreadable("\(host) did not answer")
             }
-            guard response.status == 200, let steps = response.json as? [[String: Any]],
-                let user = steps.first(where: { $0["step"] as? String == "user" })
-            else { return .unreadable("\(host): \(response.summary)") }
-            return user["done"] as? Bool == true ? .found(DrillMarkers.ownerPresent) : .absent
+            guard let done = step.done else { return .unreadable("\(host): \(step.response)") }
+            return done ? .found(DrillMarkers.ownerPresent) : .absent
         })
 }
