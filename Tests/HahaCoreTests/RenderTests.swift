@@ -14,6 +14,8 @@ enum RenderCase: String, CaseIterable, CustomTestStringConvertible {
     case labProxy = "lab-proxy"
     case arbiterMdns = "arbiter-mdns-portainer"
     case labHostNetwork = "lab-host-network"
+    /// The lab's spec with the original project's failover (`homeAssistant.failover: swarm`), for comparison.
+    case labSwarmFailover = "lab-swarm-failover"
 
     var testDescription: String { rawValue }
 
@@ -28,6 +30,10 @@ enum RenderCase: String, CaseIterable, CustomTestStringConvertible {
         case .labHostNetwork:
             var lab = LabLayout().spec(images: LabLayout.serviceImages)
             lab.homeAssistant.hostNetwork = true
+            return lab
+        case .labSwarmFailover:
+            var lab = LabLayout().spec(images: LabLayout.serviceImages)
+            lab.homeAssistant.failover = .swarm
             return lab
         case .arbiterMdns:
             spec.nodes[2].role = .arbiter

@@ -48,6 +48,7 @@ enum WriterCase: String, CaseIterable, CustomTestStringConvertible {
             spec.homeAssistant.port = 80
             spec.homeAssistant.memoryLimit = "2G"
             spec.homeAssistant.recorderScheme = "mysql+pymysql"
+            spec.homeAssistant.failover = .swarm
             spec.images.homeAssistant = "10.1.0.1:5000/ha:1"
             spec.images.mariadb = "mariadb:11.4"
             spec.images.mosquitto = "eclipse-mosquitto:2.0.20"

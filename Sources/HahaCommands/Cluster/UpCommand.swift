@@ -27,6 +27,7 @@ struct UpCommand: AsyncParsableCommand {
         if !created.isEmpty { Console.error("created missing secrets: \(created.joined(separator: ", "))") }
         let diagnostics = workspace.validate(checkingSecrets: true)
         if diagnostics.hasErrors { throw DiagnosticsError(file: spec.path, diagnostics: diagnostics) }
+        if let notice = Renderer.failoverNotice(workspace.spec) { Console.error(notice) }
         let cluster = Cluster(workspace: workspace, log: { Console.error("   \($0)") })
         try await ClusterLock.holding(cluster, command: "up") {
             try await converge(Convergence(cluster: cluster, homeAssistantTimeout: haTimeout))

@@ -18,6 +18,7 @@ struct RenderCommand: AsyncParsableCommand {
 
     func run() async throws {
         let workspace = try spec.loadValid()
+        if let notice = Renderer.failoverNotice(workspace.spec) { Console.error(notice) }
         let files = try Renderer(spec: workspace.spec, secrets: workspace.readSecrets()).render()
         try SpecFiles.writeRendered(files, to: out)
         if json {

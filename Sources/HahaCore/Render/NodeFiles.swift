@@ -48,32 +48,54 @@ enum NodeFiles {
     /// Version 3 has no authentication; `check_unicast_src` drops adverts whose source is not one of the peers. Else
     /// (multicast), version 2 with an advert a second carrying `authPass` (keepalived's plain-text authentication: it
     /// keeps a stray or misconfigured router on the LAN from joining, not an attacker who can read the LAN).
+    ///
+    /// Without the fence (`failover: swarm`) there is no lease to follow: plain priority failover, as a stock keepalived
+    /// does it (the highest-priority live node holds the address and takes it back when it returns), with the same
+    /// adverts, so that a comparison measures the fence and not the VRRP timing.
     static func keepalived(_ spec: ClusterSpec, _ vip: ClusterSpec.SensorAddress.VIP, node: ClusterSpec.Node, rank: Int, authPass: String)
         -> String
     {
         let priority = max(10, 200 - rank * 10)
         let unicast = spec.nodes.allSatisfy { IPv4Address($0.address) != nil }
-        var lines = [
-            "# keepalived on \(node.name) for the haha cluster \"\(spec.name)\", rendered by haha.",
-            "# The sensor address \(vip.address) follows Home Assistant: it may only be on the node whose fence holds the lease",
-            "# (\(Fence.hostRunDirectory)/active, kept by the fence while it holds the lease), so it does not wait for Swarm.",
+        let fenced = spec.fenced
+        var lines = ["# keepalived on \(node.name) for the haha cluster \"\(spec.name)\", rendered by haha."]
+        if fenced {
+            lines += [
+                "# The sensor address \(vip.address) follows Home Assistant: it may only be on the node whose fence holds the lease",
+                "# (\(Fence.hostRunDirectory)/active, kept by the fence while it holds the lease), so it does not wait for Swarm.",
+            ]
+        } else {
+            lines += [
+                "# homeAssistant.failover: swarm (for comparison): no lease to follow; the sensor address \(vip.address) is on the",
+                "# live node of highest priority, and any node forwards to Home Assistant wherever Swarm runs it.",
+            ]
+        }
+        lines += [
             "global_defs {",
             "  router_id haha_\(node.name)",
             "  script_user root",
             "  enable_script_security",
             "}",
             "",
-            "vrrp_script haha_active {",
-            "  script \"/usr/bin/test -f \(Fence.hostRunDirectory)/active\"",
-            "  interval 1",
-            "  timeout 2",
-            "  fall 1",
-            "  rise 1",
-            "}",
-            "",
+        ]
+        if fenced {
+            lines += [
+                "vrrp_script haha_active {",
+                "  script \"/usr/bin/test -f \(Fence.hostRunDirectory)/active\"",
+                "  interval 1",
+                "  timeout 2",
+                "  fall 1",
+                "  rise 1",
+                "}",
+                "",
+            ]
+        }
+        lines += [
             "vrrp_instance haha_sensors {",
             "  state BACKUP",
-            "  nopreempt",
+        ]
+        if fenced { lines.append("  nopreempt") }
+        lines += [
             "  interface \(vip.interface)",
             "  virtual_router_id \(routerID(spec))",
             "  priority \(priority)",
@@ -92,12 +114,9 @@ enum NodeFiles {
             "  virtual_ipaddress {",
             "    \(vip.address)/\(vip.prefixLength) dev \(vip.interface)",
             "  }",
-            "  track_script {",
-            "    haha_active",
-            "  }",
-            "}",
-            "",
         ]
+        if fenced { lines += ["  track_script {", "    haha_active", "  }"] }
+        lines += ["}", ""]
         return lines.joined(separator: "\n")
     }
 }

@@ -60,14 +60,23 @@ public struct Renderer: Sendable {
     }
 
     /// Swarm's mode of the Home Assistant service: a standby on every data node behind the proxy, one replica behind the
-    /// routing mesh. Swarm cannot change a service's mode: `haha up` removes a service deployed with the other one.
-    public static func homeAssistantMode(_ spec: ClusterSpec) -> String { spec.routing == .proxy ? "global" : "replicated" }
+    /// routing mesh, and one replica without the fence (`failover: swarm`: Swarm alone moves it). Swarm cannot change a
+    /// service's mode: `haha up` removes a service deployed with the other one.
+    public static func homeAssistantMode(_ spec: ClusterSpec) -> String { spec.fenced && spec.routing == .proxy ? "global" : "replicated" }
 
     /// With the proxy, the broker is a standby on every data node and runs where the fence holds the lease
-    /// (`BrokerGuard`); with the routing mesh (which would send clients to standbys), one replica Swarm moves.
-    public static func brokerFollowsLease(_ spec: ClusterSpec) -> Bool { spec.routing == .proxy }
+    /// (`BrokerGuard`); with the routing mesh (which would send clients to standbys), or without the fence (no lease to
+    /// follow), one replica Swarm moves.
+    public static func brokerFollowsLease(_ spec: ClusterSpec) -> Bool { spec.fenced && spec.routing == .proxy }
 
     public static func brokerMode(_ spec: ClusterSpec) -> String { brokerFollowsLease(spec) ? "global" : "replicated" }
+
+    /// What `haha render` and `haha up` say (on stderr) about the failover mode; nil for haha's own.
+    public static func failoverNotice(_ spec: ClusterSpec) -> String? {
+        guard !spec.fenced else { return nil }
+        return "homeAssistant.failover: swarm is for comparison with the original project: no fence, two Home Assistants are "
+            + "possible during a partition; failover takes about a minute"
+    }
 
     public func render() throws -> [RenderedFile] {
         var (stack, files) = build()
@@ -106,7 +115,7 @@ public struct Renderer: Sendable {
         files.append(RenderedFile(path: "mosquitto/config/mosquitto.conf", contents: mosquittoConf))
         files.append(RenderedFile(path: "homeassistant/configuration.yaml", contents: HomeAssistantFiles.configuration(spec)))
         files.append(RenderedFile(path: "galera/galera.cnf", contents: galeraConf))
-        files.append(RenderedFile(path: "fence/haha-fence.py", contents: Fence.script(spec)))
+        if spec.fenced { files.append(RenderedFile(path: "fence/haha-fence.py", contents: Fence.script(spec))) }
         files.append(RenderedFile(path: "galera/haha-galera-watch.sh", contents: GaleraFiles.watchdog(spec)))
         if spec.routing == .proxy {
             files.append(RenderedFile(path: "haproxy/haproxy.cfg", contents: ProxyFiles.config(spec)))

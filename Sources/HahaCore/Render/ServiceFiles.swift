@@ -498,7 +498,7 @@ enum ProxyFiles {
               bind :8123
               default_backend homeassistant
 
-            # One slot per data node: each runs a fence (standby or active); only the active one answers the checks.
+            # \(spec.fenced ? "One slot per data node: each runs a fence (standby or active); only the active one answers the checks." : "One replica, wherever Swarm runs it (failover: swarm); the spare slots stay empty.")
             backend homeassistant
               server-template ha \(spec.dataNodes.count + 1) tasks.\(names.homeAssistant):8123
 
@@ -538,7 +538,7 @@ enum ProxyFiles {
               bind :\(spec.mqtt.port)
               default_backend mqtt
 
-            # One slot per data node: each runs a broker's standby; only the lease holder's broker answers the checks.
+            # \(Renderer.brokerFollowsLease(spec) ? "One slot per data node: each runs a broker's standby; only the lease holder's broker answers the checks." : "One replica, wherever Swarm runs it; the spare slots stay empty.")
             backend mqtt
               server-template mqtt \(spec.dataNodes.count + 1) tasks.\(names.mosquitto):\(spec.mqtt.port)
 

@@ -11,6 +11,11 @@ struct StackBuilder {
     /// For the one value that cannot be a Swarm secret: Portainer's `AGENT_SECRET`.
     let secrets: SecretValues
 
+    /// Home Assistant's health check without the fence: its frontend's manifest answers 200 without a login and logs
+    /// nothing (an unauthenticated `/api/` logs a warning each time).
+    static let homeAssistantProbe =
+        "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8123/manifest.json', timeout=5)"
+
     private let readOnlyRoot = 256  // 0400
     private let readAll = 292  // 0444
 
@@ -117,22 +122,25 @@ struct StackBuilder {
 
         // Home Assistant: run by haha's fence (see Fence), which starts it only on the node that holds the lease on the
         // shared volume. With the proxy, every data node runs a standby (global) and takes over without waiting for
-        // Swarm; with the routing mesh, one replica (the mesh would send clients to standbys).
+        // Swarm; with the routing mesh, one replica (the mesh would send clients to standbys). Without the fence
+        // (`failover: swarm`, for comparison with the original project), one replica running the image's own
+        // entrypoint and command, which Swarm alone restarts elsewhere when its node is lost.
         // On the host's network (`homeAssistant.hostNetwork`) it reaches its node's own Galera member (port 3306,
         // published on the node) and the broker through its node's proxy, under the names it uses on the overlay.
         let hostNetwork = spec.homeAssistant.hostNetwork
+        let fenced = spec.fenced
         let haSecrets = secret("homeassistant_secrets", "secrets/homeassistant-secrets.yaml")
-        let fence = config("haha_fence", "fence/haha-fence.py")
+        let fence = fenced ? config("haha_fence", "fence/haha-fence.py") : nil
+        let global = Renderer.homeAssistantMode(spec) == "global"
         stack.services[Names.homeAssistant] = S.Service(
             image: spec.images.homeAssistant,
-            entrypoint: ["python3", Fence.scriptPath],
-            command: Fence.homeAssistantCommand(spec),
-            environment: ["TZ": spec.homeAssistant.timeZone, "HAHA_NODE": "{{.Node.Hostname}}"],
-            volumes: [
-                S.Mount(type: "bind", source: "\(mount)/homeassistant", target: "/config"),
-                S.Mount(type: "bind", source: Fence.hostRunDirectory, target: Fence.containerRunDirectory),
-            ],
-            configs: [S.FileReference(source: fence, target: Fence.scriptPath, mode: readAll)],
+            entrypoint: fenced ? ["python3", Fence.scriptPath] : nil,
+            command: fenced ? Fence.homeAssistantCommand(spec) : nil,
+            environment: fenced
+                ? ["TZ": spec.homeAssistant.timeZone, "HAHA_NODE": "{{.Node.Hostname}}"] : ["TZ": spec.homeAssistant.timeZone],
+            volumes: [S.Mount(type: "bind", source: "\(mount)/homeassistant", target: "/config")]
+                + (fenced ? [S.Mount(type: "bind", source: Fence.hostRunDirectory, target: Fence.containerRunDirectory)] : []),
+            configs: fence.map { [S.FileReference(source: $0, target: Fence.scriptPath, mode: readAll)] },
             secrets: [S.FileReference(source: haSecrets, target: "/config/secrets.yaml", uid: "0", gid: "0", mode: readOnlyRoot)],
             networks: hostNetwork
                 ? [Names.hostNetwork: S.ServiceNetwork()]
@@ -140,22 +148,31 @@ struct StackBuilder {
             extraHosts: hostNetwork ? ["\(Names.databaseAlias):127.0.0.1", "\(Names.mosquitto):127.0.0.1"] : nil,
             ports: proxied ? nil : [S.Port(target: 8123, published: spec.homeAssistant.port, mode: "ingress")],
             // The fence keeps /tmp/haha-health while it works (standing by, or Home Assistant answering within 5 minutes).
-            healthcheck: S.Healthcheck(
-                test: ["CMD", "test", "-f", "/tmp/haha-health"], interval: "5s", timeout: "3s", retries: 3, startPeriod: "5m"),
+            // Without it, Home Assistant's own port (8123 in the container, or on the node's network) must answer; the
+            // image has python3 and, in the lab's stand-in, nothing else to ask with.
+            healthcheck: fenced
+                ? S.Healthcheck(
+                    test: ["CMD", "test", "-f", "/tmp/haha-health"], interval: "5s", timeout: "3s", retries: 3, startPeriod: "5m")
+                : S.Healthcheck(
+                    test: ["CMD", "python3", "-c", Self.homeAssistantProbe], interval: "10s", timeout: "8s", retries: 3,
+                    startPeriod: "5m"),
             // Before the database is synced (bootstrap phases) no task runs: no replica, or no node a global one fits.
             deploy: S.Deploy(
-                mode: Renderer.homeAssistantMode(spec), replicas: proxied ? nil : (phase == .steady ? 1 : 0),
+                mode: Renderer.homeAssistantMode(spec), replicas: global ? nil : (phase == .steady ? 1 : 0),
                 endpointMode: proxied ? "dnsrr" : "vip",
-                placement: proxied && phase != .steady
+                placement: global && phase != .steady
                     ? S.Placement(constraints: ["node.labels.\(Names.roleLabel) == database-not-ready"]) : dataOnly,
                 restartPolicy: S.RestartPolicy(condition: "any", delay: "0s"),
                 updateConfig: singleton,
                 resources: S.Resources(limits: .init(memory: spec.homeAssistant.memoryLimit)),
                 labels: ["org.haha.component": "homeassistant"]),
-            stopGracePeriod: "30s", init: true)
+            // The fence runs under Docker's init; the image's own entrypoint must be PID 1 (the official image's
+            // s6-overlay refuses to start otherwise).
+            stopGracePeriod: "30s", init: fenced ? true : nil)
 
-        // Mosquitto: one broker, persistence on the Gluster mount, saved on every change. With the proxy, a standby on
-        // every data node and the broker where the fence holds the lease (BrokerGuard); with the mesh, one replica.
+        // Mosquitto: one broker, persistence on the Gluster mount, saved on every change. With the proxy and the fence, a
+        // standby on every data node and the broker where the fence holds the lease (BrokerGuard); with the mesh, or
+        // without the fence (`failover: swarm`), one replica running the image's own command.
         let passwd = secret("mosquitto_passwd", "secrets/mosquitto-passwd")
         let acl = secret("mosquitto_acl", "secrets/mosquitto-acl")
         let health = secret("mqtt_healthcheck_options", "secrets/mosquitto-sub-options")

@@ -110,7 +110,19 @@ public struct ClusterSpec: Sendable, Equatable, Codable {
         /// Run Home Assistant on its node's own network (host networking, as an official container install), so that
         /// discovery (mDNS/zeroconf, SSDP, DHCP) sees the LAN. Needs `routing: proxy`.
         public var hostNetwork: Bool = false
+        /// Who moves Home Assistant when its node fails: haha's fence, or Swarm alone as the original project did.
+        public var failover: Failover = .fenced
         public init() {}
+
+        public enum Failover: String, Sendable, Equatable, Codable, CaseIterable {
+            /// The fence: Home Assistant runs only on the node that holds the lease on the shared volume; the broker
+            /// (routing: proxy) and the sensor address follow it; Swarm and Gluster detect a dead node within seconds.
+            case fenced
+            /// For comparison with the original project: Swarm alone restarts Home Assistant and the broker (one replica
+            /// each), with Swarm's 5 s heartbeat and Gluster's own timeouts. No fence: two Home Assistants are possible
+            /// during a partition; failover takes about a minute.
+            case swarm
+        }
     }
 
     public enum SensorAddress: Sendable, Equatable, Codable {
@@ -220,6 +232,8 @@ public struct ClusterSpec: Sendable, Equatable, Codable {
 
     public var dataNodes: [Node] { nodes.filter { $0.role == .data } }
     public var arbiter: Node? { nodes.first { $0.role == .arbiter } }
+    /// Whether haha's fence runs Home Assistant (`homeAssistant.failover: fenced`).
+    public var fenced: Bool { homeAssistant.failover == .fenced }
 
     /// Swarm stack name.
     public var stackName: String { name }

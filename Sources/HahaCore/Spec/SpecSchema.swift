@@ -215,10 +215,18 @@ public enum SpecSchema {
             "the recorder's database driver: mysqlclient (in the official image) or PyMySQL"),
         .init(
             "homeAssistant.skipPip", .flag(\.homeAssistant.skipPip),
-            "start Home Assistant with `--skip-pip` (an image with every requirement installed, offline: the lab's)"),
+            "start Home Assistant with `--skip-pip` (an image with every requirement installed, offline: the lab's); with failover: swarm the image's own command runs instead"
+        ),
         .init(
             "homeAssistant.hostNetwork", .flag(\.homeAssistant.hostNetwork),
             "run Home Assistant on its node's network (discovery sees the LAN); needs routing: proxy and port 8123, served by the active node only"
+        ),
+        .init(
+            "homeAssistant.failover",
+            .choice(
+                ClusterSpec.HomeAssistant.Failover.allCases.map(\.rawValue), get: { $0.homeAssistant.failover.rawValue },
+                set: { $0.homeAssistant.failover = ClusterSpec.HomeAssistant.Failover(rawValue: $1) ?? .fenced }),
+            "fenced: haha's fence runs Home Assistant on one node and moves it within seconds; swarm: for comparison, the original project's settings (Swarm alone restarts Home Assistant, Swarm heartbeat 5 s, Gluster's default timeouts): no fence, two Home Assistants are possible during a partition; failover takes about a minute"
         ),
         .init("images.homeAssistant", .text(\.images.homeAssistant), grammar: image, "Home Assistant's image"),
         .init("images.mariadb", .text(\.images.mariadb), grammar: image, "MariaDB's image"),

@@ -178,6 +178,12 @@ public enum Validator {
                     "with homeAssistant.hostNetwork, Home Assistant itself listens on the node's port 8123 (its http: server_port); set 8123"
                 )
             }
+            if !spec.fenced {
+                warning(
+                    "homeAssistant.failover",
+                    "with failover: swarm the sensor address does not follow Home Assistant (no lease), and on the host's network Home Assistant answers only on the node Swarm runs it on: through the VIP only when that is the same node"
+                )
+            }
         }
         var ports: [Int: String] = [:]
         for (path, port) in [("mqtt.port", spec.mqtt.port), ("homeAssistant.port", spec.homeAssistant.port)]
