@@ -188,3 +188,53 @@ import Testing
                 == "localhost:/home /srv/home glusterfs defaults,_netdev,backup-volfile-servers=10.1.0.11:10.1.0.12:10.1.0.13 0 0")
     }
 }
+
+/// `homeAssistant.failover` on an existing volume: the fence's timeouts are set with it and reset to Gluster's defaults
+/// without it, and a second run changes nothing, both ways.
+@Suite struct GlusterFailoverOptionsTests {
+    /// A started volume whose options follow every `volume set` and `volume reset` run on n1, from `initial`.
+    static func volume(_ runners: [String: ScriptedRunner], initial: [String: String]) {
+        let primary = runners["n1"]!
+        primary.on(
+            { $0 == ["gluster", "pool", "list"] },
+            stdout: """
+                UUID\t\t\t\t\tHostname \tState
+                8d3c1f0e-0b5a-4a7e-9c0d-1f2e3d4c5b60\t10.1.0.12\tConnected
+                8d3c1f0e-0b5a-4a7e-9c0d-1f2e3d4c5b61\t10.1.0.13\tConnected
+                0a2b6c9d-7e1f-4a3b-8c5d-6e7f8a9b0c1d\tlocalhost\tConnected
+
+                """)
+        primary.on({ $0 == ["gluster", "volume", "info", "haha"] }) { _ in
+            var options = initial
+            for command in primary.commands.map(\.arguments) where command.starts(with: ["gluster", "volume"]) && command.count >= 5 {
+                if command[2] == "set" { options[command[4]] = command[5] }
+                if command[2] == "reset" { options[command[4]] = nil }
+            }
+            return .scripted(
+                stdout: StorageTests.volumeInfo(started: true, options: options.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" })
+            )
+        }
+        for runner in runners.values { runner.on({ $0.last?.hasPrefix("grep -qxF") == true }) }
+    }
+
+    @Test(arguments: ClusterSpec.HomeAssistant.Failover.allCases)
+    func switchingModesConvergesTheVolumesOptions(_ failover: ClusterSpec.HomeAssistant.Failover) async throws {
+        let before = Fixtures.spec { $0.homeAssistant.failover = failover == .fenced ? .swarm : .fenced }
+        let after = Fixtures.spec { $0.homeAssistant.failover = failover }
+        let (_, runners) = Fixtures.cluster(after)
+        Self.volume(runners, initial: GlusterVolumeOptions.wanted(before))
+        let cluster = Cluster(workspace: Workspace(specPath: "/tmp/haha.yaml", spec: after), runners: runners)
+        let storage = Storage(cluster: cluster)
+        #expect(try await storage.converge(facts: [:]) == true)
+        let timeouts = GlusterVolumeOptions.failoverTimeouts.sorted()
+        let changes = Changing.commands(runners, Changing.storage)
+        if failover == .swarm {
+            #expect(changes == timeouts.map { "n1: gluster volume reset haha \($0)" })
+        } else {
+            let wanted = GlusterVolumeOptions.wanted(after)
+            #expect(changes == timeouts.map { "n1: gluster volume set haha \($0) \(wanted[$0] ?? "?")" })
+        }
+        #expect(try await storage.converge(facts: [:]) == false)
+        #expect(Changing.commands(runners, Changing.storage) == changes)
+    }
+}

@@ -18,6 +18,7 @@ import Testing
         let (cluster, runners) = Fixtures.cluster(spec)
         let manager = runners["n1"]!
         for (name, runner) in runners {
+            answerHeartbeat(runner)
             runner.on({ $0.starts(with: ["docker", "info", "--format"]) }) { _ in
                 runner.ran("docker swarm init") || runner.ran("/swarm/join")
                     ? .scripted(stdout: "active true \(nodeID(name))\n")
@@ -36,6 +37,18 @@ import Testing
                 : .scripted(stdout: "{}\n")
         }
         return (cluster, runners)
+    }
+
+    /// Answers `SwarmHeartbeat.inspect` as a manager does: the heartbeat of the last `docker swarm init` or `update`
+    /// that ran here, else `initial` seconds (a swarm made before).
+    static func answerHeartbeat(_ runner: ScriptedRunner, initial: Int = 1) {
+        runner.on({ $0 == SwarmHeartbeat.inspect }) { _ in
+            let set = runner.commands.map(\.arguments).filter { $0.starts(with: ["docker", "swarm"]) }.compactMap { arguments in
+                arguments.firstIndex(of: "--dispatcher-heartbeat").map { arguments[$0 + 1] }
+            }
+            let seconds = set.last.flatMap { Int64($0.dropLast()) } ?? Int64(initial)
+            return .scripted(stdout: "\(seconds * 1_000_000_000)\n")
+        }
     }
 
     @Test func aFreshClusterIsInitialisedOnceJoinedAndLabelledAndASecondRunChangesNothing() async throws {
@@ -74,6 +87,7 @@ import Testing
 
     @Test func aConvergedSwarmSeesNoChangingCommand() async throws {
         let (cluster, runners) = Fixtures.cluster(Fixtures.spec(arbiters: ["n3"])) { name, runner in
+            Self.answerHeartbeat(runner)
             runner.on({ $0.starts(with: ["docker", "info", "--format"]) }, stdout: "active true \(Self.nodeID(name))\n")
             runner.on({ $0.starts(with: ["docker", "swarm", "join-token"]) }, stdout: Self.managerToken + "\n")
             runner.on({ $0.starts(with: ["docker", "node", "inspect"]) }) { command in
@@ -88,6 +102,7 @@ import Testing
 
     @Test func aMissingRoleLabelIsAddedAlone() async throws {
         let (cluster, runners) = Fixtures.cluster(Fixtures.spec(arbiters: ["n3"])) { name, runner in
+            Self.answerHeartbeat(runner)
             runner.on({ $0.starts(with: ["docker", "info", "--format"]) }, stdout: "active true \(Self.nodeID(name))\n")
             runner.on({ $0.starts(with: ["docker", "node", "inspect"]) }) { command in
                 let node = ["n1", "n2", "n3"].first { Self.nodeID($0) == command.arguments.last } ?? "?"
@@ -102,6 +117,7 @@ import Testing
     @Test func aNodeOutsideTheSwarmJoinsTheRunningManager() async throws {
         // n2 manages the swarm (n1 was re-installed): nobody initialises, n1 joins n2.
         let (cluster, runners) = Fixtures.cluster { name, runner in
+            Self.answerHeartbeat(runner)
             runner.on({ $0.starts(with: ["docker", "info", "--format"]) }) { _ in
                 name == "n1" && !runner.ran("/swarm/join")
                     ? .scripted(stdout: "inactive false \n") : .scripted(stdout: "active true \(Self.nodeID(name))\n")
@@ -114,5 +130,37 @@ import Testing
         let body = try #require(join.input.flatMap { try JSONSerialization.jsonObject(with: $0) as? [String: Any] })
         #expect(body["RemoteAddrs"] as? [String] == ["10.1.0.12:2377"])
         #expect(runners["n2"]!.ran("docker swarm join-token -q manager"))
+    }
+
+    // MARK: The dispatcher heartbeat follows the spec's failover
+
+    @Test func aFreshSwarmWithoutTheFenceRunsSwarmsDefaultHeartbeat() async throws {
+        let (cluster, runners) = Self.swarmCluster(Fixtures.spec { $0.homeAssistant.failover = .swarm })
+        #expect(try await Swarm(cluster: cluster).converge() == true)
+        #expect(
+            Changing.commands(runners, ["docker swarm init", "docker swarm update"]) == [
+                "n1: docker swarm init --advertise-addr 10.1.0.11 --dispatcher-heartbeat 5s"
+            ])
+    }
+
+    /// `haha up` on a swarm made with the other mode's heartbeat updates it once, in both directions.
+    @Test(arguments: [(ClusterSpec.HomeAssistant.Failover.swarm, 1, "5s"), (.fenced, 5, "1s")])
+    func anExistingSwarmConvergesToTheModesHeartbeat(_ failover: ClusterSpec.HomeAssistant.Failover, was: Int, wanted: String)
+        async throws
+    {
+        let spec = Fixtures.spec { $0.homeAssistant.failover = failover }
+        let (cluster, runners) = Fixtures.cluster(spec) { name, runner in
+            Self.answerHeartbeat(runner, initial: was)
+            runner.on({ $0.starts(with: ["docker", "info", "--format"]) }, stdout: "active true \(Self.nodeID(name))\n")
+            runner.on({ $0.starts(with: ["docker", "node", "inspect"]) }) { command in
+                let node = ["n1", "n2", "n3"].first { Self.nodeID($0) == command.arguments.last } ?? "?"
+                return .scripted(stdout: "{\"haha.node\":\"\(node)\",\"haha.role\":\"data\"}\n")
+            }
+        }
+        let swarm = Swarm(cluster: cluster)
+        #expect(try await swarm.converge() == true)
+        #expect(Changing.commands(runners, Changing.swarm) == ["n1: docker swarm update --dispatcher-heartbeat \(wanted)"])
+        #expect(try await swarm.converge() == false)
+        #expect(Changing.commands(runners, Changing.swarm) == ["n1: docker swarm update --dispatcher-heartbeat \(wanted)"])
     }
 }

@@ -52,10 +52,14 @@ public enum Changing {
 
     public static let storage =
         write + packages + [
-            "gluster peer probe", "gluster volume create", "gluster volume set", "gluster volume start", "setfattr",
+            "gluster peer probe", "gluster volume create", "gluster volume set", "gluster volume reset", "gluster volume start",
+            "setfattr",
             "rm -rf", "/etc/fstab.haha-tmp", "mount /", "chown",
         ]
-    public static let swarm = packages + ["docker swarm init", "/swarm/join", "docker node update", "docker swarm leave"]
+    public static let swarm =
+        packages + [
+            "docker swarm init", "/swarm/join", "docker node update", "docker swarm leave", "docker swarm update",
+        ]
     public static let images = ["docker pull", "docker image rm", "docker load"]
     public static let deploy =
         write + [

@@ -13,16 +13,45 @@ public enum GlusterVolumeOptions {
     /// Home Assistant's fence (`FenceTiming`) needs client quorum (`cluster.quorum-type auto`: a write needs a majority
     /// of the bricks, so a node cut off from the others cannot renew the lease) and bricks that drop a dead holder's
     /// lock only after the holder's own deadline has passed.
+    ///
+    /// Without the fence (`failover: swarm`, the original project's settings) the timeouts are Gluster's own
+    /// (`failoverTimeouts` are reset, see `commands`). Who may mount and client quorum stay: they guard the data, not
+    /// the failover, and a replica-3 or arbiter volume gets `cluster.quorum-type auto` from Gluster when it is created.
     public static func wanted(_ spec: ClusterSpec) -> [String: String] {
-        let timing = FenceTiming(spec)
-        return [
+        var options = [
             "auth.allow": (["127.0.0.1"] + spec.nodes.map(\.address)).joined(separator: ","),
             "cluster.quorum-type": "auto",
-            "network.ping-timeout": String(spec.storage.pingTimeout),
-            "server.tcp-user-timeout": String(timing.serverTimeout),
-            "server.keepalive-time": String(timing.keepaliveTime),
-            "server.keepalive-interval": String(timing.keepaliveInterval),
-            "server.keepalive-count": String(timing.keepaliveCount),
         ]
+        guard spec.fenced else { return options }
+        let timing = FenceTiming(spec)
+        options["network.ping-timeout"] = String(spec.storage.pingTimeout)
+        options["server.tcp-user-timeout"] = String(timing.serverTimeout)
+        options["server.keepalive-time"] = String(timing.keepaliveTime)
+        options["server.keepalive-interval"] = String(timing.keepaliveInterval)
+        options["server.keepalive-count"] = String(timing.keepaliveCount)
+        return options
+    }
+
+    /// The options haha tunes for the fence's failover, and only for it.
+    public static let failoverTimeouts = [
+        "network.ping-timeout", "server.tcp-user-timeout", "server.keepalive-time", "server.keepalive-interval", "server.keepalive-count",
+    ]
+
+    /// The `gluster volume set` and `gluster volume reset` commands that bring the volume's options, as `gluster volume
+    /// info` lists them (`Options Reconfigured:`, one `key: value` a line), to what the spec wants, in a fixed order:
+    /// what is wanted and not set, then what haha tuned and no longer wants (switching from `fenced` to `swarm`) back to
+    /// Gluster's default. Empty when the volume matches, so `haha up` converges both ways and changes nothing twice.
+    public static func commands(volumeInfo: String, _ spec: ClusterSpec) -> [[String]] {
+        let volume = spec.storage.volume
+        let lines = volumeInfo.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+        let set = Set(lines)
+        let wanted = wanted(spec)
+        var commands: [[String]] = wanted.sorted { $0.key < $1.key }.compactMap { key, value in
+            set.contains("\(key): \(value)") ? nil : ["gluster", "volume", "set", volume, key, value]
+        }
+        for key in failoverTimeouts where wanted[key] == nil && lines.contains(where: { $0.hasPrefix("\(key):") }) {
+            commands.append(["gluster", "volume", "reset", volume, key])
+        }
+        return commands
     }
 }

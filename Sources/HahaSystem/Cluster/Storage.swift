@@ -79,9 +79,9 @@ public struct Storage: Sendable {
             changed = true
         }
         let current = try await primary.output(["gluster", "volume", "info", volume], timeout: 60)
-        let set = Set(current.split(whereSeparator: \.isNewline).map { String($0).trimmingCharacters(in: .whitespaces) })
-        for (key, value) in GlusterVolumeOptions.wanted(spec).sorted(by: { $0.key < $1.key }) where !set.contains("\(key): \(value)") {
-            try await primary.check(["gluster", "volume", "set", volume, key, value], timeout: 60)
+        // Options haha wants set, and those it tuned for the fence reset to Gluster's defaults without it.
+        for command in GlusterVolumeOptions.commands(volumeInfo: current, spec) {
+            try await primary.check(command, timeout: 60)
             changed = true
         }
         if !current.contains("Status: Started") {

@@ -1,7 +1,7 @@
 import Foundation
 import HahaCore
 
-/// Docker Swarm: one cluster, managers on every node (up to 5), fast failure detection, node labels.
+/// Docker Swarm: one cluster, managers on every node (up to 5), fast failure detection (`SwarmHeartbeat`), node labels.
 public struct Swarm: Sendable {
     let cluster: Cluster
     public init(cluster: Cluster) { self.cluster = cluster }
@@ -76,7 +76,7 @@ public struct Swarm: Sendable {
         if managerNode == nil {
             let first = cluster.primary
             try await cluster.runner(first).check(
-                ["docker", "swarm", "init", "--advertise-addr", first.address, "--dispatcher-heartbeat", "1s"], timeout: 60)
+                ["docker", "swarm", "init", "--advertise-addr", first.address] + SwarmHeartbeat.initArguments(spec), timeout: 60)
             try await Marker.set(Marker.swarm, on: cluster.runner(first))
             states[first.name] = try await state(cluster.runner(first))
             managerNode = first
@@ -84,6 +84,14 @@ public struct Swarm: Sendable {
         }
         guard let managerNode else { return changed }
         let manager = cluster.runner(managerNode)
+        // The heartbeat follows the spec's failover (1 s with the fence, Swarm's default 5 s without), also on a swarm
+        // that exists already.
+        let heartbeat = try await manager.output(SwarmHeartbeat.inspect, timeout: 30)
+        if let update = SwarmHeartbeat.update(current: heartbeat, spec) {
+            cluster.log("setting the Swarm's dispatcher heartbeat to \(SwarmHeartbeat.seconds(spec)) s")
+            try await manager.check(update, timeout: 60)
+            changed = true
+        }
         let managerToken = try await manager.output(["docker", "swarm", "join-token", "-q", "manager"])
         let workerToken = try await manager.output(["docker", "swarm", "join-token", "-q", "worker"])
         // A member still reconnecting after a restart ("pending", "error") is waited for; joining it again would fail
