@@ -208,3 +208,13 @@ import Testing
         #expect(summary.text.contains("not counted"))
     }
 }
+
+/// Where a service's task runs, from `docker service ps`: how haha finds Home Assistant without the fence.
+@Suite struct RunningNodeTests {
+    @Test func theFirstRunningTaskNamesTheNode() {
+        #expect(DrillPlacement.runningNode(inTaskList: "pi-2 Running 3 hours ago\n") == "pi-2")
+        #expect(DrillPlacement.runningNode(inTaskList: "pi-1 Starting 1 second ago\npi-3 Running 2 seconds ago\n") == "pi-3")
+        #expect(DrillPlacement.runningNode(inTaskList: "pi-1 Preparing 1 second ago\n") == nil)
+        #expect(DrillPlacement.runningNode(inTaskList: "") == nil)
+    }
+}

@@ -41,9 +41,12 @@ import Testing
     /// 10.1.0.100 on n3, every Galera member synced, nothing pending heal. `change` adds answers tried before these.
     func cluster(
         secrets: Bool = true, sensorAddress: ClusterSpec.SensorAddress = .vip(.init(address: "10.1.0.100")),
-        change: (String, ScriptedRunner) -> Void = { _, _ in }
+        failover: ClusterSpec.HomeAssistant.Failover = .fenced, change: (String, ScriptedRunner) -> Void = { _, _ in }
     ) throws -> (Cluster, [String: ScriptedRunner]) {
-        let spec = Fixtures.spec { $0.sensorAddress = sensorAddress }
+        let spec = Fixtures.spec {
+            $0.sensorAddress = sensorAddress
+            $0.homeAssistant.failover = failover
+        }
         let (cluster, runners) = Fixtures.cluster(spec, specPath: "\(directory)/haha.yaml") { name, runner in
             change(name, runner)
             let vip = name == "n3" ? "\nip: 2: eth0    inet 10.1.0.100/24 scope global secondary eth0\\       valid_lft forever" : ""
@@ -180,6 +183,22 @@ import Testing
         let report = await status(cluster).probe()
         #expect(report.leaseHolder == "n2")
         #expect(report.active == "n2")
+    }
+
+    /// Without the fence (`failover: swarm`) Home Assistant's one task says where it runs; a lease left on the volume by
+    /// the fenced mode is not even read, and the sensor address is not held to it.
+    @Test func withoutTheFenceTheTaskNamesTheActiveNodeAndAStaleLeaseIsIgnored() async throws {
+        let (cluster, runners) = try cluster(failover: .swarm) { _, runner in
+            runner.on(
+                { $0.first == "cat" && $0.last?.hasSuffix("/homeassistant/.haha/lease") == true }, stdout: "held host-2 8 2a32ee64 18\n")
+        }
+        let report = await status(cluster).probe()
+        #expect(report.leaseHolder == nil)
+        #expect(report.failover == .swarm)
+        #expect(report.active == "n1")
+        #expect(report.brokerNode == "n2")
+        #expect(report.verdict == .healthy, "the VIP on n3 is not held to a lease: \(report.reasons)")
+        #expect(!runners.values.contains { $0.ran("/.haha/lease") })
     }
 
     @Test func theLastBackupIsReadFromTheSharedVolumeAndNoneIsNil() async throws {

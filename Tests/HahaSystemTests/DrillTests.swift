@@ -88,6 +88,36 @@ import Testing
             ])
     }
 
+    /// Without the fence (`failover: swarm`) the drill finds Home Assistant where its one task runs, before the fault and
+    /// while it waits for the move, and reads no lease.
+    @Test func withoutTheFenceTheDrillFollowsHomeAssistantsTask() async throws {
+        let http = try LoopbackServer.unauthorizedHTTP()
+        let broker = try LoopbackServer.acceptingBroker()
+        defer { http.stop(); broker.stop() }
+        let world = DrillWorld(
+            spec: Fixtures.spec {
+                $0.nodes[0].address = "127.0.0.1"
+                $0.homeAssistant.port = http.port
+                $0.mqtt.port = broker.port
+                $0.homeAssistant.failover = .swarm
+            })
+        world.homeAssistant = { $0.cut ? "pi-3" : "pi-2" }
+        var probes = ServiceProbes.network
+        probes.publishRetained = world.probes.publishRetained
+        probes.readRetained = world.probes.readRetained
+        probes.homeAssistantOwner = world.probes.homeAssistantOwner
+        let report = try await Drill(cluster: world.cluster, probes: probes).run(secrets: Self.secrets, .init(timeout: 30))
+        #expect(report.failedNodes == ["n2"])
+        #expect(report.roles == [.homeassistant])
+        #expect(report.homeAssistantNode == "n3")
+        #expect(report.problems == [])
+        let n1 = world.runners["n1"]!
+        let drain = try #require(n1.history.first { $0.command.pretty.contains("--availability drain") }?.sequence)
+        let asked = n1.history.filter { $0.command.arguments.starts(with: ["docker", "service", "ps", "haha_homeassistant"]) }
+        #expect(asked.contains { $0.sequence < drain } && asked.contains { $0.sequence > drain })
+        #expect(!world.runners.values.contains { $0.ran("/.haha/lease") })
+    }
+
     @Test func aGivenCutAndRestoreReplaceTheDrainAndGetTheVictim() async throws {
         let world = DrillWorld()
         let seen = Seen()

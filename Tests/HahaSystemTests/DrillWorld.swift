@@ -97,6 +97,10 @@ final class DrillWorld: @unchecked Sendable {
         runner.on({ $0.first == "cat" && $0.last?.hasSuffix("/.haha/lease") == true }) { [self] _ in
             .scripted(stdout: homeAssistant(state).map { "held \($0) 57 c0ffee42 9\n" } ?? "released pi-2 57 c0ffee42\n")
         }
+        // Without the fence (`failover: swarm`) Home Assistant's one task runs where it runs.
+        runner.on({ $0.starts(with: ["docker", "service", "ps", "haha_homeassistant"]) }) { [self] _ in
+            .scripted(stdout: homeAssistant(state).map { "\($0) Running 3 hours ago\n" } ?? "")
+        }
         runner.on({ $0.starts(with: ["docker", "service", "ps", "haha_mosquitto"]) }) { [self] _ in
             .scripted(stdout: broker(state).map { "\($0) Running 3 hours ago\n" } ?? "")
         }

@@ -13,7 +13,7 @@ enum StatusText {
                 "sensor address: \(sensorAddress(report))",
                 "Swarm leader:   \(report.leader ?? "not known")",
                 "pending heal:   \(report.pendingHeal.map { "\($0) \($0 == 1 ? "entry" : "entries")" } ?? "not known")",
-                "lease holder:   \(report.leaseHolder ?? "none (no fencing lease yet)")",
+                "lease holder:   \(report.leaseHolder ?? (report.failover == .fenced ? "none (no fencing lease yet)" : "none (failover: swarm, no fence)"))",
                 "last backup:    \(report.lastBackup ?? "none recorded (`haha backup`)")",
             ].joined(separator: "\n"))
         sections.append(

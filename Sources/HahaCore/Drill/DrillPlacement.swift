@@ -40,6 +40,15 @@ public struct DrillPlacement: Sendable, Equatable, Codable {
         self.sensorAddress = sensorAddress
     }
 
+    /// The Swarm node (host name) of a service's running task, from `docker service ps SERVICE --filter
+    /// desired-state=running --format "{{.Node}} {{.CurrentState}}"`: the first task whose state is Running; nil when
+    /// none is (still starting, or no task). Without the fence (`homeAssistant.failover: swarm`) this is how haha finds
+    /// the node running Home Assistant: its one task's, as for a broker that follows no lease.
+    public static func runningNode(inTaskList listing: String) -> String? {
+        listing.split(whereSeparator: \.isNewline).first { $0.contains("Running") }
+            .flatMap { $0.split(separator: " ").first.map(String.init) }
+    }
+
     /// The node a target names, or why there is none (a drill then cuts nothing).
     public enum Choice: Sendable, Equatable {
         case node(String)

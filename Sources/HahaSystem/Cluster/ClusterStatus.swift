@@ -85,8 +85,12 @@ public struct ClusterStatus: Sendable {
         /// Entries pending heal, summed over the bricks (a file pending on two bricks counts twice); absent when a
         /// connected brick could not be counted or the volume could not be read.
         public var pendingHeal: Int?
-        /// The node whose fence holds Home Assistant's lease (`/config/.haha/lease`); absent when released or unread.
+        /// The node whose fence holds Home Assistant's lease (`/config/.haha/lease`); absent when released or unread, and
+        /// always without the fence (`failover: swarm`: a lease left by the other mode is not read).
         public var leaseHolder: String?
+        /// `homeAssistant.failover` of the spec: `fenced`, or `swarm` (Swarm alone moves Home Assistant; `active` is then
+        /// its one task's node).
+        public var failover: ClusterSpec.HomeAssistant.Failover = .fenced
         public var homeAssistant: Endpoint
         public var broker: Endpoint
         public var nodes: [Node]
@@ -169,9 +173,10 @@ public struct ClusterStatus: Sendable {
         let (homeAssistantEndpoint, brokerEndpoint) = await (homeAssistant, broker)
 
         let reachable = nodes.filter(\.reachable).map(\.name)
-        let holder = await leaseHolder(reachable: reachable).map { host in
-            swarm.nodes?.first { $0.hostname == host }?.name ?? host
-        }
+        // Without the fence nothing holds a lease; a file left by the other mode would name a stale node.
+        let holder =
+            spec.fenced
+            ? await leaseHolder(reachable: reachable).map { host in swarm.nodes?.first { $0.hostname == host }?.name ?? host } : nil
         let sensorAddress: Report.SensorAddress
         var sensorFacts: ClusterHealth.Facts.SensorAddress?
         switch spec.sensorAddress {
@@ -221,7 +226,7 @@ public struct ClusterStatus: Sendable {
             leader: swarm.nodes?.first(where: \.leader)?.name,
             brokerNode: Renderer.brokerFollowsLease(cluster.spec) ? holder : swarm.brokerNodes?.first,
             pendingHeal: counted.flatMap { $0.contains(nil) ? nil : $0.compactMap { $0 }.reduce(0, +) },
-            leaseHolder: holder, homeAssistant: homeAssistantEndpoint, broker: brokerEndpoint,
+            leaseHolder: holder, failover: spec.homeAssistant.failover, homeAssistant: homeAssistantEndpoint, broker: brokerEndpoint,
             nodes: nodes, services: swarm.services ?? [], galera: galera, gluster: gluster,
             lastBackup: lastBackup?.trimmingCharacters(in: .whitespacesAndNewlines).nonEmpty, problems: problems)
     }

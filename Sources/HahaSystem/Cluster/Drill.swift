@@ -131,6 +131,7 @@ public struct Drill: Sendable {
     }
 
     var brokerService: String { "\(cluster.spec.stackName)_\(Renderer.Names.mosquitto)" }
+    var homeAssistantService: String { "\(cluster.spec.stackName)_\(Renderer.Names.homeAssistant)" }
     var healthcheckUser: String { "healthcheck" }
 
     // MARK: Where things run
@@ -140,8 +141,7 @@ public struct Drill: Sendable {
         let lines = try await manager.output([
             "docker", "service", "ps", service, "--filter", "desired-state=running", "--format", "{{.Node}} {{.CurrentState}}",
         ])
-        guard let host = lines.split(separator: "\n").first(where: { $0.contains("Running") }).map({ String($0.split(separator: " ")[0]) })
-        else { return nil }
+        guard let host = DrillPlacement.runningNode(inTaskList: lines) else { return nil }
         return try await label(of: host, manager: manager)
     }
 
@@ -174,10 +174,12 @@ public struct Drill: Sendable {
         return id
     }
 
-    /// Where Home Assistant, the broker, the raft leader and the VIP are now.
     /// The spec name of the node whose fence holds Home Assistant's lease (it runs Home Assistant: every data node runs
     /// a task, standbys included), read from the shared volume through `runner`'s node; nil when the lease is released.
+    /// Without the fence (`failover: swarm`) the node of its one running task, asked of `runner` as a manager (a lease
+    /// left on the volume by the other mode names nobody).
     func homeAssistantNode(through runner: any CommandRunner) async throws -> String? {
+        guard cluster.spec.fenced else { return try await node(of: homeAssistantService, manager: runner) }
         let text = try await runner.output(["cat", FenceLease.path(cluster.spec)], timeout: 5)
         guard case .held(let host) = FenceLease(parsing: text) else { return nil }
         return try await label(of: host, manager: runner)
@@ -190,6 +192,7 @@ public struct Drill: Sendable {
         return cluster.spec.nodes.first { $0.name == node }?.address ?? observer.address
     }
 
+    /// Where Home Assistant, the broker, the raft leader and the VIP are now.
     func placement(manager: any CommandRunner) async throws -> DrillPlacement {
         let homeAssistant = try await homeAssistantNode(through: manager)
         var placement = DrillPlacement(
