@@ -13,9 +13,9 @@ import Testing
     /// A running cluster: n1 manages the swarm and runs the stack (gone once `docker stack rm` ran), every node has
     /// its Galera volume, brick and swarm marker; n2 is where haha installed glusterfs-server.
     /// `stubborn` names a node whose first `docker swarm leave --force` does not take (it stays `active`).
-    static func running(stubborn: String? = nil) -> (Cluster, [String: ScriptedRunner]) {
+    static func running(stubborn: String? = nil, specPath: String = "/tmp/haha.yaml") -> (Cluster, [String: ScriptedRunner]) {
         let spec = Fixtures.spec { $0.storage.brickPath = brick }
-        let (cluster, runners) = Fixtures.cluster(spec) { name, runner in
+        let (cluster, runners) = Fixtures.cluster(spec, specPath: specPath) { name, runner in
             runner.on({ $0.starts(with: ["docker", "info", "--format"]) }) { command in
                 // Swarm state alone is what `haha down` reads back after leaving.
                 guard command.arguments.last == "{{.Swarm.LocalNodeState}}" else { return .scripted(stdout: "active true id-\(name)\n") }
@@ -137,6 +137,24 @@ import Testing
         #expect(runners.values.flatMap { Self.sequence($0, "rm -rf \(Self.brick)") }.allSatisfy { $0 > deleted })
         #expect(
             Changing.commands(runners, ["apt-get"]) == ["n2: sh -c 'DEBIAN_FRONTEND=noninteractive apt-get remove -y glusterfs-server'"])
+    }
+
+    /// The refresh token haha kept beside the secrets goes with the Home Assistant that issued it (purge: its /config
+    /// is gone with the bricks) and stays otherwise; the secrets always stay.
+    @Test(arguments: [false, true])
+    func purgeRemovesTheStoredRefreshTokenAndKeepsTheSecrets(_ purge: Bool) async throws {
+        let dir = try Fixtures.scratchDirectory("teardown")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (cluster, _) = Self.running(specPath: "\(dir)/haha.yaml")
+        let secrets = cluster.workspace.secretsDirectory
+        try FileManager.default.createDirectory(atPath: secrets, withIntermediateDirectories: true)
+        let token = cluster.workspace.refreshTokenFile.path
+        let password = "\(secrets)/\(SecretCatalog.homeAssistantOwner)"
+        try "token\n".write(toFile: token, atomically: true, encoding: .utf8)
+        try "password\n".write(toFile: password, atomically: true, encoding: .utf8)
+        _ = try await Teardown(cluster: cluster).run(purge: purge)
+        #expect(FileManager.default.fileExists(atPath: token) == !purge)
+        #expect(FileManager.default.fileExists(atPath: password))
     }
 
     @Test func aLeaveThatDidNotTakeIsRepeatedUntilTheNodeIsOutOfTheSwarm() async throws {

@@ -20,6 +20,16 @@ public struct RefreshTokenFile: Sendable {
     public var path: String
     public init(path: String) { self.path = path }
 
+    /// Removes the stored token; nothing to do when there is none.
+    public func remove() throws {
+        guard FileManager.default.fileExists(atPath: path) else { return }
+        do {
+            try FileManager.default.removeItem(atPath: path)
+        } catch {
+            throw HahaError.io("cannot remove \(path): \(error.localizedDescription)")
+        }
+    }
+
     /// The stored token; nil when there is no file or it is empty.
     public func read() throws -> String? {
         guard FileManager.default.fileExists(atPath: path) else { return nil }

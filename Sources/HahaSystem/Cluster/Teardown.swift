@@ -79,6 +79,9 @@ public struct Teardown: Sendable {
 
         // 4. Swarm membership haha created; packages haha installed (with purge); haha's own directory.
         _ = try await cluster.onAll { node, runner in try await Self.leave(node, runner, purge: purge) }
+        // 5. With purge, the refresh token haha kept beside the secrets: the Home Assistant that issued it is gone with
+        // the bricks, and the next `haha up` makes a new owner. The secrets themselves stay (they are the user's).
+        if purge { try cluster.workspace.refreshTokenFile.remove() }
         return kept
     }
 
