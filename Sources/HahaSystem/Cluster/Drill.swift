@@ -108,6 +108,33 @@ public struct Drill: Sendable {
         return ((Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18) * 1000).rounded() / 1000
     }
 
+    /// Once `back` found the address answering again (nil: it never did), asks `probe` every 150 ms until cancelled:
+    /// the longest time without a yes, from the last yes before to the first after (or to the cancel), nil when every
+    /// answer was yes. A probe that the cancel itself cut short does not count.
+    static func relapses(after back: Task<Double?, Never>, _ probe: @escaping @Sendable () async -> Bool) -> Task<Double?, Never> {
+        Task {
+            guard await back.value != nil else { return nil }
+            var lastYes = ContinuousClock.now
+            var missed = false
+            var longest: Double?
+            func gap() -> Double { seconds(since: lastYes) }
+            while !Task.isCancelled {
+                let yes = await probe()
+                if Task.isCancelled { break }
+                if yes {
+                    if missed { longest = max(longest ?? 0, gap()) }
+                    missed = false
+                    lastYes = .now
+                } else {
+                    missed = true
+                }
+                try? await Task.sleep(for: .milliseconds(150))
+            }
+            if missed { longest = max(longest ?? 0, gap()) }
+            return longest
+        }
+    }
+
     /// Asks `probe` every 150 ms from `start` until it has said yes without a break for `steady` seconds (or `deadline`
     /// passes): the seconds from `start` to the first yes of that run, nil when the last answer was no. A yes just after
     /// the fault is not the end of the outage when a no follows (a drained task still stopping).
@@ -295,6 +322,14 @@ public struct Drill: Sendable {
             let vip = report.sensorAddress.map { address in
                 vipProbes(address, since: start, until: deadline, steady: options.steady, healthcheck: healthcheck)
             }
+            let relapses = report.sensorAddress.flatMap { address in
+                vip.map { vipRelapses(address, after: $0, healthcheck: healthcheck) }
+            }
+            // They sample until cancelled: also when the drill ends with an error.
+            defer {
+                relapses?.http.cancel()
+                relapses?.mqtt.cancel()
+            }
             // Swarm's view through a surviving manager, and the service through a surviving node's address: the node that
             // runs it must not be the one away (a frozen node that is back may run it again).
             var haSeconds: Double?, mqttSeconds: Double?
@@ -330,6 +365,12 @@ public struct Drill: Sendable {
                 report.mostHomeAssistants = instances.most
                 report.instanceSamples = instances.samples
                 report.twoAtOnce = instances.twoAtOnce
+            }
+            if let relapses {
+                relapses.http.cancel()
+                relapses.mqtt.cancel()
+                report.vipHTTPRelapseSeconds = await relapses.http.value
+                report.vipMQTTRelapseSeconds = await relapses.mqtt.value
             }
             if !brokerMoves { report.brokerNode = placement.broker }
             report.problems += timeouts(report, brokerMoves: brokerMoves, after: "\(victim.name) went away")
@@ -440,6 +481,17 @@ public struct Drill: Sendable {
             Self.answeringAgain(since: start, until: deadline, steady: steady) {
                 await probes.mqttLogin(address, spec.mqtt.port, user, healthcheck) == 0
             }
+        )
+    }
+
+    /// After each of `vipProbes` found the VIP answering again: the longest it then went without an answer.
+    func vipRelapses(
+        _ address: String, after back: (http: Task<Double?, Never>, mqtt: Task<Double?, Never>), healthcheck: String
+    ) -> (http: Task<Double?, Never>, mqtt: Task<Double?, Never>) {
+        let (probes, spec, user) = (probes, cluster.spec, healthcheckUser)
+        return (
+            Self.relapses(after: back.http) { await probes.homeAssistantStatus(address, spec.homeAssistant.port) == 401 },
+            Self.relapses(after: back.mqtt) { await probes.mqttLogin(address, spec.mqtt.port, user, healthcheck) == 0 }
         )
     }
 
