@@ -132,6 +132,31 @@ import Testing
         #expect(runners["n2"]!.ran("docker swarm join-token -q manager"))
     }
 
+    /// Right after a partition healed the managers may still be electing a leader: `haha up` waits for one instead of
+    /// taking the stack for absent. Nodes outside any swarm are not waited for.
+    @Test func aSwarmElectingALeaderIsWaitedForAndFreshNodesAreNot() async throws {
+        let ls = ["docker", "node", "ls", "-q"]
+        let (cluster, _) = Fixtures.cluster(Fixtures.spec()) { name, runner in
+            runner.on({ $0.starts(with: ["docker", "info", "--format"]) }, stdout: "active true id-\(name)\n")
+            runner.on({ $0 == ls }) { _ in
+                runner.commands.filter { $0.arguments == ls }.count > 3
+                    ? .scripted(stdout: "id-n1\n")
+                    : .scripted(exit: 1, stderr: "Error response from daemon: The swarm does not have a leader.\n")
+            }
+        }
+        #expect(try await Swarm(cluster: cluster).manager() == nil)
+        #expect(try await Swarm(cluster: cluster).existingManager(timeout: 30) != nil)
+
+        let (fresh, runners) = Fixtures.cluster(Fixtures.spec()) { _, runner in
+            runner.on({ $0.starts(with: ["docker", "info", "--format"]) }, stdout: "inactive false \n")
+        }
+        #expect(try await Swarm(cluster: fresh).existingManager(timeout: 30) == nil)
+        // Asked once by manager(), once whether it is in a swarm: no polling.
+        for runner in runners.values {
+            #expect(runner.commands.filter { $0.arguments.starts(with: ["docker", "info"]) }.count == 2)
+        }
+    }
+
     // MARK: The dispatcher heartbeat follows the spec's failover
 
     @Test func aFreshSwarmWithoutTheFenceRunsSwarmsDefaultHeartbeat() async throws {

@@ -53,7 +53,7 @@ public struct Convergence: Sendable {
         let deploy = Deploy(cluster: cluster, secrets: secrets), ha = HomeAssistantSetup(baseURL: url)
         var steps: [Step] = [
             Step("Looking for an existing cluster", change: nil) { state in
-                state.stackRunning = try await swarm.manager() != nil
+                state.stackRunning = try await swarm.existingManager() != nil
                 return false
             },
             Step("Preflight on \(spec.nodes.map(\.name).joined(separator: ", "))", change: nil) { state in

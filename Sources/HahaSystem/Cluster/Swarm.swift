@@ -51,6 +51,24 @@ public struct Swarm: Sendable {
         return nil
     }
 
+    /// A manager that answers, as `manager`; when none does while some node is in a swarm (its managers electing a
+    /// leader: a partition just healed, a leader lost its power), it waits up to `timeout` s for one. nil when no node is
+    /// in a swarm, or none answered in time. Seen on the lab: `haha up` right after a healed partition found no manager
+    /// within 0.2 s, took the stack for absent and refused to run because its own proxy listened on 8123 and 1883.
+    public func existingManager(timeout: Double = 90) async throws -> (any CommandRunner)? {
+        if let found = try await manager() { return found }
+        var inSwarm = false
+        for node in cluster.spec.nodes {
+            if let state = try? await state(cluster.runner(node)), !["", "inactive"].contains(state.state) {
+                inSwarm = true
+                break
+            }
+        }
+        guard inSwarm else { return nil }
+        cluster.log("the nodes are in a swarm whose managers do not answer yet (electing a leader?): waiting up to \(Int(timeout)) s")
+        return try? await managerWithQuorum(timeout: timeout, purpose: "see whether its stack runs")
+    }
+
     public func converge() async throws -> Bool {
         var changed = false
         let spec = cluster.spec
