@@ -10,9 +10,16 @@ import Testing
         return spec
     }
 
-    @Test func theHeartbeatIsOneSecondWithTheFenceAndSwarmsDefaultWithout() {
+    /// 1 s where Swarm must notice a dead node to move Home Assistant (the fence on the routing mesh: one replica);
+    /// behind the proxy (a standby on every data node, the lease moves it) and without the fence, Swarm's default 5 s.
+    @Test func theHeartbeatIsOneSecondOnlyWhereSwarmMovesTheFencedHomeAssistant() {
         #expect(SwarmHeartbeat.initArguments(Self.spec(.fenced)) == ["--dispatcher-heartbeat", "1s"])
         #expect(SwarmHeartbeat.initArguments(Self.spec(.swarm)) == ["--dispatcher-heartbeat", "5s"])
+        var proxied = Self.spec(.fenced)
+        proxied.routing = .proxy
+        #expect(SwarmHeartbeat.initArguments(proxied) == ["--dispatcher-heartbeat", "5s"])
+        proxied.homeAssistant.failover = .swarm
+        #expect(SwarmHeartbeat.initArguments(proxied) == ["--dispatcher-heartbeat", "5s"])
         #expect(SwarmHeartbeat.parse("5000000000\n") == 5 && SwarmHeartbeat.parse("1000000000") == 1)
         #expect(SwarmHeartbeat.parse("") == nil && SwarmHeartbeat.parse("5s") == nil)
         #expect(SwarmHeartbeat.update(current: "1000000000\n", Self.spec(.fenced)) == nil)

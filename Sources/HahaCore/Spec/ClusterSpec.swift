@@ -116,7 +116,8 @@ public struct ClusterSpec: Sendable, Equatable, Codable {
 
         public enum Failover: String, Sendable, Equatable, Codable, CaseIterable {
             /// The fence: Home Assistant runs only on the node that holds the lease on the shared volume; the broker
-            /// (routing: proxy) and the sensor address follow it; Swarm and Gluster detect a dead node within seconds.
+            /// (routing: proxy) and the sensor address follow it; Gluster (and, on the routing mesh, Swarm) detects a dead node
+            /// within seconds (`SwarmHeartbeat`).
             case fenced
             /// For comparison with the original project: Swarm alone restarts Home Assistant and the broker (one replica
             /// each), with Swarm's 5 s heartbeat and Gluster's own timeouts. No fence: two Home Assistants are possible
