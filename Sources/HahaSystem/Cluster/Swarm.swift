@@ -1,7 +1,7 @@
 import Foundation
 import HahaCore
 
-/// Docker Swarm: one cluster, managers on every node (up to 5), fast failure detection (`SwarmHeartbeat`), node labels.
+/// Docker Swarm: one cluster, managers on every node (up to 5), the dispatcher heartbeat `SwarmHeartbeat` chooses, node labels.
 public struct Swarm: Sendable {
     let cluster: Cluster
     public init(cluster: Cluster) { self.cluster = cluster }
@@ -102,8 +102,8 @@ public struct Swarm: Sendable {
         }
         guard let managerNode else { return changed }
         let manager = cluster.runner(managerNode)
-        // The heartbeat follows the spec's failover (1 s with the fence, Swarm's default 5 s without), also on a swarm
-        // that exists already.
+        // The heartbeat `SwarmHeartbeat` chooses for the spec (1 s only where Swarm moves the fenced Home Assistant), also
+        // on a swarm that exists already.
         let heartbeat = try await manager.output(SwarmHeartbeat.inspect, timeout: 30)
         if let update = SwarmHeartbeat.update(current: heartbeat, spec) {
             cluster.log("setting the Swarm's dispatcher heartbeat to \(SwarmHeartbeat.seconds(spec)) s")

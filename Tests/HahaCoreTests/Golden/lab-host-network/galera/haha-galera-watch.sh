@@ -135,6 +135,10 @@ stop_member() {
     echo "[haha-galera-watch] the member ignored the stop for $1 s: killing it" >&2
     kill -KILL "$member" 2>/dev/null
   fi
+  reap_member
+}
+# Waits until the member has really ended (a wait that a signal interrupts returns early); `status` is how.
+reap_member() {
   wait "$member" 2>/dev/null; status=$?
   while kill -0 "$member" 2>/dev/null; do wait "$member" 2>/dev/null; status=$?; done
 }
@@ -272,7 +276,5 @@ while kill -0 "$member" 2>/dev/null; do
     exit "$status"
   fi
 done
-# A wait that a signal interrupts returns early: wait again until the member has really ended.
-wait "$member"; status=$?
-while kill -0 "$member" 2>/dev/null; do wait "$member"; status=$?; done
+reap_member
 exit "$status"
