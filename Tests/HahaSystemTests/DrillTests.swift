@@ -11,6 +11,29 @@ import Testing
 @Suite struct DrillTests {
     static let secrets = SecretValues(["mqtt-healthcheck-password": "hc", "mqtt-homeassistant-password": "ha"])
 
+    /// A world whose observer n1 is this machine (127.0.0.1), with Home Assistant's and the broker's ports on loopback.
+    static func observedOnLoopback(
+        http: LoopbackServer, broker: LoopbackServer, _ change: (inout ClusterSpec) -> Void = { _ in }
+    ) -> DrillWorld {
+        DrillWorld(
+            spec: Fixtures.spec {
+                $0.nodes[0].address = "127.0.0.1"
+                $0.homeAssistant.port = http.port
+                $0.mqtt.port = broker.port
+                change(&$0)
+            })
+    }
+
+    /// The real HTTP and login probes, against loopback; the retained messages and the owner are the fake's (the owner
+    /// check would ask every node's address, and only n1's is loopback).
+    static func loopbackProbes(_ world: DrillWorld) -> ServiceProbes {
+        var probes = ServiceProbes.network
+        probes.publishRetained = world.probes.publishRetained
+        probes.readRetained = world.probes.readRetained
+        probes.homeAssistantOwner = world.probes.homeAssistantOwner
+        return probes
+    }
+
     @Test func theNodeRunningHomeAssistantIsDrainedThroughASurvivorAndPutBack() async throws {
         let world = DrillWorld()
         let report = try await Drill(cluster: world.cluster, probes: world.probes).run(secrets: Self.secrets, .init(timeout: 1))
@@ -57,22 +80,12 @@ import Testing
         let http = try LoopbackServer.unauthorizedHTTP()
         let broker = try LoopbackServer.acceptingBroker()
         defer { http.stop(); broker.stop() }
-        let world = DrillWorld(
-            spec: Fixtures.spec {
-                $0.nodes[0].address = "127.0.0.1"
-                $0.homeAssistant.port = http.port
-                $0.mqtt.port = broker.port
-            })
+        let world = Self.observedOnLoopback(http: http, broker: broker)
         // Both services run on pi-2 (n2) and move once it is drained: Home Assistant to pi-3, the broker to pi-1.
         world.homeAssistant = { $0.cut ? "pi-3" : "pi-2" }
         world.broker = { $0.cut ? "pi-1" : "pi-2" }
-        // The real HTTP and login probes, against loopback; the retained messages and the owner are the fake's (the
-        // owner check would ask every node's address, and only n1's is loopback).
-        var probes = ServiceProbes.network
-        probes.publishRetained = world.probes.publishRetained
-        probes.readRetained = world.probes.readRetained
-        probes.homeAssistantOwner = world.probes.homeAssistantOwner
-        let report = try await Drill(cluster: world.cluster, probes: probes).run(secrets: Self.secrets, .init(timeout: 30))
+        let report = try await Drill(cluster: world.cluster, probes: Self.loopbackProbes(world)).run(
+            secrets: Self.secrets, .init(timeout: 30))
         #expect(report.failedNodes == ["n2"])
         #expect(report.roles == [.homeassistant, .broker])
         #expect(report.homeAssistantNode == "n3")
@@ -94,19 +107,10 @@ import Testing
         let http = try LoopbackServer.unauthorizedHTTP()
         let broker = try LoopbackServer.acceptingBroker()
         defer { http.stop(); broker.stop() }
-        let world = DrillWorld(
-            spec: Fixtures.spec {
-                $0.nodes[0].address = "127.0.0.1"
-                $0.homeAssistant.port = http.port
-                $0.mqtt.port = broker.port
-                $0.homeAssistant.failover = .swarm
-            })
+        let world = Self.observedOnLoopback(http: http, broker: broker) { $0.homeAssistant.failover = .swarm }
         world.homeAssistant = { $0.cut ? "pi-3" : "pi-2" }
-        var probes = ServiceProbes.network
-        probes.publishRetained = world.probes.publishRetained
-        probes.readRetained = world.probes.readRetained
-        probes.homeAssistantOwner = world.probes.homeAssistantOwner
-        let report = try await Drill(cluster: world.cluster, probes: probes).run(secrets: Self.secrets, .init(timeout: 30))
+        let report = try await Drill(cluster: world.cluster, probes: Self.loopbackProbes(world)).run(
+            secrets: Self.secrets, .init(timeout: 30))
         #expect(report.failedNodes == ["n2"])
         #expect(report.roles == [.homeassistant])
         #expect(report.homeAssistantNode == "n3")

@@ -116,11 +116,9 @@ struct ClusterTests {
         try await publish(
             broker: broker, user: "devices", password: devices, topic: "homeassistant/sensor/haha_e2e/config",
             message: #"{"name":"haha e2e","state_topic":"haha/e2e/state","unique_id":"haha_e2e_probe"}"#)
-        try await waitUntil("the discovered MQTT sensor to show 42", timeout: budget.timeout(60), next: "read the test log above") { _ in
-            try await publish(broker: broker, user: "devices", password: devices, topic: "haha/e2e/state", message: "42")
-            let state = try await ha.request("GET", "api/states/sensor.haha_e2e", token: token)
-            return (state.json as? [String: Any])?["state"] as? String == "42"
-        }
+        try await waitForSensor(
+            "42", what: "the discovered MQTT sensor to show 42", timeout: 120, ha: ha, token: token, broker: broker, password: devices,
+            nodes: ssh)
         let anonymous = try await LocalRunner().run(Command(["mosquitto_pub", "-h", broker, "-t", "x", "-m", "x"], timeout: 20))
         #expect(!anonymous.succeeded, "anonymous MQTT must be refused")
         try await waitUntil("the recorder to write new rows to Galera", timeout: budget.timeout(60), next: "read the test log above") { _ in
@@ -589,14 +587,9 @@ struct ClusterTests {
             _ in try await sql(recorded, node: holder.name, on: holderSSH) == "1"
         }
         let devices = secrets[SecretCatalog.mqttUser("devices")]
-        try await waitUntil(
-            "the MQTT sensor to show 43 through the host network", timeout: budget.timeout(90), next: "read the test log above"
-        ) {
-            _ in
-            try await publish(broker: vip, user: "devices", password: devices, topic: "haha/e2e/state", message: "43")
-            let state = try await ha.request("GET", "api/states/sensor.haha_e2e", token: token)
-            return (state.json as? [String: Any])?["state"] as? String == "43"
-        }
+        try await waitForSensor(
+            "43", what: "the MQTT sensor to show 43 through the host network", timeout: 180, ha: ha, token: token, broker: vip,
+            password: devices, nodes: spec.nodes.compactMap { ssh[$0.name] })
 
         // Another node announces a service over mDNS (avahi, as a printer or an ESPHome device would); Home Assistant's
         // zeroconf browser lists it with that node's address.
@@ -707,6 +700,45 @@ struct ClusterTests {
             .trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n").last.map {
                 String($0.split(separator: "\t").last ?? "")
             } ?? ""
+    }
+
+    /// Publishes `value` to the probe sensor's topic until Home Assistant shows it. On a timeout the error says what Home
+    /// Assistant showed last, which nodes ran a broker, the retained messages and Home Assistant's MQTT log lines.
+    func waitForSensor(
+        _ value: String, what: String, timeout: Double, ha: HomeAssistantSetup, token: String, broker: String, password: String,
+        nodes: [any CommandRunner]
+    ) async throws {
+        do {
+            try await waitUntil(what, timeout: budget.timeout(timeout), next: "read the test log above") { poll in
+                try await publish(broker: broker, user: "devices", password: password, topic: "haha/e2e/state", message: value)
+                let state = try await ha.request("GET", "api/states/sensor.haha_e2e", token: token)
+                poll.saw(on: "Home Assistant", "GET api/states/sensor.haha_e2e", state.summary)
+                return (state.json as? [String: Any])?["state"] as? String == value
+            }
+        } catch {
+            var lines = ["\(error)"]
+            let retained = try? await LocalRunner().run(
+                Command(
+                    [
+                        "mosquitto_sub", "-h", broker, "-u", "devices", "-P", password, "-t", "homeassistant/#", "-t", "haha/#", "-v",
+                        "-W", "3",
+                    ], timeout: 20))
+            lines.append("retained messages through \(broker): \(retained.map { $0.output + $0.errorOutput } ?? "none")")
+            let look = """
+                for c in $(docker ps -q --filter name=haha_mosquitto); do
+                  echo "broker $c: $(docker exec $c sh -c 'test -e /tmp/haha-broker-running && echo running || echo standby')"
+                  docker logs --tail 5 $c 2>&1
+                done
+                for c in $(docker ps -q --filter name=haha_homeassistant); do
+                  echo "home assistant $c:"; docker logs $c 2>&1 | grep -iE 'mqtt|fence' | tail -15
+                done
+                """
+            for node in nodes {
+                let seen = try? await node.shell(look, timeout: 60)
+                lines.append("on \(node.target):\n\(seen.map { $0.output + $0.errorOutput } ?? "no answer")")
+            }
+            throw HahaError(.timeout, lines.joined(separator: "\n"), next: "read the test log above")
+        }
     }
 
     @discardableResult

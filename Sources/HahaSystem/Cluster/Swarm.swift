@@ -6,7 +6,13 @@ public struct Swarm: Sendable {
     let cluster: Cluster
     public init(cluster: Cluster) { self.cluster = cluster }
 
-    struct NodeState { var state: String; var control: Bool; var nodeID: String }
+    struct NodeState {
+        var state: String
+        var control: Bool
+        var nodeID: String
+        /// Part of a swarm (active, pending, locked, error): not one that never joined or left.
+        var inSwarm: Bool { !["", "inactive"].contains(state) }
+    }
 
     func state(_ runner: any CommandRunner) async throws -> NodeState {
         let fields = try await runner.output(
@@ -58,11 +64,8 @@ public struct Swarm: Sendable {
     public func existingManager(timeout: Double = 90) async throws -> (any CommandRunner)? {
         if let found = try await manager() { return found }
         var inSwarm = false
-        for node in cluster.spec.nodes {
-            if let state = try? await state(cluster.runner(node)), !["", "inactive"].contains(state.state) {
-                inSwarm = true
-                break
-            }
+        for node in cluster.spec.nodes where !inSwarm {
+            inSwarm = (try? await state(cluster.runner(node)))?.inSwarm ?? false
         }
         guard inSwarm else { return nil }
         cluster.log("the nodes are in a swarm whose managers do not answer yet (electing a leader?): waiting up to \(Int(timeout)) s")
@@ -76,7 +79,7 @@ public struct Swarm: Sendable {
         for node in spec.nodes { states[node.name] = try await state(cluster.runner(node)) }
 
         var managerNode = spec.nodes.first { states[$0.name]?.state == "active" && states[$0.name]?.control == true }
-        let inSwarm = spec.nodes.filter { (states[$0.name]?.state ?? "inactive") != "inactive" }
+        let inSwarm = spec.nodes.filter { states[$0.name]?.inSwarm ?? false }
         if managerNode == nil, !inSwarm.isEmpty {
             // Nodes of a swarm whose managers have no quorum yet (a restart, a power cut): a new swarm beside it would
             // split the cluster. Wait for the raft to elect a leader; never init over it.
