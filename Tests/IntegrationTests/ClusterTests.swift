@@ -113,9 +113,7 @@ struct ClusterTests {
         // MQTT with a username and password reaches a sensor in Home Assistant (via MQTT discovery).
         let devices = secrets[SecretCatalog.mqttUser("devices")]
         let broker = spec.sensorAddress.vip?.address ?? spec.nodes[0].address
-        try await publish(
-            broker: broker, user: "devices", password: devices, topic: "homeassistant/sensor/haha_e2e/config",
-            message: #"{"name":"haha e2e","state_topic":"haha/e2e/state","unique_id":"haha_e2e_probe"}"#)
+        try await publish(broker: broker, user: "devices", password: devices, topic: Self.discoveryTopic, message: Self.discovery)
         try await waitForSensor(
             "42", what: "the discovered MQTT sensor to show 42", timeout: 120, ha: ha, token: token, broker: broker, password: devices,
             nodes: ssh)
@@ -547,6 +545,14 @@ struct ClusterTests {
         let spec = workspace.spec, secrets = try workspace.readSecrets()
         let ssh = Dictionary(uniqueKeysWithValues: spec.nodes.map { ($0.name, workspace.runner(for: $0)) })
         let vip = try #require(spec.sensorAddress.vip?.address)
+        // Every failure, recovery, restore, replacement and upgrade so far kept the probe sensor's retained discovery.
+        let retained = try await LocalRunner().run(
+            Command(
+                [
+                    "mosquitto_sub", "-h", vip, "-u", "devices", "-P", secrets[SecretCatalog.mqttUser("devices")], "-t",
+                    Self.discoveryTopic, "-v", "-W", "3",
+                ], timeout: 20))
+        #expect(retained.output.contains(Self.discovery), "the retained discovery message was lost: \(retained.output)")
         let up = try await run([haha, "up", "--config", specPath], in: scratch.path, timeout: budget.timeout(1800))
         try #require(up.exitCode == 0, "haha up with hostNetwork failed:\n\(up.errorOutput)")
 
@@ -702,14 +708,22 @@ struct ClusterTests {
             } ?? ""
     }
 
-    /// Publishes `value` to the probe sensor's topic until Home Assistant shows it. On a timeout the error says what Home
-    /// Assistant showed last, which nodes ran a broker, the retained messages and Home Assistant's MQTT log lines.
+    static let discoveryTopic = "homeassistant/sensor/haha_e2e/config"
+    static let discovery = #"{"name":"haha e2e","state_topic":"haha/e2e/state","unique_id":"haha_e2e_probe"}"#
+
+    /// Publishes `value` to the probe sensor's topic until Home Assistant shows it, its discovery message too, as devices
+    /// do when Home Assistant comes back. In CI the retained discovery message was gone after the switch to the host's
+    /// network while every other retained message was still there: Home Assistant itself clears it when the entity
+    /// leaves its registry (why it did there is not known yet; the step before checks that it survived until then). On a
+    /// timeout the error says what Home Assistant showed last, which nodes ran a broker, the retained messages and Home
+    /// Assistant's MQTT log lines.
     func waitForSensor(
         _ value: String, what: String, timeout: Double, ha: HomeAssistantSetup, token: String, broker: String, password: String,
         nodes: [any CommandRunner]
     ) async throws {
         do {
             try await waitUntil(what, timeout: budget.timeout(timeout), next: "read the test log above") { poll in
+                try await publish(broker: broker, user: "devices", password: password, topic: Self.discoveryTopic, message: Self.discovery)
                 try await publish(broker: broker, user: "devices", password: password, topic: "haha/e2e/state", message: value)
                 let state = try await ha.request("GET", "api/states/sensor.haha_e2e", token: token)
                 poll.saw(on: "Home Assistant", "GET api/states/sensor.haha_e2e", state.summary)
