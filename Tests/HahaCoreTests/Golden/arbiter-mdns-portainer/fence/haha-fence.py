@@ -128,11 +128,12 @@ def claim(seen):
     if ok and value != seen and not value.startswith(b"released"):
         os.close(fd)
         return None
+    started = time.monotonic()
     ok, _ = io(write_lease("held %s 0\n" % ME), DEADLINE)
     if not ok:
         os.close(fd)
         return None
-    return fd
+    return fd, started
 
 
 def answering():
@@ -143,12 +144,13 @@ def answering():
         return False
 
 
-def hold(command):
+def hold(command, claimed):
     # Runs Home Assistant; restarts it in place on exit code 100 (its own restart); fences on a stale lease.
+    # A write counts from when it started, not from its answer: a standby may have seen it land at once, and
+    # an answer can lag by a ping-timeout (a brick that died mid-write), which would stretch the deadline.
     global child
-    last_ok = time.monotonic()
     counter = 0
-    state = {"ok": last_ok}
+    state = {"ok": claimed}
 
     def writer():
         # Never renews a lease that went stale (this process was frozen, or the volume hung, for longer than
@@ -163,10 +165,12 @@ def hold(command):
             if time.monotonic() - state["ok"] > DEADLINE:
                 return
             counter += 1
+            started = time.monotonic()
             ok, _ = io(write_lease("held %s %d\n" % (ME, counter)), DEADLINE * 4)
             if ok and time.monotonic() - state["ok"] <= DEADLINE + INTERVAL:
-                state["ok"] = time.monotonic()
-            time.sleep(INTERVAL)
+                state["ok"] = max(state["ok"], started)
+            # Every INTERVAL s from start to start: after a write that stalled, the next one starts at once.
+            time.sleep(max(0.0, INTERVAL - (time.monotonic() - started)))
 
     child_alive = [True]
     threading.Thread(target=writer, daemon=True).start()
@@ -230,8 +234,8 @@ if __name__ == "__main__":
     touch(os.path.join(RUN, "active"), False)
     seen = stand_by()
     while not stopping:
-        fd = claim(seen)
-        if fd is not None:
-            sys.exit(hold(command))
+        claimed = claim(seen)
+        if claimed is not None:
+            sys.exit(hold(command, claimed[1]))
         seen = stand_by()
     sys.exit(0)
