@@ -172,6 +172,7 @@ struct ClusterTests {
             #expect(report?["mostHomeAssistants"] as? Int == 1, "drill \(fault): two Home Assistants at once?\n\(drill.output)")
             #expect((report?["instanceSamples"] as? Int ?? 0) > 100, "drill \(fault): too few samples\n\(drill.output)")
         }
+        await logDiscovery(before: "the Galera check after the drills", specPath: specPath)
         budget.step("every Galera member Synced after the drills")
         try await waitUntil(
             "every Galera member Synced after the drills", timeout: budget.timeout(600), next: "read the drills' output above"
@@ -186,6 +187,7 @@ struct ClusterTests {
             return true
         }
 
+        await logDiscovery(before: "the first power cuts", specPath: specPath)
         budget.step("power cuts, n3 first; haha recover --from n3 previews; haha up")
         // Power cuts: n3 first, then a commit on the two that remain, then n1 and n2. n3 is now behind:
         // `haha recover --from n3` shows the commit it would drop and, unconfirmed, bootstraps nothing. n2 stays off
@@ -243,6 +245,7 @@ struct ClusterTests {
                 "\(node.name)")
         }
 
+        await logDiscovery(before: "the second power cuts", specPath: specPath)
         budget.step("power cuts again, n3 first: the database heals itself")
         // The same cuts, and nobody runs haha: the three members come back at once, n3 with an older saved view, and
         // Galera's own recovery forms nothing. The watchdogs bootstrap the member with the most commits (each
@@ -281,6 +284,7 @@ struct ClusterTests {
                 "\(node.name)")
         }
 
+        await logDiscovery(before: "n1 dead and haha recover", specPath: specPath)
         budget.step("n1 dead, the others power-cut; haha recover --from n2 --yes; n1 back, haha up")
         // n1 dies for good (its SD card) and the others lose power too. With n1 still dead, a confirmed
         // `haha recover --from n2 --yes` starts the database from n2: the lock and the cluster-wide commands go to the
@@ -305,9 +309,13 @@ struct ClusterTests {
                 "\(node.name)")
         }
 
+        await logDiscovery(before: "the backup", specPath: specPath)
         try await backupDownPurgeUpRestore(haha: haha, specPath: specPath, ssh: ssh, scratch: scratch)
+        await logDiscovery(before: "node replace", specPath: specPath)
         try await replaceADeadNode(haha: haha, lab: lab, specPath: specPath, scratch: scratch)
+        await logDiscovery(before: "the upgrades", specPath: specPath)
         try await upgradeAndBackAndABrokenImage(haha: haha, specPath: specPath, scratch: scratch)
+        await logDiscovery(before: "the host-network step", specPath: specPath)
         try await hostNetworkSeesTheLAN(haha: haha, lab: lab, specPath: specPath, scratch: scratch)
 
         budget.step("haha down")
@@ -706,6 +714,25 @@ struct ClusterTests {
             .trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n").last.map {
                 String($0.split(separator: "\t").last ?? "")
             } ?? ""
+    }
+
+    /// Logs whether the probe sensor's retained discovery message is still on the broker, so that a CI log shows between
+    /// which steps it went (two CI runs lost it, one before the host-network step; a lab run kept it throughout).
+    func logDiscovery(before step: String, specPath: String) async {
+        guard let workspace = try? Workspace.load(specPath: specPath), let secrets = try? workspace.readSecrets(),
+            let vip = workspace.spec.sensorAddress.vip?.address
+        else { return }
+        let seen = try? await LocalRunner().run(
+            Command(
+                [
+                    "mosquitto_sub", "-h", vip, "-u", "devices", "-P", secrets[SecretCatalog.mqttUser("devices")], "-t", "haha/#", "-t",
+                    "homeassistant/#", "-v", "-W", "3",
+                ], timeout: 20))
+        let retained = (seen?.output ?? "").split(separator: "\n").map { String($0.prefix(60)) }
+        FileHandle.standardError.write(
+            Data(
+                "[haha-e2e] before \(step): the discovery message is \(retained.contains { $0.hasPrefix(Self.discoveryTopic) } ? "there" : "GONE"); retained: \(retained.joined(separator: " | "))\n"
+                    .utf8))
     }
 
     static let discoveryTopic = "homeassistant/sensor/haha_e2e/config"
