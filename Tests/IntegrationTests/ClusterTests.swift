@@ -554,13 +554,10 @@ struct ClusterTests {
         let ssh = Dictionary(uniqueKeysWithValues: spec.nodes.map { ($0.name, workspace.runner(for: $0)) })
         let vip = try #require(spec.sensorAddress.vip?.address)
         // Every failure, recovery, restore, replacement and upgrade so far kept the probe sensor's retained discovery.
-        let retained = try await LocalRunner().run(
-            Command(
-                [
-                    "mosquitto_sub", "-h", vip, "-u", "devices", "-P", secrets[SecretCatalog.mqttUser("devices")], "-t",
-                    Self.discoveryTopic, "-v", "-W", "3",
-                ], timeout: 20))
-        #expect(retained.output.contains(Self.discovery), "the retained discovery message was lost: \(retained.output)")
+        let retained = await retainedMessages(through: vip, password: secrets[SecretCatalog.mqttUser("devices")])
+        #expect(
+            retained.answered && retained.lines.contains { $0.hasPrefix(Self.discoveryTopic) },
+            "the retained discovery message was lost: \(retained)")
         let up = try await run([haha, "up", "--config", specPath], in: scratch.path, timeout: budget.timeout(1800))
         try #require(up.exitCode == 0, "haha up with hostNetwork failed:\n\(up.errorOutput)")
 
@@ -716,23 +713,38 @@ struct ClusterTests {
             } ?? ""
     }
 
+    /// The retained messages under `haha/` and `homeassistant/` through `host`, asked until the broker answers (60 s at
+    /// most: a broker moving with the lease refuses connections for a moment).
+    func retainedMessages(through host: String, password: String) async -> (answered: Bool, lines: [String], error: String) {
+        var error = ""
+        for _ in 0..<20 {
+            let seen = try? await LocalRunner().run(
+                Command(
+                    [
+                        "mosquitto_sub", "-h", host, "-u", "devices", "-P", password, "-t", "haha/#", "-t", "homeassistant/#", "-v", "-W",
+                        "3",
+                    ], timeout: 20))
+            // 27: connected, and nothing more came within -W seconds.
+            if let seen, seen.exitCode == 27 || seen.exitCode == 0 {
+                return (true, seen.output.split(separator: "\n").map(String.init), "")
+            }
+            error = seen.map { "exit \($0.exitCode): \($0.errorOutput)" } ?? "did not run"
+            try? await Task.sleep(for: .seconds(3))
+        }
+        return (false, [], error)
+    }
+
     /// Logs whether the probe sensor's retained discovery message is still on the broker, so that a CI log shows between
-    /// which steps it went (two CI runs lost it, one before the host-network step; a lab run kept it throughout).
+    /// which steps it went (CI runs lost it; a lab run kept it throughout).
     func logDiscovery(before step: String, specPath: String) async {
         guard let workspace = try? Workspace.load(specPath: specPath), let secrets = try? workspace.readSecrets(),
             let vip = workspace.spec.sensorAddress.vip?.address
         else { return }
-        let seen = try? await LocalRunner().run(
-            Command(
-                [
-                    "mosquitto_sub", "-h", vip, "-u", "devices", "-P", secrets[SecretCatalog.mqttUser("devices")], "-t", "haha/#", "-t",
-                    "homeassistant/#", "-v", "-W", "3",
-                ], timeout: 20))
-        let retained = (seen?.output ?? "").split(separator: "\n").map { String($0.prefix(60)) }
-        FileHandle.standardError.write(
-            Data(
-                "[haha-e2e] before \(step): the discovery message is \(retained.contains { $0.hasPrefix(Self.discoveryTopic) } ? "there" : "GONE"); retained: \(retained.joined(separator: " | "))\n"
-                    .utf8))
+        let seen = await retainedMessages(through: vip, password: secrets[SecretCatalog.mqttUser("devices")])
+        let present = seen.lines.contains { $0.hasPrefix(Self.discoveryTopic) }
+        let state = !seen.answered ? "unknown (no answer: \(seen.error))" : present ? "there" : "GONE"
+        let lines = seen.lines.map { String($0.prefix(60)) }.joined(separator: " | ")
+        FileHandle.standardError.write(Data("[haha-e2e] before \(step): the discovery message is \(state); retained: \(lines)\n".utf8))
     }
 
     static let discoveryTopic = "homeassistant/sensor/haha_e2e/config"
