@@ -16,6 +16,7 @@ import Testing
         init(stubborn: Bool = false, exits: Bool = false) throws {
             root = FileManager.default.temporaryDirectory.appendingPathComponent("haha-broker-\(UUID().uuidString)").path
             try FileManager.default.createDirectory(atPath: "\(root)/run", withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(atPath: "\(root)/data", withIntermediateDirectories: true)
             let broker = "\(root)/broker"
             // A broker that saves and stops on TERM, ignores it (stubborn), or ends by itself after half a second.
             let onTerm = stubborn ? "echo ignored >> \(root)/events" : "echo stopped >> \(root)/events; exit 0"
@@ -31,7 +32,9 @@ import Testing
             try BrokerGuard.script(Fixtures.spec()).write(toFile: script, atomically: true, encoding: .utf8)
             process = try ChildProcess(
                 ["sh", script, broker, "-c", "conf"],
-                environment: ["HAHA_BROKER_FLAG": "\(root)/run/active", "HAHA_BROKER_MARKER": "\(root)/running"],
+                environment: [
+                    "HAHA_BROKER_FLAG": "\(root)/run/active", "HAHA_BROKER_MARKER": "\(root)/running", "HAHA_BROKER_DATA": "\(root)/data",
+                ],
                 stdout: .file("\(root)/guard.log"), stderr: .file("\(root)/guard.log"), ownGroup: true)
         }
 
@@ -94,6 +97,26 @@ import Testing
         #expect(try await eventually(5) { g.events.count == 3 && g.events.last == "running -c conf" }, "\(g.log)")
         #expect(try await eventually(Double(BrokerGuard.freshSeconds + 5)) { g.events.last == "stopped" }, "\(g.log)")
         #expect(g.process.status == nil)
+    }
+
+    /// Mosquitto starts empty when it cannot open its file, and its next save replaces it: the guard waits while the
+    /// volume cannot list the data or read the file it lists (a directory in the file's place stands for a Gluster file
+    /// that answers EIO), and starts the broker once it can.
+    @Test func noBrokerStartsWhileItsFileCannotBeRead() async throws {
+        let g = try Guard()
+        let data = "\(g.root)/data"
+        try FileManager.default.removeItem(atPath: data)
+        let fence = Self.holding(g)
+        defer { fence.cancel() }
+        try await Task.sleep(for: .seconds(1.5))
+        #expect(g.events.isEmpty, "\(g.log)")
+        try FileManager.default.createDirectory(atPath: "\(data)/mosquitto.db", withIntermediateDirectories: true)
+        try await Task.sleep(for: .seconds(1.5))
+        #expect(g.events.isEmpty, "\(g.log)")
+        #expect(g.log.contains("cannot be read: waiting"))
+        try FileManager.default.removeItem(atPath: "\(data)/mosquitto.db")
+        try Data("\u{0}\u{B5}\u{0}mosquitto db".utf8).write(to: URL(fileURLWithPath: "\(data)/mosquitto.db"))
+        #expect(try await eventually(5) { g.events == ["running -c conf"] && g.running }, "\(g.log)")
     }
 
     @Test func aBrokerThatExitsIsStartedAgainWhileTheLeaseIsHeld() async throws {

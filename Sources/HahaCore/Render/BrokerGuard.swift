@@ -9,6 +9,8 @@ public enum BrokerGuard {
     public static let scriptPath = "/haha/haha-broker.sh"
     /// Present while the guard runs the broker: the health check asks the broker only then.
     public static let runningMarker = "/tmp/haha-broker-running"
+    /// The broker's persistence directory in its container (the shared volume's `mosquitto/data`).
+    public static let dataDirectory = "/mosquitto/data"
     /// A flag older than this (a fence killed without cleaning up) counts as none.
     public static let freshSeconds = 3
 
@@ -26,8 +28,10 @@ public enum BrokerGuard {
         flag=${HAHA_BROKER_FLAG:-\(Fence.containerRunDirectory)/active}
         fresh=${HAHA_BROKER_FRESH:-\(freshSeconds)}
         marker=${HAHA_BROKER_MARKER:-\(runningMarker)}
+        data=${HAHA_BROKER_DATA:-\(dataDirectory)}
         broker=
         stopping=
+        unreadable=
         trap 'stopping=1' TERM INT
         log() { echo "[haha-broker] $*"; }
         active() {
@@ -45,6 +49,13 @@ public enum BrokerGuard {
           wait "$broker" 2>/dev/null
           broker=
         }
+        # Mosquitto starts with no retained message when it cannot open its file, whatever the error, and its next save
+        # replaces the file: it starts only when the volume lists its data and reads the file it lists (or lists none).
+        readable() {
+          listing=$(timeout 2 ls -a "$data" 2>/dev/null) || return 1
+          printf '%s\\n' "$listing" | grep -qx mosquitto.db || return 0
+          timeout 2 head -c 15 "$data/mosquitto.db" >/dev/null 2>&1
+        }
         rm -f "$marker"
         log "standing by: the broker runs on the node whose fence holds the lease"
         while [ -z "$stopping" ]; do
@@ -55,7 +66,11 @@ public enum BrokerGuard {
               broker=
               rm -f "$marker"
               sleep 1
+            elif [ -z "$broker" ] && ! readable; then
+              [ -n "$unreadable" ] || log "this node holds the lease, but $data or its mosquitto.db cannot be read: waiting"
+              unreadable=1
             elif [ -z "$broker" ]; then
+              unreadable=
               log "this node holds the lease: starting the broker"
               "$@" &
               broker=$!

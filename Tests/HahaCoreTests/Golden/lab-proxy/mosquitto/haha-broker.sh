@@ -5,8 +5,10 @@
 flag=${HAHA_BROKER_FLAG:-/haha/run/active}
 fresh=${HAHA_BROKER_FRESH:-3}
 marker=${HAHA_BROKER_MARKER:-/tmp/haha-broker-running}
+data=${HAHA_BROKER_DATA:-/mosquitto/data}
 broker=
 stopping=
+unreadable=
 trap 'stopping=1' TERM INT
 log() { echo "[haha-broker] $*"; }
 active() {
@@ -24,6 +26,13 @@ stop_broker() {
   wait "$broker" 2>/dev/null
   broker=
 }
+# Mosquitto starts with no retained message when it cannot open its file, whatever the error, and its next save
+# replaces the file: it starts only when the volume lists its data and reads the file it lists (or lists none).
+readable() {
+  listing=$(timeout 2 ls -a "$data" 2>/dev/null) || return 1
+  printf '%s\n' "$listing" | grep -qx mosquitto.db || return 0
+  timeout 2 head -c 15 "$data/mosquitto.db" >/dev/null 2>&1
+}
 rm -f "$marker"
 log "standing by: the broker runs on the node whose fence holds the lease"
 while [ -z "$stopping" ]; do
@@ -34,7 +43,11 @@ while [ -z "$stopping" ]; do
       broker=
       rm -f "$marker"
       sleep 1
+    elif [ -z "$broker" ] && ! readable; then
+      [ -n "$unreadable" ] || log "this node holds the lease, but $data or its mosquitto.db cannot be read: waiting"
+      unreadable=1
     elif [ -z "$broker" ]; then
+      unreadable=
       log "this node holds the lease: starting the broker"
       "$@" &
       broker=$!
