@@ -770,13 +770,9 @@ struct ClusterTests {
             }
         } catch {
             var lines = ["\(error)"]
-            let retained = try? await LocalRunner().run(
-                Command(
-                    [
-                        "mosquitto_sub", "-h", broker, "-u", "devices", "-P", password, "-t", "homeassistant/#", "-t", "haha/#", "-v",
-                        "-W", "3",
-                    ], timeout: 20))
-            lines.append("retained messages through \(broker): \(retained.map { $0.output + $0.errorOutput } ?? "none")")
+            let retained = await retainedMessages(through: broker, password: password)
+            let seen = retained.answered ? retained.lines.joined(separator: "\n") : retained.error
+            lines.append("retained messages through \(broker): \(seen)")
             let look = """
                 for c in $(docker ps -q --filter name=haha_mosquitto); do
                   echo "broker $c: $(docker exec $c sh -c 'test -e /tmp/haha-broker-running && echo running || echo standby')"
