@@ -103,7 +103,8 @@ public struct Convergence: Sendable {
                         )
                         try await deploy.restartHomeAssistant()
                         try await ha.waitUntilUp(timeout: homeAssistantTimeout)
-                    }) == .created
+                    },
+                    setOrphanLoginAside: { try await deploy.setOrphanLoginAside() }) == .created
             },
             Step("MQTT integration connected to the cluster's broker", change: "mqtt") { _ in
                 let token = try await OwnerAccount.accessToken(

@@ -193,6 +193,43 @@ public struct Deploy: Sendable {
             isNo: { $0.exitCode == 1 }, check: "run `ls -l \(file)` on \(node.name)") != nil
     }
 
+    /// Sets `.storage/auth_provider.homeassistant` aside (renamed, never deleted) when it holds only the owner's login
+    /// and `.storage/auth` neither has an owner nor links that login: what an onboarding cut off in its middle leaves
+    /// (`InterruptedOnboarding`). Returns the new path; nil when the files show anything else, which stays as it is.
+    func setOrphanLoginAside() async throws -> String? {
+        let node = try await cluster.coordinator()
+        let runner = cluster.runner(node)
+        let storage = "\(spec.storage.mountPath)/homeassistant/.storage"
+        let provider = "\(storage)/auth_provider.homeassistant"
+        let providerRead = try await runner.run(Command(["cat", provider], timeout: 30))
+        guard providerRead.succeeded else {
+            cluster.log(
+                "\(provider) on \(node.name) cannot be read (\(providerRead.tail(lines: 1))): Home Assistant's logins left as they are")
+            return nil
+        }
+        let authFile = "\(storage)/auth"
+        let authRead = try await runner.run(
+            Command(["sh", "-c", "[ -e \(shellQuote(authFile)) ] || exit 3; cat \(shellQuote(authFile))"], timeout: 30))
+        guard authRead.succeeded || authRead.exitCode == 3 else {
+            cluster.log("\(authFile) on \(node.name) cannot be read (\(authRead.tail(lines: 1))): Home Assistant's logins left as they are")
+            return nil
+        }
+        let verdict = InterruptedOnboarding.judge(
+            provider: providerRead.stdout, auth: authRead.succeeded ? authRead.stdout : nil, username: HomeAssistantSetup.ownerUsername)
+        guard verdict == .orphanLogin else {
+            if case .leaveAlone(let why) = verdict { cluster.log("Home Assistant's logins left as they are: \(why)") }
+            return nil
+        }
+        let aside = "\(provider).haha-interrupted-\(Int(Date().timeIntervalSince1970))"
+        try await runner.check(
+            ["mv", "-n", provider, aside], timeout: 30,
+            hint: "haha moves a login an interrupted onboarding left behind out of Home Assistant's way")
+        cluster.log(
+            "an onboarding cut off in its middle left the login \(HomeAssistantSetup.ownerUsername) without a user: \(provider) set aside to \(aside) on \(node.name); onboarding runs again"
+        )
+        return aside
+    }
+
     /// Restarts every Home Assistant task and returns when Swarm has replaced them all (each fence stops its instance,
     /// and the one that takes the lease again reads /config afresh).
     func restartHomeAssistant() async throws {
