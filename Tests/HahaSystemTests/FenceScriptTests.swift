@@ -65,7 +65,7 @@ import Testing
     static func setUp() throws -> (root: String, script: String) {
         let root = try Fixtures.scratchDirectory("fence")
         var spec = Fixtures.spec()
-        spec.storage.pingTimeout = 1  // deadline 3 s, takeover 4.5 s: a quick test
+        spec.storage.pingTimeout = 1  // deadline 4 s, takeover 5.5 s: a quick test
         let script = "\(root)/haha-fence.py"
         try Fence.script(spec).write(toFile: script, atomically: true, encoding: .utf8)
         return (root, script)

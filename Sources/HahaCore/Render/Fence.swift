@@ -32,7 +32,10 @@ public struct FenceTiming: Sendable, Equatable, Codable {
 
     public init(pingTimeout: Int) {
         self.pingTimeout = pingTimeout
-        deadline = Double(pingTimeout) + 2
+        // A write that started just before a node died stalls for the ping-timeout, plus up to one interval since the
+        // last write that started, plus Gluster's own slack in noticing (measured 1.1–1.2 s at ping-timeout 3: the
+        // holder fenced itself 5.1–5.2 s after a power cut of another node with `+ 2`).
+        deadline = Double(pingTimeout) + 3
         takeover = deadline + 1.5
         serverTimeout = pingTimeout + 4
     }
@@ -48,9 +51,10 @@ public struct FenceTiming: Sendable, Equatable, Codable {
     /// What would let two Home Assistants run at once (empty when the timing is safe).
     public var problems: [String] {
         var problems: [String] = []
-        if deadline <= Double(pingTimeout) + interval {
+        if deadline < Double(pingTimeout) + interval + 1.5 {
             problems.append(
-                "the holder's deadline (\(deadline) s) must outlast a write stalled by ping-timeout (\(pingTimeout) s) and one interval")
+                "the holder's deadline (\(deadline) s) must outlast a write stalled by ping-timeout (\(pingTimeout) s), one interval and 1.5 s of Gluster's slack"
+            )
         }
         if takeover < deadline + 1 {
             problems.append(

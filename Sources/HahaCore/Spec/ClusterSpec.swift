@@ -60,7 +60,7 @@ public struct ClusterSpec: Sendable, Equatable, Codable {
         public var brickPath: String = "/var/lib/haha/brick"
         public var mountPath: String = "/var/lib/haha/shared"
         /// Seconds a Gluster client waits for a dead server (`network.ping-timeout`; Gluster's default is 42).
-        public var pingTimeout: Int = 3
+        public var pingTimeout: Int = 2
         public init() {}
     }
 

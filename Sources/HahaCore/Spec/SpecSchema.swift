@@ -169,7 +169,7 @@ public enum SpecSchema {
             "where every node mounts the volume"),
         .init(
             "storage.pingTimeout", .number(\.storage.pingTimeout, 1...42), grammar: "1–42",
-            "seconds a Gluster client waits for a dead server (Gluster's default: 42); Home Assistant's fence deadline is this + 2 s"),
+            "seconds a Gluster client waits for a dead server (Gluster's default: 42); Home Assistant's fence deadline is this + 3 s"),
         .init("database.clusterName", .text(\.database.clusterName), grammar: identifier, "the Galera cluster's name"),
         .init("database.name", .text(\.database.name), grammar: identifier, "the recorder's database"),
         .init("database.user", .text(\.database.user), grammar: identifier, "the recorder's database user"),
