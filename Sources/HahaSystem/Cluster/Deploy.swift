@@ -195,27 +195,24 @@ public struct Deploy: Sendable {
 
     /// Sets `.storage/auth_provider.homeassistant` aside (renamed, never deleted) when it holds only the owner's login
     /// and `.storage/auth` neither has an owner nor links that login: what an onboarding cut off in its middle leaves
-    /// (`InterruptedOnboarding`). Returns the new path; nil when the files show anything else, which stays as it is.
+    /// (`InterruptedOnboarding`). Returns the new path; nil when the files show anything else, which stays as it is; a
+    /// file that cannot be read is a doubt (thrown).
     func setOrphanLoginAside() async throws -> String? {
         let node = try await cluster.coordinator()
         let runner = cluster.runner(node)
         let storage = "\(spec.storage.mountPath)/homeassistant/.storage"
         let provider = "\(storage)/auth_provider.homeassistant"
-        let providerRead = try await runner.run(Command(["cat", provider], timeout: 30))
-        guard providerRead.succeeded else {
-            cluster.log(
-                "\(provider) on \(node.name) cannot be read (\(providerRead.tail(lines: 1))): Home Assistant's logins left as they are")
-            return nil
-        }
         let authFile = "\(storage)/auth"
-        let authRead = try await runner.run(
-            Command(["sh", "-c", "[ -e \(shellQuote(authFile)) ] || exit 3; cat \(shellQuote(authFile))"], timeout: 30))
-        guard authRead.succeeded || authRead.exitCode == 3 else {
-            cluster.log("\(authFile) on \(node.name) cannot be read (\(authRead.tail(lines: 1))): Home Assistant's logins left as they are")
-            return nil
+        // A missing file is an answer; any other failure is a doubt, and a doubt never moves a file.
+        func read(_ file: String) async throws -> CommandResult? {
+            try await runner.decide(
+                ["cat", file], question: "what \(file) on \(node.name) holds",
+                isNo: { $0.exitCode == 1 && $0.said.contains("no such file") }, check: "run `ls -l \(storage)` on \(node.name)")
         }
+        guard let providerRead = try await read(provider) else { return nil }
+        let authRead = try await read(authFile)
         let verdict = InterruptedOnboarding.judge(
-            provider: providerRead.stdout, auth: authRead.succeeded ? authRead.stdout : nil, username: HomeAssistantSetup.ownerUsername)
+            provider: providerRead.stdout, auth: authRead?.stdout, username: HomeAssistantSetup.ownerUsername)
         guard verdict == .orphanLogin else {
             if case .leaveAlone(let why) = verdict { cluster.log("Home Assistant's logins left as they are: \(why)") }
             return nil

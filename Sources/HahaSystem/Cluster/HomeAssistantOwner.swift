@@ -108,34 +108,32 @@ public enum OwnerAccount {
                         """)
             }
         }
-        if needsOwner {
+        // A create refused because `admin` already exists is an `up` cut off while Home Assistant created the owner:
+        // its login provider knows `admin`, but onboarding still asks for the owner, so the owner account may not exist.
+        // A login now would make Home Assistant create `admin` as an ordinary user (seen on the lab: no owner, no
+        // onboarding on disk, and every later `up` refused with "Credential is already linked to a user"). Each refusal
+        // leads to the next remedy, then the create again while Home Assistant still asks for its owner:
+        // 1. a restart: Home Assistant drops what it did not save, then either sees its owner or takes the create;
+        // 2. saved, but half: the login is on disk, its user is not (CI: `up` killed 0.3 s into this step). When the
+        //    volume shows exactly that, the login's file is set aside (never deleted), and Home Assistant restarts
+        //    without it;
+        // 3. none left: haha stops, and never logs in.
+        var remedies = 0
+        var aside: String?
+        while needsOwner {
             do {
                 return try await create()
-            } catch let error as HahaError where error.code == .alreadyExists {
-                // An `up` cut off while Home Assistant created the owner: its login provider knows `admin`, but
-                // onboarding still asks for the owner, so the owner account may not exist. A login now would make
-                // Home Assistant create `admin` as an ordinary user (seen on the lab: no owner, no onboarding on disk,
-                // and every later `up` refused with "Credential is already linked to a user"). Restarted, Home
-                // Assistant drops what it did not save: it then either sees its owner or takes the create again.
-                try await restartHomeAssistant()
-                if try await ha.needsOwner() {
-                    do {
-                        return try await create()
-                    } catch let again as HahaError where again.code == .alreadyExists {
-                        // Saved, but half: the login is on disk, its user is not (CI: `up` killed 0.3 s into this
-                        // step). When the volume shows exactly that, the login's file is set aside (never deleted)
-                        // and onboarding runs again on a Home Assistant that restarted without it.
-                        guard let aside = try await setOrphanLoginAside() else { throw stuck(again, aside: nil) }
-                        try await restartHomeAssistant()
-                        if try await ha.needsOwner() {
-                            do {
-                                return try await create()
-                            } catch let third as HahaError where third.code == .alreadyExists {
-                                throw stuck(third, aside: aside)
-                            }
-                        }
-                    }
+            } catch let refusal as HahaError where refusal.code == .alreadyExists {
+                remedies += 1
+                switch remedies {
+                case 1: break
+                case 2:
+                    guard let path = try await setOrphanLoginAside() else { throw stuck(refusal, aside: nil) }
+                    aside = path
+                default: throw stuck(refusal, aside: aside)
                 }
+                try await restartHomeAssistant()
+                needsOwner = try await ha.needsOwner()
             }
         }
         if try tokens.read() != nil { return .tokenStored }
