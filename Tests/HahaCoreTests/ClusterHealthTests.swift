@@ -185,6 +185,25 @@ import Testing
         #expect(assess { $0.gluster?.bricks[1].entries = 1 }.reasons == ["1 entry pending heal"])
     }
 
+    @Test func entriesInSplitBrainAreNamedWithTheirBricks() {
+        let assessment = assess { facts in
+            facts.gluster?.bricks[0].entries = 1
+            facts.gluster?.bricks[0].splitBrain = 1
+            facts.gluster?.bricks[1].entries = 1
+            facts.gluster?.bricks[1].splitBrain = 1
+            facts.gluster?.bricks[2].splitBrain = 0
+        }
+        #expect(assessment.verdict == .degraded)
+        #expect(assessment.reasons.count == 2)
+        #expect(assessment.reasons.first == "2 entries pending heal")
+        let split = assessment.reasons.last ?? ""
+        #expect(split.hasPrefix("entries in split-brain (1 on 10.0.0.11:/b, 1 on 10.0.0.12:/b)"))
+        #expect(split.contains("`gluster volume heal haha info split-brain`"))
+        // Counted as none, or not counted: no split-brain reason.
+        #expect(assess { $0.gluster?.bricks[0].splitBrain = 0 }.verdict == .healthy)
+        #expect(assess { $0.gluster?.bricks[0].splitBrain = nil }.verdict == .healthy)
+    }
+
     @Test func theSensorAddressHeldByNoneOrTwoIsDegraded() {
         #expect(
             assess { $0.sensorAddress?.holders = [] }

@@ -87,10 +87,14 @@ public enum ClusterHealth {
             public var connected: Bool
             /// Entries the brick lists as needing heal (pending, split-brain, possibly healing); nil when not counted.
             public var entries: Int?
-            public init(brick: String, connected: Bool, entries: Int?) {
+            /// Of those, the entries in split-brain (copies that disagree with no majority to heal from); nil when not
+            /// counted. Gluster does not heal them by itself.
+            public var splitBrain: Int?
+            public init(brick: String, connected: Bool, entries: Int?, splitBrain: Int? = nil) {
                 self.brick = brick
                 self.connected = connected
                 self.entries = entries
+                self.splitBrain = splitBrain
             }
         }
 
@@ -231,6 +235,15 @@ public enum ClusterHealth {
             for brick in gluster.bricks where !brick.connected { degraded.append("brick \(brick.brick) offline") }
             let pending = gluster.bricks.compactMap(\.entries).reduce(0, +)
             if pending > 0 { degraded.append("\(pending) \(pending == 1 ? "entry" : "entries") pending heal") }
+            // A file in split-brain stays so until someone picks a copy: Mosquitto's guard, for one, will not start the
+            // broker on a mosquitto.db it cannot read, so it is named here rather than left inside the count above.
+            let split = gluster.bricks.filter { ($0.splitBrain ?? 0) > 0 }
+            if !split.isEmpty {
+                let counts = split.map { "\($0.splitBrain ?? 0) on \($0.brick)" }.joined(separator: ", ")
+                degraded.append(
+                    "entries in split-brain (\(counts)), which Gluster does not heal by itself: `gluster volume heal \(gluster.volume) info split-brain` names them; see the README's \"Split-brain\""
+                )
+            }
             let uncounted = gluster.bricks.filter { $0.connected && $0.entries == nil }
             if !uncounted.isEmpty {
                 unknown.append("entries pending heal not counted on \(uncounted.map(\.brick).joined(separator: ", "))")

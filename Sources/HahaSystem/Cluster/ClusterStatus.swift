@@ -211,7 +211,9 @@ public struct ClusterStatus: Sendable {
             gluster: gluster.map {
                 .init(
                     volume: $0.volume, started: $0.started,
-                    bricks: $0.bricks.map { .init(brick: $0.brick, connected: $0.connected, entries: $0.pendingHeal) })
+                    bricks: $0.bricks.map {
+                        .init(brick: $0.brick, connected: $0.connected, entries: $0.pendingHeal, splitBrain: $0.splitBrain)
+                    })
             },
             homeAssistantAnswers: homeAssistantEndpoint.answering, brokerAnswers: brokerEndpoint.answering, sensorAddress: sensorFacts)
         let assessment = ClusterHealth.assess(facts)
