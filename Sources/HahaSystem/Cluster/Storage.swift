@@ -156,6 +156,9 @@ public struct Storage: Sendable {
         }
     }
 
+    /// Seconds the mount step waits for a mount that does not answer (its client reconnecting to the bricks).
+    static let unansweredMountWait = 60
+
     func mount(_ runner: any CommandRunner) async throws -> Bool {
         let mountPath = spec.storage.mountPath
         let check = try await runner.run(
@@ -166,8 +169,22 @@ public struct Storage: Sendable {
                 ],
                 timeout: 30))
         if check.succeeded { return false }
+        // A mount whose client reaches no brick for the moment (seen after a partition, while the bricks reconnected)
+        // says "Transport endpoint is not connected" to everything, so mkdir and mountpoint fail; its client reconnects
+        // by itself within seconds. haha waits for that rather than fail at once or mount over it.
         try await runner.shell(
             """
+            if grep -qs \(shellQuote(" \(mountPath) fuse.glusterfs ")) /proc/mounts; then
+              waited=0
+              until stat -t \(shellQuote(mountPath)) >/dev/null 2>&1; do
+                if [ "$waited" -ge \(Self.unansweredMountWait) ]; then
+                  echo "\(mountPath) is mounted but has not answered for \(Self.unansweredMountWait) s: its Gluster client reaches no brick" >&2
+                  exit 1
+                fi
+                sleep 1
+                waited=$((waited + 1))
+              done
+            fi
             mkdir -p \(shellQuote(mountPath)) \(shellQuote(Fence.hostRunDirectory))
             if ! grep -qxF \(shellQuote(fstabLine)) /etc/fstab; then
               cp -p /etc/fstab /etc/fstab.haha-tmp
@@ -177,7 +194,8 @@ public struct Storage: Sendable {
               sync /etc/fstab.haha-tmp && mv /etc/fstab.haha-tmp /etc/fstab
             fi
             mountpoint -q \(shellQuote(mountPath)) || mount \(shellQuote(mountPath))
-            """, timeout: 90, hint: "check `gluster volume status \(volume)` on the node")
+            """, timeout: Double(Self.unansweredMountWait + 90),
+            hint: "check `gluster volume status \(volume)` on the node; an unanswering mount: `umount -l \(mountPath)`, then haha up again")
         return true
     }
 
