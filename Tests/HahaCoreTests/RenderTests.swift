@@ -120,7 +120,7 @@ enum RenderCase: String, CaseIterable, CustomTestStringConvertible {
         let proxyPorts = try #require(services["proxy"]?["ports"] as? [[String: Any]]).compactMap { $0["published"] as? Int }
         #expect(proxyPorts == [spec.mqtt.port])
         let haproxy = try #require(files.first { $0.path == "haproxy/haproxy.cfg" }?.contents)
-        #expect(!haproxy.contains("bind :8123") && haproxy.contains("backend mqtt"))
+        #expect(!haproxy.contains("bind :8123") && haproxy.contains("backend mqtt_tasks"))
         let firewall = try #require(files.first { $0.path == GaleraFirewall.scriptFile }?.contents)
         #expect(firewall.contains("for port in 4567 4568 4444 4569 3306; do"))
         let configuration = try #require(files.first { $0.path == "homeassistant/configuration.yaml" }?.contents)

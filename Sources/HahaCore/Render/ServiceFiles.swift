@@ -498,10 +498,10 @@ enum ProxyFiles {
         let homeAssistant = """
             frontend homeassistant
               bind :8123
-              default_backend homeassistant
+              default_backend homeassistant_tasks
 
             # \(spec.fenced ? "One slot per data node: each runs a fence (standby or active); only the active one answers the checks." : "One replica, wherever Swarm runs it (failover: swarm); the spare slots stay empty.")
-            backend homeassistant
+            backend homeassistant_tasks
               server-template ha \(spec.dataNodes.count + 1) tasks.\(names.homeAssistant):8123
 
 
@@ -528,8 +528,10 @@ enum ProxyFiles {
               timeout connect 3s
               timeout client 1h
               timeout server 1h
-              # A standby's slot is down and probed every 500 ms: the instance that takes over gets traffic at once.
-              default-server init-addr last,libc,none resolvers docker check inter 2s downinter 500ms fall 2 rise 1
+              # A standby's slot is down and probed every 500 ms: the instance that takes over gets traffic at once. A slot
+              # that is new (a task started, HAProxy restarted) is down until its first check passes (HAProxy 3.1+): up
+              # by default, it took a request for a standby as a node came back (a refused connection, seen on the lab).
+              default-server init-state down init-addr last,libc,none resolvers docker check inter 2s downinter 500ms fall 2 rise 1
 
             frontend health
               mode http
@@ -538,10 +540,10 @@ enum ProxyFiles {
 
             \(spec.homeAssistant.hostNetwork ? "" : homeAssistant)frontend mqtt
               bind :\(spec.mqtt.port)
-              default_backend mqtt
+              default_backend mqtt_tasks
 
             # \(Renderer.brokerFollowsLease(spec) ? "One slot per data node: each runs a broker's standby; only the lease holder's broker answers the checks." : "One replica, wherever Swarm runs it; the spare slots stay empty.")
-            backend mqtt
+            backend mqtt_tasks
               server-template mqtt \(spec.dataNodes.count + 1) tasks.\(names.mosquitto):\(spec.mqtt.port)
 
             """

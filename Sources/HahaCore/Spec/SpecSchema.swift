@@ -231,7 +231,7 @@ public enum SpecSchema {
         .init("images.homeAssistant", .text(\.images.homeAssistant), grammar: image, "Home Assistant's image"),
         .init("images.mariadb", .text(\.images.mariadb), grammar: image, "MariaDB's image"),
         .init("images.mosquitto", .text(\.images.mosquitto), grammar: image, "Mosquitto's image"),
-        .init("images.haproxy", .text(\.images.haproxy), grammar: image, "HAProxy's image (routing proxy)"),
+        .init("images.haproxy", .text(\.images.haproxy), grammar: image, "HAProxy's image (routing proxy; 3.1 or newer)"),
         .init("images.portainer", .text(\.images.portainer), grammar: image, "Portainer's image"),
         .init("images.portainerAgent", .text(\.images.portainerAgent), grammar: image, "the Portainer agent's image"),
         .init("portainer.enabled", .flag(\.portainer.enabled), "run Portainer and its agents"),
