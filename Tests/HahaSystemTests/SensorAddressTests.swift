@@ -119,5 +119,43 @@ extension RenderingSteps {
             #expect(try await SensorAddressSetup(cluster: cluster).converge(files: try Self.files(spec)) == false)
             #expect(runners.values.allSatisfy { $0.commands.isEmpty })
         }
+
+        /// A configuration keepalived's own test refuses (it disables a check it deems insecure, and the address would
+        /// follow no lease) stops haha up on that node before keepalived reads it.
+        @Test func aConfigurationKeepalivedRefusesIsNeverLoaded() async throws {
+            let (cluster, runners) = Self.nodes(Self.vipSpec)
+            let n2 = try #require(runners["n2"])
+            n2.on({ $0 == ["keepalived", "-t", "-f", Self.keepalived] }) { _ in
+                .scripted(exit: 5, stderr: "Disabling track script haha_active due to insecure\n")
+            }
+            await #expect {
+                try await SensorAddressSetup(cluster: cluster).converge(files: try Self.files(Self.vipSpec))
+            } throws: { error in
+                "\(error)".contains("keepalived on n2 refuses the configuration") && "\(error)".contains("due to insecure")
+            }
+            #expect(!n2.ran(SensorAddressSetup.restart("keepalived")) && !n2.ran(SensorAddressSetup.reloadKeepalived))
+            #expect(try #require(runners["n1"]).ran("keepalived -t -f \(Self.keepalived)"))
+        }
+
+        /// keepalived's check, run for real: the address may only follow a flag the fence touched within the last
+        /// 3 s; a missing flag, or one left behind by a power cut (or aged by a freeze), fails the check.
+        @Test func theAddressFollowsOnlyAFreshFlag() async throws {
+            let conf = try #require(try Self.files(Self.vipSpec).first { $0.path == "keepalived/n1.conf" }).contents
+            let line = try #require(conf.split(separator: "\n").first { $0.hasPrefix("  script ") }, "no check script")
+            let prefix = "  script \"/usr/bin/sh -c '", suffix = "'\""
+            try #require(line.hasPrefix(prefix) && line.hasSuffix(suffix), "\(line)")
+            let directory = try Fixtures.scratchDirectory("haha-active")
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let check = String(line.dropFirst(prefix.count).dropLast(suffix.count))
+                .replacingOccurrences(of: Fence.hostRunDirectory, with: directory)
+            func passes(_ setUp: String) async throws -> Bool {
+                try await LocalRunner().run(Command(["sh", "-c", "\(setUp); \(check)"], timeout: 20)).succeeded
+            }
+            #expect(try await passes("rm -f \(directory)/active") == false)
+            #expect(try await passes("touch \(directory)/active") == true)
+            #expect(try await passes("touch -d '-2 seconds' \(directory)/active") == true)
+            #expect(try await passes("touch -d '-5 seconds' \(directory)/active") == false)
+            #expect(try await passes("touch -d '-1 hour' \(directory)/active") == false)
+        }
     }
 }

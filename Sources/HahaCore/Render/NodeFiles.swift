@@ -80,8 +80,13 @@ enum NodeFiles {
         ]
         if fenced {
             lines += [
+                // Fresh, not merely present: a power cut leaves the flag behind (seen on the lab: 38 s on a node
+                // that came back, until its fence started), and a frozen holder's flag ages while it sleeps. The
+                // fence touches it every second, the broker's guard also wants it at most 3 s old. /usr/bin/sh, not
+                // /bin/sh: keepalived's script security disables a script whose path runs through a symlink (/bin on
+                // a merged /usr, Debian 12 and later), and with it the address would follow nothing.
                 "vrrp_script haha_active {",
-                "  script \"/usr/bin/test -f \(Fence.hostRunDirectory)/active\"",
+                "  script \"/usr/bin/sh -c 'find \(Fence.hostRunDirectory) -maxdepth 1 -name active -mmin -\(Double(BrokerGuard.freshSeconds) / 60) | grep -q .'\"",
                 "  interval 1",
                 "  timeout 2",
                 "  fall 1",

@@ -48,6 +48,15 @@ public struct SensorAddressSetup: Sendable {
                         try await runner.shell("cp -n \(Self.keepalivedConf) \(Self.keepalivedConf).haha-backup", timeout: 30)
                     }
                     try await cluster.write(conf.contents, to: Self.keepalivedConf, mode: conf.isSecret ? "0600" : "0644", on: runner)
+                    // keepalived runs on with a check it refuses (a script it deems insecure is disabled, and the address
+                    // would then follow no lease): its own config test decides before it reads the file.
+                    let test = try await runner.run(Command(["keepalived", "-t", "-f", Self.keepalivedConf], timeout: 30))
+                    if !test.succeeded {
+                        throw HahaError(
+                            .failed,
+                            "keepalived on \(node.name) refuses the configuration haha wrote to \(Self.keepalivedConf) (`keepalived -t -f \(Self.keepalivedConf)`, exit \(test.exitCode)): \(test.tail(lines: 3).trimmingCharacters(in: .whitespacesAndNewlines))",
+                            next: "the running keepalived still has its previous configuration; report this with keepalived's version (`keepalived -v`)")
+                    }
                     // Ours changed (a node added or removed): reload, so that the holder keeps the address.
                     try await runner.shell(ours ? Self.reloadKeepalived : Self.restart("keepalived"), timeout: 60)
                     changed = true
