@@ -134,6 +134,8 @@ extension RenderingSteps {
                 "\(error)".contains("keepalived on n2 refuses the configuration") && "\(error)".contains("due to insecure")
             }
             #expect(!n2.ran(SensorAddressSetup.restart("keepalived")) && !n2.ran(SensorAddressSetup.reloadKeepalived))
+            // Put aside for a look; the node had no configuration before, so none stays (the next run tests again).
+            #expect(n2.ran("cp \(Self.keepalived) \(Self.keepalived).haha-refused") && n2.ran("rm -f \(Self.keepalived)"))
             #expect(try #require(runners["n1"]).ran("keepalived -t -f \(Self.keepalived)"))
         }
 

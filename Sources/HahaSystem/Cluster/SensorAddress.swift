@@ -52,10 +52,19 @@ public struct SensorAddressSetup: Sendable {
                     // would then follow no lease): its own config test decides before it reads the file.
                     let test = try await runner.run(Command(["keepalived", "-t", "-f", Self.keepalivedConf], timeout: 30))
                     if !test.succeeded {
+                        // Kept for a look, and the file as it was put back, so that the next haha up tests it again.
+                        _ = try await runner.run(Command(["cp", Self.keepalivedConf, "\(Self.keepalivedConf).haha-refused"], timeout: 30))
+                        if current.succeeded {
+                            try await cluster.write(current.output, to: Self.keepalivedConf, mode: "0600", on: runner)
+                        } else {
+                            _ = try await runner.run(Command(["rm", "-f", Self.keepalivedConf], timeout: 30))
+                        }
                         throw HahaError(
                             .failed,
-                            "keepalived on \(node.name) refuses the configuration haha wrote to \(Self.keepalivedConf) (`keepalived -t -f \(Self.keepalivedConf)`, exit \(test.exitCode)): \(test.tail(lines: 3).trimmingCharacters(in: .whitespacesAndNewlines))",
-                            next: "the running keepalived still has its previous configuration; report this with keepalived's version (`keepalived -v`)")
+                            "keepalived on \(node.name) refuses the configuration haha rendered for it (`keepalived -t -f \(Self.keepalivedConf).haha-refused`, exit \(test.exitCode)): \(test.tail(lines: 3).trimmingCharacters(in: .whitespacesAndNewlines))",
+                            next:
+                                "keepalived and \(Self.keepalivedConf) are as they were; report this with keepalived's version (`keepalived -v`)"
+                        )
                     }
                     // Ours changed (a node added or removed): reload, so that the holder keeps the address.
                     try await runner.shell(ours ? Self.reloadKeepalived : Self.restart("keepalived"), timeout: 60)
