@@ -99,10 +99,13 @@ import Testing
                 scripts.contains {
                     $0.hasPrefix("mkdir -p \(Self.brick)\n") && $0.contains("setfattr -x trusted.glusterfs.volume-id \(Self.brick)")
                 }, "\(name)")
-            let mount = try #require(scripts.first { $0.contains("\nmkdir -p /var/lib/haha/shared") }, "\(name) is not mounted")
-            // A mount that does not answer (its client reaching no brick) is waited for before mkdir, which would fail on it.
-            #expect(mount.hasPrefix("if grep -qs ' /var/lib/haha/shared fuse.glusterfs ' /proc/mounts; then\n"))
-            #expect(mount.contains("until stat -t /var/lib/haha/shared >/dev/null 2>&1; do"))
+            let mount = try #require(scripts.first { $0.hasPrefix("mkdir -p /var/lib/haha/shared") }, "\(name) is not mounted")
+            // A listed mount (the scripted node lists it) is asked to answer before mkdir, which would fail on one that does not.
+            let arguments = runner.commands.map(\.arguments)
+            let listed = arguments.firstIndex(of: ["grep", "-qsF", " /var/lib/haha/shared fuse.glusterfs ", "/proc/mounts"])
+            let answered = arguments.firstIndex(of: ["stat", "-t", "/var/lib/haha/shared"])
+            let mounted = arguments.firstIndex { $0.last == mount }
+            #expect(listed != nil && answered != nil && listed! < answered! && answered! < mounted!, "\(name): \(arguments)")
             #expect(mount.contains("printf '%s\\n%s\\n' '\(Storage.fstabMarker)' '\(fstab)' >> /etc/fstab.haha-tmp"))
             #expect(mount.contains("mv /etc/fstab.haha-tmp /etc/fstab"))
             #expect(mount.hasSuffix("mountpoint -q /var/lib/haha/shared || mount /var/lib/haha/shared"))
@@ -111,6 +114,24 @@ import Testing
         let before = Changing.commands(runners, Changing.storage)
         #expect(try await storage.converge(facts: [:]) == false)
         #expect(Changing.commands(runners, Changing.storage) == before)
+    }
+
+    /// A mount that says "Transport endpoint is not connected" (its client reaching no brick, as after a partition) is
+    /// waited for until it answers, and only then made sure of: mkdir on it would fail at once.
+    @Test func aMountThatDoesNotAnswerYetIsWaitedFor() async throws {
+        let (cluster, runners) = Self.glusterCluster()
+        let n2 = try #require(runners["n2"])
+        n2.on({ $0 == ["stat", "-t", "/var/lib/haha/shared"] }) { _ in
+            let asked = n2.commands.filter { $0.arguments == ["stat", "-t", "/var/lib/haha/shared"] }.count
+            return asked < 3
+                ? .scripted(exit: 1, stderr: "stat: cannot statx '/var/lib/haha/shared': Transport endpoint is not connected\n")
+                : .scripted()
+        }
+        #expect(try await Storage(cluster: cluster).converge(facts: [:]) == true)
+        let arguments = n2.commands.map(\.arguments)
+        let stats = arguments.indices.filter { arguments[$0] == ["stat", "-t", "/var/lib/haha/shared"] }
+        let mounted = try #require(arguments.firstIndex { $0.last?.hasPrefix("mkdir -p /var/lib/haha/shared") == true })
+        #expect(stats.count == 3 && stats.allSatisfy { $0 < mounted }, "\(arguments)")
     }
 
     @Test func aConvergedClusterSeesNoChangingCommand() async throws {

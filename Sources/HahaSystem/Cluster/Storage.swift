@@ -172,19 +172,18 @@ public struct Storage: Sendable {
         // A mount whose client reaches no brick for the moment (seen after a partition, while the bricks reconnected)
         // says "Transport endpoint is not connected" to everything, so mkdir and mountpoint fail; its client reconnects
         // by itself within seconds. haha waits for that rather than fail at once or mount over it.
+        let listed = try await runner.run(Command(["grep", "-qsF", " \(mountPath) fuse.glusterfs ", "/proc/mounts"], timeout: 30))
+        if listed.succeeded {
+            try await waitUntil(
+                "the Gluster mount \(mountPath) on \(runner.target) to answer (its client reaching a brick)",
+                timeout: Double(Self.unansweredMountWait),
+                next: "check `gluster volume status \(volume)`; a mount that stays so: `umount -l \(mountPath)`, then haha up again"
+            ) { poll in
+                try await poll.on(runner).run(Command(["stat", "-t", mountPath], timeout: 10)).succeeded
+            }
+        }
         try await runner.shell(
             """
-            if grep -qs \(shellQuote(" \(mountPath) fuse.glusterfs ")) /proc/mounts; then
-              waited=0
-              until stat -t \(shellQuote(mountPath)) >/dev/null 2>&1; do
-                if [ "$waited" -ge \(Self.unansweredMountWait) ]; then
-                  echo "\(mountPath) is mounted but has not answered for \(Self.unansweredMountWait) s: its Gluster client reaches no brick" >&2
-                  exit 1
-                fi
-                sleep 1
-                waited=$((waited + 1))
-              done
-            fi
             mkdir -p \(shellQuote(mountPath)) \(shellQuote(Fence.hostRunDirectory))
             if ! grep -qxF \(shellQuote(fstabLine)) /etc/fstab; then
               cp -p /etc/fstab /etc/fstab.haha-tmp
@@ -194,8 +193,7 @@ public struct Storage: Sendable {
               sync /etc/fstab.haha-tmp && mv /etc/fstab.haha-tmp /etc/fstab
             fi
             mountpoint -q \(shellQuote(mountPath)) || mount \(shellQuote(mountPath))
-            """, timeout: Double(Self.unansweredMountWait + 90),
-            hint: "check `gluster volume status \(volume)` on the node; an unanswering mount: `umount -l \(mountPath)`, then haha up again")
+            """, timeout: 90, hint: "check `gluster volume status \(volume)` on the node")
         return true
     }
 
